@@ -1,0 +1,63 @@
+"""Criteria sets (bộ tiêu chí): YAML data files, their schema and the checking loader.
+
+Imports only the standard library and PyYAML; never Flask, SQLAlchemy, ``webapp`` or
+``scoring`` (``scoring`` depends on this package, not the reverse).
+"""
+
+from criteria.loader import (
+    DATA_DIR,
+    CriteriaError,
+    load_criteria_set,
+    parse_criteria_set,
+    shipped_set_paths,
+)
+from criteria.schema import (
+    ASSESSED_BY,
+    MEASURE_UNITS,
+    NA_POLICIES,
+    RULE_TYPES,
+    Band,
+    BinaryRule,
+    ChecklistItem,
+    ChecklistRule,
+    CriteriaSet,
+    DeductionEvent,
+    DeductionRule,
+    ManualLevel,
+    ManualRule,
+    Measure,
+    Node,
+    RatioRule,
+    Rule,
+    SurveyRule,
+    TierBand,
+    TiersRule,
+)
+
+__all__ = [
+    "ASSESSED_BY",
+    "DATA_DIR",
+    "MEASURE_UNITS",
+    "NA_POLICIES",
+    "RULE_TYPES",
+    "Band",
+    "BinaryRule",
+    "ChecklistItem",
+    "ChecklistRule",
+    "CriteriaError",
+    "CriteriaSet",
+    "DeductionEvent",
+    "DeductionRule",
+    "ManualLevel",
+    "ManualRule",
+    "Measure",
+    "Node",
+    "RatioRule",
+    "Rule",
+    "SurveyRule",
+    "TierBand",
+    "TiersRule",
+    "load_criteria_set",
+    "parse_criteria_set",
+    "shipped_set_paths",
+]

@@ -1,0 +1,251 @@
+"""Immutable types of a criteria set (bộ tiêu chí): the tree, its rules and bands.
+
+Everything here is built by :mod:`criteria.loader` from a YAML file in the format of
+DESIGN.md §4. Points are ``Decimal`` (built with ``Decimal(str(x))`` so that a YAML
+``0.15`` stays exactly ``0.15``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Literal, TypeAlias
+
+RULE_TYPES: tuple[str, ...] = (
+    "binary",
+    "tiers",
+    "ratio",
+    "checklist",
+    "deduction",
+    "manual",
+    "survey",
+)
+NA_POLICIES: tuple[str, ...] = ("not_allowed", "exclude_from_max", "full_points")
+ASSESSED_BY: tuple[str, ...] = ("self", "system", "survey")
+MEASURE_UNITS: tuple[str, ...] = ("percent", "date")
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A classification band on the index in percent: ``min <= index < max_lt``."""
+
+    label: str
+    min: Decimal | None
+    max_lt: Decimal | None
+
+    def contains(self, index: Decimal) -> bool:
+        """Tell whether the index falls in this band."""
+        if self.min is not None and index < self.min:
+            return False
+        return self.max_lt is None or index < self.max_lt
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What a tiers or ratio rule measures; ``unit`` is ``percent`` or ``date``."""
+
+    name: str
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class TierBand:
+    """A band of a tiers rule: all its bounds must hold; ``otherwise`` always does."""
+
+    min: Decimal | None = None
+    max_lt: Decimal | None = None
+    from_date: date | None = None
+    until_date: date | None = None
+    otherwise: bool = False
+    points: Decimal | Literal["ratio"] = Decimal(0)
+    ratio_base: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryRule:
+    """``points_true`` if the condition holds, else ``points_false``."""
+
+    type: ClassVar[str] = "binary"
+    condition: str
+    points_true: Decimal
+    points_false: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TiersRule:
+    """The first band whose bounds all hold gives the points; none: 0."""
+
+    type: ClassVar[str] = "tiers"
+    measure: Measure
+    bands: tuple[TierBand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RatioRule:
+    """``max_points × min(1, value ÷ target)``; 0 below ``floor``."""
+
+    type: ClassVar[str] = "ratio"
+    measure: Measure
+    target: Decimal
+    floor: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One item of a checklist and the points it is worth."""
+
+    text: str
+    points: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRule:
+    """Sum of the points of the checked items."""
+
+    type: ClassVar[str] = "checklist"
+    items: tuple[ChecklistItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeductionEvent:
+    """A kind of event and the points each occurrence takes away."""
+
+    event: str
+    minus: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DeductionRule:
+    """``max(floor, start − Σ count × minus)``."""
+
+    type: ClassVar[str] = "deduction"
+    start: Decimal
+    events: tuple[DeductionEvent, ...]
+    floor: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ManualLevel:
+    """One level an appraiser may choose, with its points."""
+
+    text: str
+    points: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ManualRule:
+    """The points of the chosen level."""
+
+    type: ClassVar[str] = "manual"
+    levels: tuple[ManualLevel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyRule:
+    """``max_points × value ÷ 100``, the value entered by the coordinator only."""
+
+    type: ClassVar[str] = "survey"
+    instrument: str
+    formula: str
+
+
+Rule: TypeAlias = (
+    BinaryRule
+    | TiersRule
+    | RatioRule
+    | ChecklistRule
+    | DeductionRule
+    | ManualRule
+    | SurveyRule
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """An area (depth 1), criterion (2) or sub-criterion (3); leaves carry the rule."""
+
+    code: str
+    title: str
+    max_points: Decimal
+    children: tuple[Node, ...] = ()
+    depth: int = 1
+    assessed_by: str | None = None
+    rule: Rule | None = None
+    not_applicable: str | None = None
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def is_leaf(self) -> bool:
+        """Tell whether the node is scored directly (it has no children)."""
+        return not self.children
+
+    def walk(self) -> Iterator[Node]:
+        """Yield this node and its descendants in document order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class CriteriaSet:
+    """One year's official set for one unit type; immutable once loaded."""
+
+    id: str
+    title: str
+    evaluation_year: int
+    unit_type: str
+    total_max_points: Decimal
+    bands: tuple[Band, ...]
+    areas: tuple[Node, ...]
+    meta: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
+    # Lookup tables built once: scoring walks the tree for thousands of units.
+    _index: dict[str, Node] = field(init=False, repr=False, compare=False, hash=False)
+    _parents: dict[str, str | None] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+    _leaves: tuple[Node, ...] = field(init=False, repr=False, compare=False, hash=False)
+    _hash: int = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, Node] = {}
+        parents: dict[str, str | None] = {}
+        leaves: list[Node] = []
+
+        def visit(node: Node, parent: str | None) -> None:
+            index[node.code] = node
+            parents[node.code] = parent
+            if node.is_leaf:
+                leaves.append(node)
+            for child in node.children:
+                visit(child, node.code)
+
+        for area in self.areas:
+            visit(area, None)
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_parents", parents)
+        object.__setattr__(self, "_leaves", tuple(leaves))
+        # Hashing the whole tree on every dict lookup would be slow; hash it once.
+        object.__setattr__(
+            self, "_hash", hash((self.id, self.total_max_points, self.areas))
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def leaves(self) -> list[Node]:
+        """Return the scored leaves in document order."""
+        return list(self._leaves)
+
+    def node(self, code: str) -> Node:
+        """Return the node with this code; raise ``KeyError`` if there is none."""
+        return self._index[code]
+
+    def nodes(self) -> dict[str, Node]:
+        """Return every node by code, in document order (pre-order)."""
+        return dict(self._index)
+
+    def parent_code(self, code: str) -> str | None:
+        """Return the parent's code (``None`` for an area); ``KeyError`` if unknown."""
+        return self._parents[code]

@@ -1,0 +1,267 @@
+"""Local-directory backend: the embedded default, under ``instance/``."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import hashlib
+import hmac
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from .core import (
+    CHUNK_SIZE,
+    InvalidKey,
+    ObjectInfo,
+    ObjectNotFound,
+    StorageError,
+    StoredObject,
+    check_key,
+    check_prefix,
+)
+
+logger = logging.getLogger(__name__)
+
+# Temporary files live next to their target (``os.replace`` is only atomic
+# within one filesystem) and start with "." so no valid key can name them and
+# ``list`` skips them.
+_TMP_PREFIX = ".tmp-"
+
+_OS_ERRORS = {
+    errno.ENOSPC: "ổ đĩa đã đầy",
+    errno.EDQUOT: "đã hết hạn mức dung lượng đĩa",
+    errno.EFBIG: "tệp vượt quá kích thước tối đa hệ thống tệp cho phép",
+    errno.EACCES: "không có quyền ghi vào thư mục lưu trữ",
+    errno.EPERM: "không có quyền ghi vào thư mục lưu trữ",
+    errno.EROFS: "thư mục lưu trữ chỉ cho phép đọc",
+    errno.EIO: "lỗi đọc/ghi ổ đĩa",
+}
+
+
+def _save_error(exc: OSError) -> StorageError:
+    reason = _OS_ERRORS.get(exc.errno or 0, f"lỗi hệ thống tệp ({exc.strerror or exc})")
+    return StorageError(f"Không lưu được tệp vào kho lưu trữ: {reason}.")
+
+
+def _read_error(exc: OSError) -> StorageError:
+    reason = _OS_ERRORS.get(exc.errno or 0, f"lỗi hệ thống tệp ({exc.strerror or exc})")
+    return StorageError(f"Không đọc được tệp từ kho lưu trữ: {reason}.")
+
+
+class LocalStore:
+    """Evidence store in a local directory (see :class:`EvidenceStore`).
+
+    Each key maps to ``root/<key>``. Writes go to a temporary file in the
+    target's directory, are fsynced, then renamed over the target, so readers
+    see the old object or the new one, never a partial file, and a crash or
+    full disk leaves nothing behind under the key.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self._root = Path(root).resolve()
+        try:
+            self._root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"Không tạo được thư mục lưu trữ “{self._root}”: {exc.strerror or exc}."
+            ) from exc
+
+    @property
+    def root(self) -> Path:
+        """The directory holding the objects."""
+        return self._root
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self._root)!r})"
+
+    def _path(self, key: str) -> Path:
+        path = self._root.joinpath(*check_key(key).split("/"))
+        # check_key already rules out "..", but a symlink planted inside the
+        # root could still point elsewhere: resolve and check once more.
+        if not path.resolve().is_relative_to(self._root):
+            raise InvalidKey(key, "đường dẫn ra ngoài thư mục lưu trữ")
+        return path
+
+    def put(
+        self,
+        key: str,
+        fileobj: BinaryIO,
+        *,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject:
+        """Store the rest of ``fileobj`` atomically; see :class:`EvidenceStore`.
+
+        ``content_type`` is not kept: the caller records it with the filename.
+        """
+        path = self._path(key)
+        digest = hashlib.sha256()
+        size = 0
+        tmp_name: str | None = None
+        fd = -1
+        reading = False  # tells the caller's read failures from disk failures
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=_TMP_PREFIX, suffix=".part", dir=path.parent
+            )
+            with open(fd, "wb", buffering=0, closefd=True) as out:
+                fd = -1  # owned by ``out`` from here on
+                while True:
+                    reading = True
+                    chunk = fileobj.read(CHUNK_SIZE)
+                    reading = False
+                    if not chunk:
+                        break
+                    digest.update(chunk)
+                    size += len(chunk)
+                    view = memoryview(chunk)
+                    while view:  # raw writes may be partial
+                        written = out.write(view)
+                        view = view[written or 0 :]
+                os.fsync(out.fileno())
+            os.replace(tmp_name, path)
+            tmp_name = None
+            _fsync_dir(path.parent)
+        except BaseException as exc:
+            # Close before unlinking: a descriptor kept open (for instance by
+            # a traceback cycle) keeps the blocks of a deleted file allocated,
+            # so after ENOSPC the next upload would fail too.
+            if fd >= 0:
+                os.close(fd)
+            if tmp_name is not None:
+                _unlink_quietly(tmp_name)
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt, SystemExit: cleaned up, not wrapped
+            logger.warning("evidence put %s failed: %r", key, exc)
+            if reading:
+                raise StorageError(
+                    "Không lưu được tệp vào kho lưu trữ: không đọc được tệp tải lên "
+                    f"({type(exc).__name__})."
+                ) from exc
+            if isinstance(exc, OSError):
+                raise _save_error(exc) from exc
+            raise StorageError(
+                "Không lưu được tệp vào kho lưu trữ: lỗi không mong đợi "
+                f"({type(exc).__name__})."
+            ) from exc
+        return StoredObject(key=key, size=size, sha256=digest.hexdigest())
+
+    def open(self, key: str) -> BinaryIO:
+        """Open the stored file for reading; see :class:`EvidenceStore`."""
+        path = self._path(key)
+        try:
+            return builtins.open(path, "rb", buffering=CHUNK_SIZE)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise ObjectNotFound(key) from exc
+        except OSError as exc:
+            raise _read_error(exc) from exc
+
+    def iter_chunks(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """Yield the object's bytes; see :class:`EvidenceStore`."""
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        with self.open(key) as stream:
+            while chunk := stream.read(chunk_size):
+                yield chunk
+
+    def exists(self, key: str) -> bool:
+        """Tell whether a file is stored under ``key``."""
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        """Remove the file if present (idempotent).
+
+        Empty directories are left in place: removing them would race with a
+        concurrent ``put`` into the same unit directory.
+        """
+        path = self._path(key)
+        try:
+            path.unlink(missing_ok=True)
+        except (IsADirectoryError, NotADirectoryError):
+            return  # a directory is not an object: nothing stored under key
+        except OSError as exc:
+            raise StorageError(
+                f"Không xoá được tệp khỏi kho lưu trữ: {exc.strerror or exc}."
+            ) from exc
+
+    def verify(self, key: str, sha256: str) -> bool:
+        """Re-hash the file and compare with ``sha256``; see :class:`EvidenceStore`."""
+        digest = hashlib.sha256()
+        for chunk in self.iter_chunks(key):
+            digest.update(chunk)
+        return hmac.compare_digest(digest.hexdigest(), sha256.strip().lower())
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Yield the objects whose key starts with ``prefix``, in key order."""
+        check_prefix(prefix)
+        dir_part, _, _ = prefix.rpartition("/")
+        start = self._root.joinpath(*dir_part.split("/")) if dir_part else self._root
+        base = f"{dir_part}/" if dir_part else ""
+        if not start.resolve().is_relative_to(self._root):
+            raise InvalidKey(prefix, "đường dẫn ra ngoài thư mục lưu trữ")
+        yield from self._walk(start, base, prefix)
+
+    def _walk(self, directory: Path, base: str, prefix: str) -> Iterator[ObjectInfo]:
+        try:
+            entries = builtins.list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise _read_error(exc) from exc
+        # Sorting directories as "name/" reproduces S3's lexicographic key
+        # order ("a-b" < "a/c"), so both backends list in the same order.
+        entries.sort(
+            key=lambda e: e.name + "/" if e.is_dir(follow_symlinks=False) else e.name
+        )
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # temporary files and anything no key can name
+            key = base + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                # Descend only where keys could still match the prefix.
+                if (key + "/").startswith(prefix) or prefix.startswith(key + "/"):
+                    yield from self._walk(Path(entry.path), key + "/", prefix)
+            elif entry.is_file(follow_symlinks=False) and key.startswith(prefix):
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # deleted while listing
+                yield ObjectInfo(
+                    key=key,
+                    size=stat.st_size,
+                    last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+                )
+
+    def presigned_url(
+        self, key: str, *, filename: str, expires: int = 300
+    ) -> str | None:
+        """Return ``None``: local files are streamed by the web app."""
+        check_key(key)
+        return None
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; without it a power cut may lose the
+    # directory entry even though the file data was fsynced.
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # not supported here (e.g. Windows); the data is synced anyway
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _unlink_quietly(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        logger.warning("could not remove temporary file %s", name)

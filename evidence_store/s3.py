@@ -1,0 +1,583 @@
+"""S3 backend (AWS S3, MinIO or any S3-compatible server), through boto3.
+
+The only module of the package that imports boto3/botocore.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import logging
+import unicodedata
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from .core import (
+    CHUNK_SIZE,
+    ObjectInfo,
+    ObjectNotFound,
+    StorageError,
+    StoredObject,
+    check_key,
+    check_prefix,
+    is_seekable,
+    read_exact,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+logger = logging.getLogger(__name__)
+
+MIB = 1 << 20
+#: S3's limits: every part but the last is at least 5 MiB; at most 10 000 parts.
+MIN_PART_SIZE = 5 * MIB
+MAX_PART_SIZE = 5 * 1024 * MIB
+MAX_PARTS = 10_000
+#: Presigned URLs are bearer credentials: keep them short-lived.
+MAX_PRESIGNED_EXPIRES = 300
+
+_NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_ACCESS_CODES = frozenset(
+    {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"}
+)
+
+
+def make_client(
+    *,
+    endpoint_url: str | None = None,
+    region: str = "us-east-1",
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    path_style: bool = True,
+    max_attempts: int = 3,
+    connect_timeout: float = 5,
+    read_timeout: float = 60,
+) -> S3Client:
+    """Build the boto3 S3 client every part of the product should use.
+
+    Checksum behaviour is pinned to ``when_required``: boto3 ≥ 1.36 otherwise
+    adds CRC trailers that several S3-compatible servers reject, and costs
+    throughput. Integrity comes from the store's own SHA-256 instead, sent as
+    ``ChecksumSHA256`` so that servers which verify it do. Requests are tried
+    up to ``max_attempts`` times in all ("standard" retry mode), so a single
+    dropped connection during a part is retried transparently. Missing credentials fall back to boto3's usual chain
+    (environment, instance profile).
+    """
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path" if path_style else "auto"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        # "total_max_attempts" counts the first try; botocore's "max_attempts"
+        # would count retries only.
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url or None,
+        region_name=region,
+        aws_access_key_id=access_key or None,
+        aws_secret_access_key=secret_key or None,
+        config=config,
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """Return an ``attachment`` Content-Disposition carrying ``filename``.
+
+    RFC 6266: ``filename*`` holds the exact UTF-8 name (Vietnamese included);
+    ``filename`` is an ASCII fallback for old clients, diacritics removed.
+    """
+    name = unicodedata.normalize("NFC", filename)
+    ascii_name = unicodedata.normalize(
+        "NFKD", name.replace("đ", "d").replace("Đ", "D")
+    ).encode("ascii", "ignore")
+    fallback = (
+        "".join(
+            ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\' else "_"
+            for ch in ascii_name.decode("ascii")
+        ).strip()
+        or "download"
+    )
+    return (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    )
+
+
+def _error_code(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return str(error.get("Code", ""))
+
+
+def _describe(exc: BaseException, bucket: str) -> str:
+    """Say in Vietnamese what went wrong; the technical detail stays in logs."""
+    if isinstance(exc, ClientError):
+        code = _error_code(exc)
+        if code == "NoSuchBucket":
+            return f"chưa có kho (bucket) “{bucket}” trên máy chủ lưu trữ"
+        if code in _ACCESS_CODES:
+            return "máy chủ lưu trữ từ chối truy cập (kiểm tra khóa truy cập và quyền)"
+        if code in ("SlowDown", "ServiceUnavailable", "503"):
+            return "máy chủ lưu trữ đang quá tải, hãy thử lại sau ít phút"
+        if code in (
+            "EntityTooLarge",
+            "EntityTooSmall",
+            "InvalidPart",
+            "InvalidPartOrder",
+        ):
+            return f"máy chủ lưu trữ không nhận phần tải lên ({code})"
+        return f"máy chủ lưu trữ báo lỗi {code or 'không rõ'}"
+    if isinstance(exc, ReadTimeoutError):
+        return "máy chủ lưu trữ không phản hồi kịp"
+    if isinstance(exc, (BotoConnectionError, ConnectionClosedError)):
+        return "không kết nối được tới máy chủ lưu trữ"
+    if isinstance(exc, BotoCoreError):
+        return "lỗi khi trao đổi với máy chủ lưu trữ"
+    if isinstance(exc, OSError):
+        # boto3 wraps its own network errors, so an OSError is the source's.
+        return f"không đọc được tệp tải lên ({type(exc).__name__})"
+    return f"lỗi không mong đợi ({type(exc).__name__})"
+
+
+class _BodyReader(io.RawIOBase):
+    """Raw stream over a botocore ``StreamingBody`` that reports network
+    failures as :class:`StorageError` instead of botocore exceptions."""
+
+    def __init__(self, body: Any, key: str, bucket: str) -> None:
+        self._body = body
+        self._key = key
+        self._bucket = bucket
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        try:
+            data = self._body.read(len(view))
+        except (BotoCoreError, ClientError, OSError) as exc:
+            logger.warning("evidence read %s failed: %s", self._key, exc)
+            raise StorageError(
+                f"Không đọc được tệp từ kho lưu trữ: {_describe(exc, self._bucket)}."
+            ) from exc
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+class S3Store:
+    """Evidence store in an S3 bucket (see :class:`EvidenceStore`).
+
+    Files up to ``multipart_threshold`` bytes go up in one ``PutObject``;
+    larger ones as a multipart upload of ``part_size`` parts, read and sent one
+    at a time (memory stays about one part), aborted on any failure. Every
+    object carries its SHA-256 as user metadata ``sha256`` (for sweeps and
+    restore checks) and, to servers that verify it, as ``ChecksumSHA256``.
+
+    ``client`` comes from :func:`make_client`; it is injected so tests and
+    tools can point the store at any endpoint.
+    """
+
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        *,
+        part_size: int = 8 * MIB,
+        multipart_threshold: int = 8 * MIB,
+        presigned: bool = False,
+        create_bucket: bool = False,
+    ) -> None:
+        if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
+            raise ValueError(
+                f"part_size must be between 5 MiB and 5 GiB, got {part_size}"
+            )
+        if multipart_threshold < 0:
+            raise ValueError("multipart_threshold must not be negative")
+        if not bucket:
+            raise ValueError("bucket must not be empty")
+        self._client = client
+        self._bucket = bucket
+        self._part_size = part_size
+        self._threshold = multipart_threshold
+        self._presigned = presigned
+        if create_bucket:
+            self._ensure_bucket()
+
+    @property
+    def client(self) -> S3Client:
+        """The boto3 client in use."""
+        return self._client
+
+    @property
+    def bucket(self) -> str:
+        """The bucket holding the objects."""
+        return self._bucket
+
+    def __repr__(self) -> str:
+        endpoint = self._client.meta.endpoint_url
+        return f"S3Store(bucket={self._bucket!r}, endpoint={endpoint!r})"
+
+    def _ensure_bucket(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self._bucket)
+            return
+        except ClientError as exc:
+            if _error_code(exc) not in _NOT_FOUND_CODES | {"NoSuchBucket"}:
+                raise self._error("Không kiểm tra được kho lưu trữ", exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("Không kiểm tra được kho lưu trữ", exc) from exc
+        region = self._client.meta.region_name
+        try:
+            if region and region != "us-east-1":
+                self._client.create_bucket(
+                    Bucket=self._bucket,
+                    CreateBucketConfiguration={"LocationConstraint": cast(Any, region)},
+                )
+            else:
+                self._client.create_bucket(Bucket=self._bucket)
+            logger.info("created evidence bucket %s", self._bucket)
+        except ClientError as exc:
+            if _error_code(exc) in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                return  # created concurrently by another instance
+            raise self._error("Không tạo được kho lưu trữ", exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("Không tạo được kho lưu trữ", exc) from exc
+
+    def _error(self, what: str, exc: BaseException) -> StorageError:
+        return StorageError(f"{what}: {_describe(exc, self._bucket)}.")
+
+    # -- writing -----------------------------------------------------------
+
+    def put(
+        self,
+        key: str,
+        fileobj: BinaryIO,
+        *,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject:
+        """Store the rest of ``fileobj`` under ``key``; see :class:`EvidenceStore`.
+
+        A seekable source (the web layer's spooled temporary file) is hashed
+        first, then sent, so the SHA-256 can travel with the upload. A
+        non-seekable one is sent as it is read and, if it needed a multipart
+        upload, gets its metadata by a server-side self-copy afterwards.
+        """
+        check_key(key)
+        try:
+            if is_seekable(fileobj):
+                start = fileobj.tell()
+                sha256, size = _hash_stream(fileobj)
+                fileobj.seek(start)
+                if size <= self._threshold:
+                    return self._put_single(
+                        key, read_exact(fileobj, size + 1), content_type, sha256
+                    )
+                return self._put_multipart(key, fileobj, content_type, sha256, b"")
+            head = read_exact(fileobj, self._threshold + 1)
+            if len(head) <= self._threshold:
+                return self._put_single(key, head, content_type, None)
+            return self._put_multipart(key, fileobj, content_type, None, head)
+        except StorageError:
+            raise
+        except Exception as exc:
+            logger.warning("evidence put %s failed: %s", key, exc)
+            raise self._error("Không lưu được tệp vào kho lưu trữ", exc) from exc
+
+    def _put_single(
+        self, key: str, data: bytes, content_type: str, expected: str | None
+    ) -> StoredObject:
+        digest = hashlib.sha256(data)
+        if expected is not None and digest.hexdigest() != expected:
+            raise StorageError(
+                "Không lưu được tệp vào kho lưu trữ: tệp bị thay đổi khi đang lưu."
+            )
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            Metadata={"sha256": digest.hexdigest()},
+            ChecksumSHA256=base64.b64encode(digest.digest()).decode("ascii"),
+        )
+        return StoredObject(key=key, size=len(data), sha256=digest.hexdigest())
+
+    def _put_multipart(
+        self,
+        key: str,
+        fileobj: BinaryIO,
+        content_type: str,
+        expected: str | None,
+        head: bytes,
+    ) -> StoredObject:
+        # Without the hash up front (non-seekable source) the metadata is set
+        # after completion; "pending" keeps the key self-describing meanwhile.
+        metadata = {"sha256": expected or "pending"}
+        upload_id = self._client.create_multipart_upload(
+            Bucket=self._bucket,
+            Key=key,
+            ContentType=content_type,
+            Metadata=metadata,
+            ChecksumAlgorithm="SHA256",
+        )["UploadId"]
+        digest = hashlib.sha256()
+        size = 0
+        parts: list[CompletedPartTypeDef] = []
+        pending = head
+        try:
+            while True:
+                if len(pending) >= self._part_size:
+                    data, pending = (
+                        pending[: self._part_size],
+                        pending[self._part_size :],
+                    )
+                else:
+                    data = pending + read_exact(fileobj, self._part_size - len(pending))
+                    pending = b""
+                if not data and parts:
+                    break
+                if len(parts) >= MAX_PARTS:
+                    raise StorageError(
+                        "Không lưu được tệp vào kho lưu trữ: "
+                        "tệp quá lớn so với cỡ phần tải lên."
+                    )
+                digest.update(data)
+                size += len(data)
+                checksum = base64.b64encode(hashlib.sha256(data).digest()).decode(
+                    "ascii"
+                )
+                number = len(parts) + 1
+                response = self._client.upload_part(
+                    Bucket=self._bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=data,
+                    ChecksumSHA256=checksum,
+                )
+                parts.append(
+                    {
+                        "PartNumber": number,
+                        "ETag": response["ETag"],
+                        "ChecksumSHA256": checksum,
+                    }
+                )
+                if len(data) < self._part_size:
+                    break
+            sha256 = digest.hexdigest()
+            if expected is not None and sha256 != expected:
+                raise StorageError(
+                    "Không lưu được tệp vào kho lưu trữ: tệp bị thay đổi khi đang lưu."
+                )
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except BaseException:
+            # BaseException on purpose: a KeyboardInterrupt or worker timeout
+            # in the middle must not leave invisible parts using storage.
+            self._abort(key, upload_id)
+            raise
+        if expected is None:
+            self._set_metadata(key, content_type, sha256)
+        return StoredObject(key=key, size=size, sha256=sha256)
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        try:
+            self._client.abort_multipart_upload(
+                Bucket=self._bucket, Key=key, UploadId=upload_id
+            )
+            logger.info("aborted multipart upload %s of %s", upload_id, key)
+        except Exception as exc:
+            # Nothing more can be done now; abort_incomplete_uploads (the
+            # sweep) or the bucket's lifecycle rule removes it later.
+            logger.warning(
+                "could not abort multipart upload %s of %s: %s", upload_id, key, exc
+            )
+
+    def _set_metadata(self, key: str, content_type: str, sha256: str) -> None:
+        try:
+            self._client.copy_object(
+                Bucket=self._bucket,
+                Key=key,
+                CopySource={"Bucket": self._bucket, "Key": key},
+                Metadata={"sha256": sha256},
+                MetadataDirective="REPLACE",
+                ContentType=content_type,
+            )
+        except BaseException:
+            # The caller will be told the put failed, so no object may stay.
+            self._delete_quietly(key)
+            raise
+
+    def _delete_quietly(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self._bucket, Key=key)
+        except Exception as exc:
+            logger.warning("could not delete %s after a failed put: %s", key, exc)
+
+    # -- reading -----------------------------------------------------------
+
+    def open(self, key: str) -> BinaryIO:
+        """Open the object for streaming reads; see :class:`EvidenceStore`."""
+        check_key(key)
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND_CODES:
+                raise ObjectNotFound(key) from exc
+            raise self._error("Không đọc được tệp từ kho lưu trữ", exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("Không đọc được tệp từ kho lưu trữ", exc) from exc
+        raw = _BodyReader(response["Body"], key, self._bucket)
+        return io.BufferedReader(raw, buffer_size=CHUNK_SIZE)
+
+    def iter_chunks(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """Yield the object's bytes; see :class:`EvidenceStore`."""
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        with self.open(key) as stream:
+            while chunk := stream.read(chunk_size):
+                yield chunk
+
+    def exists(self, key: str) -> bool:
+        """Tell whether an object is stored under ``key``."""
+        check_key(key)
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND_CODES:
+                return False
+            raise self._error("Không kiểm tra được tệp trong kho lưu trữ", exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("Không kiểm tra được tệp trong kho lưu trữ", exc) from exc
+        return True
+
+    def delete(self, key: str) -> None:
+        """Remove the object if present (idempotent, as S3's DeleteObject)."""
+        check_key(key)
+        try:
+            self._client.delete_object(Bucket=self._bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("Không xoá được tệp khỏi kho lưu trữ", exc) from exc
+
+    def verify(self, key: str, sha256: str) -> bool:
+        """Re-hash the object and compare it with ``sha256`` (hex)."""
+        digest = hashlib.sha256()
+        for chunk in self.iter_chunks(key):
+            digest.update(chunk)
+        return hmac.compare_digest(digest.hexdigest(), sha256.strip().lower())
+
+    def stored_sha256(self, key: str) -> str | None:
+        """Return the SHA-256 recorded in the object's metadata, if any."""
+        check_key(key)
+        try:
+            head = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND_CODES:
+                raise ObjectNotFound(key) from exc
+            raise self._error("Không kiểm tra được tệp trong kho lưu trữ", exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("Không kiểm tra được tệp trong kho lưu trữ", exc) from exc
+        value = head.get("Metadata", {}).get("sha256")
+        return value if value and value != "pending" else None
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Yield the objects whose key starts with ``prefix``, in key order."""
+        check_prefix(prefix)
+        paginator = self._client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield ObjectInfo(
+                        key=item["Key"],
+                        size=item["Size"],
+                        last_modified=item["LastModified"].astimezone(UTC),
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("Không liệt kê được kho lưu trữ", exc) from exc
+
+    def presigned_url(
+        self, key: str, *, filename: str, expires: int = 300
+    ) -> str | None:
+        """Return a GET URL valid ``expires`` seconds (1–300) that downloads
+        the object as an attachment named ``filename``, or ``None`` when
+        presigned URLs are disabled (the default: the app streams instead)."""
+        check_key(key)
+        if not 1 <= expires <= MAX_PRESIGNED_EXPIRES:
+            raise ValueError(
+                f"expires must be 1..{MAX_PRESIGNED_EXPIRES} seconds, got {expires}"
+            )
+        if not self._presigned:
+            return None
+        return self._client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self._bucket,
+                "Key": key,
+                "ResponseContentDisposition": content_disposition(filename),
+            },
+            ExpiresIn=expires,
+        )
+
+    # -- maintenance -------------------------------------------------------
+
+    def abort_incomplete_uploads(self, *, older_than: timedelta, now: datetime) -> int:
+        """Abort multipart uploads started before ``now - older_than``.
+
+        Complements ``put``'s own abort for the case where the endpoint was
+        down when it tried (or the process was killed). Returns how many were
+        aborted. Pair with a bucket lifecycle rule
+        ``AbortIncompleteMultipartUpload`` where the server supports it.
+        """
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        cutoff = now - older_than
+        aborted = 0
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        try:
+            for page in paginator.paginate(Bucket=self._bucket):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] <= cutoff:
+                        self._client.abort_multipart_upload(
+                            Bucket=self._bucket,
+                            Key=upload["Key"],
+                            UploadId=upload["UploadId"],
+                        )
+                        aborted += 1
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("Không dọn được các lượt tải lên dở dang", exc) from exc
+        return aborted
+
+
+def _hash_stream(fileobj: BinaryIO) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := fileobj.read(CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size

@@ -1,0 +1,417 @@
+"""Score leaves and whole assessments (DESIGN.md §4): pure functions, Decimal points.
+
+Each leaf's points are rounded half-up to two decimals; a node's points and maximum
+are the sums of its leaves'; the index is 100 × points ÷ maximum, two decimals; the
+band is the first classification band the index meets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from criteria import RULE_TYPES, CriteriaSet, Node
+from scoring.rules import HANDLERS, is_zero_denominator
+from scoring.text import CENT, format_decimal, format_points
+from scoring.types import AnswerError, AssessmentScore, LeafScore, NodeScore
+
+K = TypeVar("K", bound=Hashable)
+
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+_PENDING_TEXT = "Chờ kết quả điều tra xã hội học"
+_NA_EXCLUDED = "Không phát sinh (không tính vào điểm tối đa)"
+_NA_EXCLUDED_ZERO = "Không phát sinh (mẫu số bằng 0, không tính vào điểm tối đa)"
+_NA_FULL = "Không phát sinh (tính tối đa)"
+_NA_FULL_ZERO = "Không phát sinh (mẫu số bằng 0, tính tối đa)"
+_NA_SUFFIX = {
+    "full_points": " (không phát sinh: tính điểm tối đa)",
+    "exclude_from_max": " (không phát sinh: không tính vào điểm tối đa)",
+    "not_allowed": "",
+}
+
+
+def check_rule_coverage() -> None:
+    """Raise ``RuntimeError`` unless every rule type in ``RULE_TYPES`` has a scorer."""
+    missing = [name for name in RULE_TYPES if name not in HANDLERS]
+    unknown = [name for name in HANDLERS if name not in RULE_TYPES]
+    if missing or unknown:
+        raise RuntimeError(
+            f"rule types without a scorer: {missing}; "
+            f"scorers without a rule type: {unknown}"
+        )
+
+
+def normalize_answer(
+    leaf: Node, answer: Mapping[str, object] | None, *, allow_survey: bool = False
+) -> dict[str, Any] | None:
+    """Check a leaf's answer and return its canonical JSON form (``None``: unanswered).
+
+    Survey results are entered by the coordinator, never by the unit, so a survey leaf's
+    answer is refused unless ``allow_survey`` is true.
+    """
+    rule = leaf.rule
+    if rule is None:
+        raise AnswerError(
+            leaf.code, "code", "không phải tiêu chí lá, không nhận câu trả lời"
+        )
+    if answer is None:
+        return None
+    # type() first: an ABC isinstance check is slow and this runs for every leaf.
+    if type(answer) is not dict and not isinstance(answer, Mapping):
+        raise AnswerError(leaf.code, "answer", "câu trả lời phải là một đối tượng JSON")
+    if not answer:
+        return None
+    if rule.type == "survey" and not allow_survey:
+        raise AnswerError(
+            leaf.code,
+            "value",
+            "tiêu chí đánh giá qua điều tra xã hội học do Sở Nội vụ nhập, "
+            "đơn vị không tự chấm",
+        )
+    if "not_applicable" in answer:
+        flag = answer["not_applicable"]
+        if not isinstance(flag, bool):
+            raise AnswerError(leaf.code, "not_applicable", "chỉ nhận true hoặc false")
+        if flag:
+            if len(answer) > 1:
+                raise AnswerError(
+                    leaf.code,
+                    "not_applicable",
+                    "đã khai không phát sinh thì không nhập thêm số liệu",
+                )
+            if leaf.not_applicable == "not_allowed":
+                raise AnswerError(
+                    leaf.code,
+                    "not_applicable",
+                    "tiêu chí này không được khai không phát sinh",
+                )
+            return {"not_applicable": True}
+        answer = {
+            key: value for key, value in answer.items() if key != "not_applicable"
+        }
+        if not answer:
+            return None
+    return HANDLERS[rule.type].normalize(leaf, rule, answer)
+
+
+def score_leaf(leaf: Node, answer: Mapping[str, object] | None) -> LeafScore:
+    """Score one leaf from its answer (survey values accepted: caller is trusted)."""
+    canonical = normalize_answer(leaf, answer, allow_survey=True)
+    return _compiled(leaf).result(canonical)[0]
+
+
+def _round(points: Decimal) -> Decimal:
+    return points.quantize(CENT, ROUND_HALF_UP)
+
+
+def _index(points: Decimal, max_points: Decimal) -> Decimal | None:
+    if not max_points:
+        return None
+    return (points * _HUNDRED / max_points).quantize(CENT, ROUND_HALF_UP)
+
+
+_Outcome = tuple[LeafScore, NodeScore]
+
+
+def _outcome(score: LeafScore) -> _Outcome:
+    """Pair a leaf's score with its node view (the two always travel together)."""
+    points = _ZERO if score.points is None else score.points
+    node = NodeScore(
+        score.code,
+        points,
+        score.counted_max,
+        _index(points, score.counted_max),
+        score.explanation,
+        score.status,
+    )
+    return score, node
+
+
+def _memo_key(answer: dict[str, Any]) -> Hashable:
+    if len(answer) == 1:
+        for key, value in answer.items():
+            return key, tuple(value) if type(value) is list else value
+    return tuple(answer.items())
+
+
+class _CompiledLeaf:
+    """A leaf ready to score many answers quickly.
+
+    Its fixed texts are worked out once, and outcomes are memoised by canonical answer:
+    a leaf's score depends on nothing else, results are immutable, and across thousands
+    of units most answers repeat (true/false, the same checked items, no deductions).
+    """
+
+    __slots__ = ("leaf", "code", "scorer", "max_text", "empty", "na", "na_zero", "memo")
+
+    def __init__(self, leaf: Node) -> None:
+        rule = leaf.rule
+        assert rule is not None  # normalize_answer refused non-leaves
+        code, top = leaf.code, leaf.max_points
+        self.leaf = leaf
+        self.code = code
+        self.scorer = HANDLERS[rule.type].compile(leaf, rule)
+        self.max_text = format_points(top)
+        if rule.type == "survey":
+            empty = LeafScore(code, None, top, _ZERO, "pending", _PENDING_TEXT)
+        else:
+            text = f"Chưa trả lời: 0,00/{self.max_text} điểm"
+            empty = LeafScore(code, _ZERO, top, top, "unanswered", text)
+        self.empty = _outcome(empty)
+        if leaf.not_applicable == "exclude_from_max":
+            self.na = _outcome(
+                LeafScore(code, None, top, _ZERO, "not_applicable", _NA_EXCLUDED)
+            )
+            self.na_zero = _outcome(
+                LeafScore(code, None, top, _ZERO, "not_applicable", _NA_EXCLUDED_ZERO)
+            )
+        else:
+            # full_points; a not_allowed leaf never gets here (normalize refuses it).
+            full = _round(top)
+            shown = f"{format_decimal(full)}/{self.max_text} điểm"
+            self.na = _outcome(
+                LeafScore(
+                    code, full, top, top, "not_applicable", f"{_NA_FULL}: {shown}"
+                )
+            )
+            self.na_zero = _outcome(
+                LeafScore(
+                    code, full, top, top, "not_applicable", f"{_NA_FULL_ZERO}: {shown}"
+                )
+            )
+        self.memo: dict[Hashable, _Outcome] = {}
+
+    def result(self, answer: dict[str, Any] | None) -> _Outcome:
+        """Score a canonical answer (from ``normalize_answer``)."""
+        if answer is None:
+            return self.empty
+        key = _memo_key(answer)
+        known = self.memo.get(key)
+        if known is not None:
+            return known
+        outcome = self._compute(answer)
+        if len(self.memo) < _MEMO_LIMIT:
+            self.memo[key] = outcome
+        return outcome
+
+    def _compute(self, answer: dict[str, Any]) -> _Outcome:
+        if "not_applicable" in answer:
+            return self.na
+        if is_zero_denominator(answer):
+            return self.na_zero
+        raw, text = self.scorer(answer)
+        points = _round(raw)
+        top = self.leaf.max_points
+        explanation = f"{text}: {format_decimal(points)}/{self.max_text} điểm"
+        return _outcome(LeafScore(self.code, points, top, top, "scored", explanation))
+
+
+_MEMO_LIMIT = 512
+# id(leaf) → compiled leaf; the entry keeps its leaf alive, so the id stays unique.
+_COMPILED: dict[int, _CompiledLeaf] = {}
+
+
+def _compiled(leaf: Node) -> _CompiledLeaf:
+    compiled = _COMPILED.get(id(leaf))
+    if compiled is None or compiled.leaf is not leaf:
+        if len(_COMPILED) >= 4096:
+            _COMPILED.clear()
+        compiled = _COMPILED[id(leaf)] = _CompiledLeaf(leaf)
+    return compiled
+
+
+def _override(leaf: Node, value: object) -> _Outcome:
+    """Score a leaf with the appraised points instead of its answer."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
+        raise AnswerError(
+            leaf.code, "points", f"điểm thẩm định {value!r} không phải là số"
+        )
+    try:
+        points = Decimal(str(value))
+    except ArithmeticError:
+        raise AnswerError(
+            leaf.code, "points", f"điểm thẩm định '{value}' không phải là số"
+        ) from None
+    top = leaf.max_points
+    if not points.is_finite() or points < 0 or points > top:
+        raise AnswerError(
+            leaf.code,
+            "points",
+            f"điểm thẩm định {value} phải nằm trong khoảng "
+            f"từ 0 đến {format_points(top)}",
+        )
+    points = _round(points)
+    explanation = f"Điểm thẩm định: {format_decimal(points)}/{format_points(top)} điểm"
+    return _outcome(LeafScore(leaf.code, points, top, top, "scored", explanation))
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A set's tree flattened once, so scoring thousands of units never walks it."""
+
+    leaves: tuple[_CompiledLeaf, ...]
+    leaf_codes: frozenset[str]
+    # Parents in post-order with their children's codes: sums are built bottom-up.
+    parents: tuple[tuple[str, tuple[str, ...]], ...]
+    order: tuple[str, ...]
+    areas: tuple[str, ...]
+
+
+_PLANS: WeakKeyDictionary[CriteriaSet, _Plan] = WeakKeyDictionary()
+
+
+def _plan(criteria_set: CriteriaSet) -> _Plan:
+    plan = _PLANS.get(criteria_set)
+    if plan is not None:
+        return plan
+    parents: list[tuple[str, tuple[str, ...]]] = []
+
+    def visit(node: Node) -> None:
+        for child in node.children:
+            visit(child)
+        if node.children:
+            parents.append((node.code, tuple(child.code for child in node.children)))
+
+    for area in criteria_set.areas:
+        visit(area)
+    leaves = criteria_set.leaves()
+    plan = _Plan(
+        leaves=tuple(_CompiledLeaf(leaf) for leaf in leaves),
+        leaf_codes=frozenset(leaf.code for leaf in leaves),
+        parents=tuple(parents),
+        order=tuple(criteria_set.nodes()),
+        areas=tuple(area.code for area in criteria_set.areas),
+    )
+    _PLANS[criteria_set] = plan
+    return plan
+
+
+def _check_codes(
+    criteria_set: CriteriaSet, plan: _Plan, codes: Mapping[str, object]
+) -> None:
+    for code in codes:
+        if code not in plan.leaf_codes:
+            if code in criteria_set.nodes():
+                text = "không phải tiêu chí lá, không nhận câu trả lời"
+            else:
+                text = f"mã không có trong bộ tiêu chí {criteria_set.id}"
+            raise AnswerError(str(code), "code", text)
+
+
+def score_assessment(
+    cs: CriteriaSet,
+    answers: Mapping[str, Mapping[str, object] | None],
+    *,
+    points_override: Mapping[str, Decimal] | None = None,
+) -> AssessmentScore:
+    """Score every leaf of a set from the answers and sum nodes, index and band.
+
+    ``points_override`` gives appraised points for some leaves; each must lie between 0
+    and the leaf's maximum. Unknown or non-leaf codes raise ``AnswerError``.
+    """
+    plan = _plan(cs)
+    _check_codes(cs, plan, answers)
+    overrides = points_override or {}
+    _check_codes(cs, plan, overrides)
+
+    leaves: dict[str, LeafScore] = {}
+    scored: dict[str, NodeScore] = {}
+    points: dict[str, Decimal] = {}
+    maxima: dict[str, Decimal] = {}
+    pending: list[str] = []
+    for compiled in plan.leaves:
+        code = compiled.code
+        if code in overrides:
+            leaf_score, node = _override(compiled.leaf, overrides[code])
+        else:
+            canonical = normalize_answer(
+                compiled.leaf, answers.get(code), allow_survey=True
+            )
+            leaf_score, node = compiled.result(canonical)
+        leaves[code] = leaf_score
+        scored[code] = node
+        points[code] = node.points
+        maxima[code] = node.max_points
+        if leaf_score.status == "pending":
+            pending.append(code)
+    for code, children in plan.parents:
+        total = points[code] = sum([points[child] for child in children], _ZERO)
+        top = maxima[code] = sum([maxima[child] for child in children], _ZERO)
+        scored[code] = NodeScore(code, total, top, _index(total, top))
+
+    total = sum([points[code] for code in plan.areas], _ZERO)
+    total_max = sum([maxima[code] for code in plan.areas], _ZERO)
+    index = _index(total, total_max)
+    band = None
+    if index is not None:
+        band = next((b.label for b in cs.bands if b.contains(index)), None)
+    return AssessmentScore(
+        set_id=cs.id,
+        points=total,
+        max_points=total_max,
+        index=index,
+        band=band,
+        pending=tuple(pending),
+        nodes={code: scored[code] for code in plan.order},
+        leaves=leaves,
+    )
+
+
+def _json_number(value: Decimal) -> str:
+    return format(_round(value), "f")
+
+
+def score_report(
+    cs: CriteriaSet, answers: Mapping[str, Mapping[str, object] | None]
+) -> dict[str, Any]:
+    """Return the JSON of ``flask criteria score`` (DESIGN.md §4): numbers as "8.50"."""
+    result = score_assessment(cs, answers)
+    nodes: dict[str, dict[str, str]] = {}
+    for code, node in result.nodes.items():
+        entry = {
+            "points": _json_number(node.points),
+            "max": _json_number(node.max_points),
+        }
+        if node.explanation is not None:
+            entry["explanation"] = node.explanation
+        nodes[code] = entry
+    return {
+        "set": result.set_id,
+        "total": {
+            "points": _json_number(result.points),
+            "max": _json_number(result.max_points),
+            "index": None if result.index is None else _json_number(result.index),
+        },
+        "band": result.band,
+        "pending": list(result.pending),
+        "nodes": nodes,
+    }
+
+
+def describe_rule(leaf: Node) -> str:
+    """Describe a leaf's rule (and its not-applicable policy) in plain Vietnamese."""
+    rule = leaf.rule
+    if rule is None:
+        raise ValueError(
+            f"{leaf.code}: không phải tiêu chí lá, không có cách tính điểm"
+        )
+    text = HANDLERS[rule.type].describe(leaf, rule)
+    return text + _NA_SUFFIX.get(leaf.not_applicable or "not_allowed", "")
+
+
+def rank(scores: Mapping[K, Decimal]) -> dict[K, int]:
+    """Rank by score, highest first; ties share a rank, the next one skips (1, 1, 3)."""
+    ordered = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    ranks: dict[K, int] = {}
+    previous: Decimal | None = None
+    current = 0
+    for position, (key, score) in enumerate(ordered, start=1):
+        if score != previous:
+            current = position
+            previous = score
+        ranks[key] = current
+    return ranks

@@ -1,0 +1,546 @@
+"""One answer normaliser, scorer and describer per rule type (DESIGN.md §4 table).
+
+Normalisers check a raw answer and return its canonical JSON form. ``compile`` turns a
+leaf into a scorer: a closure with the leaf's fixed texts worked out once, which takes
+the canonical answer and returns the unrounded points and the first part of the
+explanation (the engine appends ": 0,93/1 điểm"). Missing and not-applicable answers
+are handled by the engine before any scorer runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+from criteria import (
+    BinaryRule,
+    ChecklistRule,
+    DeductionRule,
+    ManualRule,
+    Node,
+    RatioRule,
+    SurveyRule,
+    TierBand,
+    TiersRule,
+)
+from scoring.text import format_date, format_measured, format_points
+from scoring.types import AnswerError
+
+Canonical = dict[str, Any]
+_HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
+
+
+Scorer = Callable[[Canonical], tuple[Decimal, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHandler:
+    """The three functions every rule type needs."""
+
+    normalize: Callable[[Node, Any, Mapping[str, object]], Canonical]
+    compile: Callable[[Node, Any], Scorer]
+    describe: Callable[[Node, Any], str]
+
+
+# -- answer checking helpers ---------------------------------------------------------
+
+
+def _fail(leaf: Node, field: str, text: str) -> NoReturn:
+    raise AnswerError(leaf.code, field, text)
+
+
+def _only(
+    leaf: Node, answer: Mapping[str, object], allowed: tuple[str, ...], hint: str
+) -> None:
+    for key in answer:
+        if key not in allowed:
+            _fail(leaf, str(key), f"khóa '{key}' không hợp lệ; {hint}")
+
+
+def _number(leaf: Node, field: str, raw: object) -> Decimal:
+    """Return a finite, non-negative Decimal from a JSON number or numeric string."""
+    value: Decimal
+    kind = type(raw)
+    if kind is float:
+        value = Decimal(repr(raw))
+    elif kind is int:
+        value = Decimal(raw)  # type: ignore[arg-type]
+    elif isinstance(raw, bool):
+        _fail(leaf, field, f"giá trị {raw!r} không phải là số")
+    elif isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float | str):
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            _fail(leaf, field, f"giá trị '{raw}' không phải là số")
+    else:
+        _fail(leaf, field, f"giá trị {raw!r} không phải là số")
+    if not value.is_finite():
+        _fail(leaf, field, f"giá trị '{raw}' không phải là số hữu hạn")
+    if value < 0:
+        _fail(leaf, field, f"giá trị {format_points(value)} không được là số âm")
+    return value
+
+
+def _canon(value: Decimal) -> str:
+    """Write a Decimal without exponent or trailing zeros: 92.50 → "92.5"."""
+    return format(value.normalize(), "f")
+
+
+def _percent(leaf: Node, field: str, raw: object) -> Decimal:
+    value = _number(leaf, field, raw)
+    if value > _HUNDRED:
+        _fail(leaf, field, f"tỷ lệ {format_points(value)}% vượt quá 100%")
+    return value
+
+
+def _int(leaf: Node, field: str, raw: object, what: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        _fail(leaf, field, f"{what} {raw!r} phải là số nguyên")
+    return raw
+
+
+def _int_list(leaf: Node, field: str, raw: object, what: str) -> list[int]:
+    if not isinstance(raw, list | tuple):
+        _fail(leaf, field, f"phải là danh sách {what}")
+    return [_int(leaf, field, item, "giá trị") for item in raw]
+
+
+_PERCENT_HINT = "nhập value (tỷ lệ %) hoặc numerator và denominator"
+
+
+def _normalize_percent(
+    leaf: Node, answer: Mapping[str, object], *, fraction: bool = True
+) -> Canonical:
+    """Check ``{"value": %}`` or, when allowed, ``{"numerator", "denominator"}``."""
+    if "value" in answer or not fraction:
+        _only(
+            leaf,
+            answer,
+            ("value",),
+            _PERCENT_HINT if fraction else "nhập value (tỷ lệ %)",
+        )
+        return {"value": _canon(_percent(leaf, "value", answer["value"]))}
+    _only(leaf, answer, ("numerator", "denominator"), _PERCENT_HINT)
+    if "numerator" not in answer:
+        _fail(leaf, "numerator", "thiếu tử số (numerator)")
+    if "denominator" not in answer:
+        _fail(leaf, "denominator", "thiếu mẫu số (denominator)")
+    numerator = _number(leaf, "numerator", answer["numerator"])
+    denominator = _number(leaf, "denominator", answer["denominator"])
+    if numerator > denominator:
+        _fail(
+            leaf,
+            "numerator",
+            f"tử số {format_points(numerator)} "
+            f"lớn hơn mẫu số {format_points(denominator)}",
+        )
+    if denominator == 0 and leaf.not_applicable == "not_allowed":
+        _fail(
+            leaf,
+            "denominator",
+            "mẫu số bằng 0 (không phát sinh) nhưng tiêu chí này "
+            "không được khai không phát sinh",
+        )
+    return {"numerator": _canon(numerator), "denominator": _canon(denominator)}
+
+
+def measured(canonical: Canonical) -> tuple[Decimal, str]:
+    """Return a canonical percentage answer's value and how to show it."""
+    if "value" in canonical:
+        value = Decimal(canonical["value"])
+        return value, f"{format_measured(value)}%"
+    numerator = Decimal(canonical["numerator"])
+    denominator = Decimal(canonical["denominator"])
+    value = numerator * _HUNDRED / denominator
+    fraction = f"{format_points(numerator)}/{format_points(denominator)}"
+    return value, f"{fraction} = {format_measured(value)}%"
+
+
+def is_zero_denominator(canonical: Canonical) -> bool:
+    """Tell whether a canonical answer says the case did not arise (denominator 0)."""
+    return canonical.get("denominator") == "0"
+
+
+# -- binary --------------------------------------------------------------------------
+
+
+def _normalize_binary(
+    leaf: Node, rule: BinaryRule, answer: Mapping[str, object]
+) -> Canonical:
+    _only(leaf, answer, ("value",), "nhập value là true hoặc false")
+    value = answer["value"]
+    if not isinstance(value, bool):
+        _fail(leaf, "value", f"giá trị {value!r} phải là true hoặc false")
+    return {"value": value}
+
+
+def _compile_binary(leaf: Node, rule: BinaryRule) -> Scorer:
+    met = (rule.points_true, f"Đạt yêu cầu “{rule.condition}”")
+    unmet = (rule.points_false, f"Không đạt yêu cầu “{rule.condition}”")
+
+    def score(answer: Canonical) -> tuple[Decimal, str]:
+        return met if answer["value"] else unmet
+
+    return score
+
+
+def _describe_binary(leaf: Node, rule: BinaryRule) -> str:
+    return (
+        f"Đạt yêu cầu “{rule.condition}”: {format_points(rule.points_true)} điểm; "
+        f"không đạt: {format_points(rule.points_false)} điểm"
+    )
+
+
+# -- tiers ---------------------------------------------------------------------------
+
+
+def _normalize_tiers(
+    leaf: Node, rule: TiersRule, answer: Mapping[str, object]
+) -> Canonical:
+    if rule.measure.unit == "date":
+        _only(leaf, answer, ("value",), "nhập value là ngày dạng YYYY-MM-DD")
+        return {"value": _iso_date(leaf, answer["value"]).isoformat()}
+    return _normalize_percent(leaf, answer)
+
+
+def _iso_date(leaf: Node, raw: object) -> date:
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    # date.fromisoformat also takes "20260115" and week dates; only YYYY-MM-DD is meant.
+    if isinstance(raw, str) and len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    _fail(
+        leaf, "value", f"ngày '{raw}' không hợp lệ (cần ngày có thật, dạng YYYY-MM-DD)"
+    )
+
+
+def band_phrase(band: TierBand, unit: str) -> str:
+    """Name a band's bounds: "từ 80% đến dưới 100%", "đến 31/01/2026", "còn lại"."""
+    if band.otherwise:
+        return "còn lại"
+    if unit == "date":
+        start = format_date(band.from_date) if band.from_date else None
+        end = format_date(band.until_date) if band.until_date else None
+        if start and end:
+            return f"từ {start} đến {end}"
+        return f"đến {end}" if end else f"từ {start} trở đi"
+    low = f"{format_points(band.min)}%" if band.min is not None else None
+    high = f"{format_points(band.max_lt)}%" if band.max_lt is not None else None
+    if low and high:
+        return f"từ {low} đến dưới {high}"
+    return f"dưới {high}" if high else f"từ {low} trở lên"
+
+
+def _date_outcome(band: TierBand) -> str:
+    """Say where a date fell, after "Ban hành ngày 15/01/2026"."""
+    if band.otherwise:
+        return ", ngoài các mốc thời hạn"
+    phrase = band_phrase(band, "date")
+    if band.from_date is None:
+        return f", trong hạn {phrase}"
+    if band.until_date is None:
+        return f", {phrase}"
+    return f", trong khoảng {phrase}"
+
+
+def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
+    top = leaf.max_points
+    if rule.measure.unit == "date":
+        dated = [
+            (
+                band.otherwise,
+                band.from_date,
+                band.until_date,
+                band.points,
+                _date_outcome(band),
+            )
+            for band in rule.bands
+        ]
+
+        def score_date(answer: Canonical) -> tuple[Decimal, str]:
+            day = date.fromisoformat(answer["value"])
+            shown = f"Ban hành ngày {format_date(day)}"
+            for otherwise, start, end, points, outcome in dated:
+                if otherwise or (
+                    (start is None or day >= start) and (end is None or day <= end)
+                ):
+                    assert points != "ratio"  # the loader refuses ratio on dates
+                    return points, shown + outcome
+            return _ZERO, shown + ", không thuộc mốc thời hạn nào"
+
+        return score_date
+
+    banded = [
+        (
+            band.otherwise,
+            band.min,
+            band.max_lt,
+            band.points,
+            band.ratio_base,
+            " thuộc trường hợp còn lại"
+            if band.otherwise
+            else f" thuộc khoảng {band_phrase(band, 'percent')}",
+        )
+        for band in rule.bands
+    ]
+
+    def score_percent(answer: Canonical) -> tuple[Decimal, str]:
+        value, text = measured(answer)
+        shown = f"Tỷ lệ {text}"
+        for otherwise, low, high, points, base, outcome in banded:
+            if otherwise or (
+                (low is None or value >= low) and (high is None or value < high)
+            ):
+                if points == "ratio":
+                    assert base is not None
+                    # Multiply before dividing so 1 × 92.5 ÷ 95 stays exact enough.
+                    return top * value / base, shown + outcome
+                return points, shown + outcome
+        return _ZERO, shown + " không thuộc khoảng nào"
+
+    return score_percent
+
+
+def _describe_tiers(leaf: Node, rule: TiersRule) -> str:
+    parts = []
+    for band in rule.bands:
+        if band.points == "ratio":
+            assert band.ratio_base is not None
+            top = format_points(leaf.max_points)
+            outcome = f"{top} × tỷ lệ ÷ {format_points(band.ratio_base)} điểm"
+        else:
+            outcome = f"{format_points(band.points)} điểm"
+        parts.append(f"{band_phrase(band, rule.measure.unit)}: {outcome}")
+    return f"Theo {rule.measure.name}: " + "; ".join(parts)
+
+
+# -- ratio ---------------------------------------------------------------------------
+
+
+def _normalize_ratio(
+    leaf: Node, rule: RatioRule, answer: Mapping[str, object]
+) -> Canonical:
+    return _normalize_percent(leaf, answer)
+
+
+def _compile_ratio(leaf: Node, rule: RatioRule) -> Scorer:
+    top = leaf.max_points
+    target, floor = rule.target, rule.floor
+    below = f" dưới mức sàn {format_points(floor)}%"
+    reached = f" đạt mục tiêu {format_points(target)}%"
+    versus = f" so với mục tiêu {format_points(target)}% ({format_points(top)} × "
+    divisor = f" ÷ {format_points(target)})"
+
+    def score(answer: Canonical) -> tuple[Decimal, str]:
+        value, text = measured(answer)
+        if value < floor:
+            return _ZERO, f"Tỷ lệ {text}{below}"
+        if value >= target:
+            return top, f"Tỷ lệ {text}{reached}"
+        shown = format_measured(value)
+        return top * value / target, f"Tỷ lệ {text}{versus}{shown}{divisor}"
+
+    return score
+
+
+def _describe_ratio(leaf: Node, rule: RatioRule) -> str:
+    top = format_points(leaf.max_points)
+    text = (
+        f"Theo {rule.measure.name}: {top} × tỷ lệ ÷ {format_points(rule.target)}, "
+        f"tối đa {top} điểm khi đạt mục tiêu {format_points(rule.target)}%"
+    )
+    if rule.floor > 0:
+        text += f"; dưới {format_points(rule.floor)}%: 0 điểm"
+    return text
+
+
+# -- checklist -----------------------------------------------------------------------
+
+
+def _normalize_checklist(
+    leaf: Node, rule: ChecklistRule, answer: Mapping[str, object]
+) -> Canonical:
+    _only(
+        leaf, answer, ("checked",), "nhập checked là danh sách số thứ tự nội dung đạt"
+    )
+    checked = _int_list(leaf, "checked", answer["checked"], "số thứ tự nội dung đạt")
+    last = len(rule.items) - 1
+    seen: set[int] = set()
+    for index in checked:
+        if not 0 <= index <= last:
+            _fail(
+                leaf,
+                "checked",
+                f"nội dung số {index} không có; số thứ tự hợp lệ từ 0 đến {last}",
+            )
+        if index in seen:
+            _fail(leaf, "checked", f"nội dung số {index} được chọn hai lần")
+        seen.add(index)
+    return {"checked": sorted(seen)}
+
+
+def _compile_checklist(leaf: Node, rule: ChecklistRule) -> Scorer:
+    points = [item.points for item in rule.items]
+    texts = [format_points(item.points) for item in rule.items]
+
+    def score(answer: Canonical) -> tuple[Decimal, str]:
+        checked: list[int] = answer["checked"]
+        if not checked:
+            return _ZERO, "Không đạt nội dung nào"
+        numbers = ", ".join([str(i + 1) for i in checked])
+        sums = " + ".join([texts[i] for i in checked])
+        total = sum([points[i] for i in checked], _ZERO)
+        return total, f"Đạt nội dung {numbers} ({sums})"
+
+    return score
+
+
+def _describe_checklist(leaf: Node, rule: ChecklistRule) -> str:
+    items = "; ".join(
+        f"({i}) {item.text}: {format_points(item.points)} điểm"
+        for i, item in enumerate(rule.items, start=1)
+    )
+    return f"Cộng điểm các nội dung đạt: {items}"
+
+
+# -- deduction -----------------------------------------------------------------------
+
+
+def _normalize_deduction(
+    leaf: Node, rule: DeductionRule, answer: Mapping[str, object]
+) -> Canonical:
+    _only(
+        leaf, answer, ("counts",), "nhập counts là số lần của từng trường hợp trừ điểm"
+    )
+    counts = _int_list(leaf, "counts", answer["counts"], "số lần")
+    if len(counts) != len(rule.events):
+        _fail(
+            leaf,
+            "counts",
+            f"cần {len(rule.events)} số lần (mỗi trường hợp trừ điểm một số), "
+            f"nhận được {len(counts)}",
+        )
+    for count in counts:
+        if count < 0:
+            _fail(leaf, "counts", f"số lần {count} không được âm")
+    return {"counts": counts}
+
+
+def _compile_deduction(leaf: Node, rule: DeductionRule) -> Scorer:
+    minus = [(event.minus, format_points(event.minus)) for event in rule.events]
+    start, floor = rule.start, rule.floor
+    opening = f"Điểm khởi đầu {format_points(start)}, trừ "
+    floored = f", không thấp hơn mức sàn {format_points(floor)}"
+
+    def score(answer: Canonical) -> tuple[Decimal, str]:
+        used = [
+            (count, each)
+            for count, each in zip(answer["counts"], minus, strict=True)
+            if count
+        ]
+        if not used:
+            return start, "Không có trường hợp bị trừ điểm"
+        total = sum([count * each[0] for count, each in used], _ZERO)
+        parts = " + ".join([f"{count} × {each[1]}" for count, each in used])
+        text = f"{opening}{parts} = {format_points(total)}"
+        remaining = start - total
+        if remaining < floor:
+            return floor, text + floored
+        return remaining, text
+
+    return score
+
+
+def _describe_deduction(leaf: Node, rule: DeductionRule) -> str:
+    events = "; ".join(
+        f"{event.event}: trừ {format_points(event.minus)} điểm" for event in rule.events
+    )
+    return (
+        f"Điểm khởi đầu {format_points(rule.start)}; {events}; "
+        f"thấp nhất {format_points(rule.floor)} điểm"
+    )
+
+
+# -- manual --------------------------------------------------------------------------
+
+
+def _normalize_manual(
+    leaf: Node, rule: ManualRule, answer: Mapping[str, object]
+) -> Canonical:
+    _only(leaf, answer, ("level",), "nhập level là số thứ tự mức đánh giá")
+    level = _int(leaf, "level", answer["level"], "mức")
+    last = len(rule.levels) - 1
+    if not 0 <= level <= last:
+        _fail(leaf, "level", f"mức {level} không có; chọn từ 0 đến {last}")
+    return {"level": level}
+
+
+def _compile_manual(leaf: Node, rule: ManualRule) -> Scorer:
+    outcomes = [(level.points, f"Mức “{level.text}”") for level in rule.levels]
+
+    def score(answer: Canonical) -> tuple[Decimal, str]:
+        return outcomes[answer["level"]]
+
+    return score
+
+
+def _describe_manual(leaf: Node, rule: ManualRule) -> str:
+    levels = "; ".join(
+        f"{level.text}: {format_points(level.points)} điểm" for level in rule.levels
+    )
+    return f"Chọn một mức: {levels}"
+
+
+# -- survey --------------------------------------------------------------------------
+
+
+def _normalize_survey(
+    leaf: Node, rule: SurveyRule, answer: Mapping[str, object]
+) -> Canonical:
+    return _normalize_percent(leaf, answer, fraction=False)
+
+
+def _compile_survey(leaf: Node, rule: SurveyRule) -> Scorer:
+    top = leaf.max_points
+    formula = f"% ({format_points(top)} × "
+
+    def score(answer: Canonical) -> tuple[Decimal, str]:
+        value = Decimal(answer["value"])
+        shown = format_measured(value)
+        text = f"Kết quả điều tra xã hội học {shown}{formula}{shown} ÷ 100)"
+        return top * value / _HUNDRED, text
+
+    return score
+
+
+def _describe_survey(leaf: Node, rule: SurveyRule) -> str:
+    return (
+        f"Theo kết quả điều tra xã hội học ({rule.instrument}): "
+        f"{format_points(leaf.max_points)} × kết quả (%) ÷ 100; đơn vị không tự chấm"
+    )
+
+
+HANDLERS: dict[str, RuleHandler] = {
+    "binary": RuleHandler(_normalize_binary, _compile_binary, _describe_binary),
+    "tiers": RuleHandler(_normalize_tiers, _compile_tiers, _describe_tiers),
+    "ratio": RuleHandler(_normalize_ratio, _compile_ratio, _describe_ratio),
+    "checklist": RuleHandler(
+        _normalize_checklist, _compile_checklist, _describe_checklist
+    ),
+    "deduction": RuleHandler(
+        _normalize_deduction, _compile_deduction, _describe_deduction
+    ),
+    "manual": RuleHandler(_normalize_manual, _compile_manual, _describe_manual),
+    "survey": RuleHandler(_normalize_survey, _compile_survey, _describe_survey),
+}

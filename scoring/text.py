@@ -1,0 +1,46 @@
+"""Vietnamese number and date formatting for explanations and the UI."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(0, 7)}
+# Python formats "1,234.50"; Vietnamese writes "1.234,50".
+_SWAP = str.maketrans(",.", ".,")
+CENT = _QUANTUM[2]
+_THOUSAND = Decimal(1000)
+
+
+def format_decimal(d: Decimal, places: int = 2) -> str:
+    """Format a number with a decimal comma and thousands dots: 1234.5 → "1.234,50"."""
+    quantum = _QUANTUM.get(places) or Decimal(1).scaleb(-places)
+    rounded = d.quantize(quantum, ROUND_HALF_UP)
+    if -_THOUSAND < rounded < _THOUSAND:
+        # Scores are almost always below 1000: skip the grouping (this runs per leaf).
+        return str(rounded).replace(".", ",")
+    return f"{rounded:,.{places}f}".translate(_SWAP)
+
+
+def format_points(d: Decimal) -> str:
+    """Format a number without trailing zeros, as in criteria sets: 0.50 → "0,5"."""
+    text = f"{d:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("", "-0"):
+        text = "0"
+    return text.translate(_SWAP)
+
+
+def format_measured(value: Decimal) -> str:
+    """Format a measured percentage with two decimals, truncated.
+
+    Truncating (not rounding) keeps the shown value on the same side of every band
+    bound with two decimals: 79.999% shows as "79,99" next to "dưới 80%", not "80,00".
+    """
+    return format_decimal(value.quantize(CENT, ROUND_DOWN))
+
+
+def format_date(d: date) -> str:
+    """Format a date as dd/mm/yyyy."""
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"

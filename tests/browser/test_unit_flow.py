@@ -1,0 +1,200 @@
+"""A unit's year in a real browser: answer a leaf, upload a proof, the head submits.
+
+Runs the app (demo data, SQLite in a temporary directory) with Werkzeug's server on a
+free local port and drives Debian's Chromium through Playwright. Skipped only when
+/usr/bin/chromium is missing (`scripts/install-browser.sh` installs it in CI).
+Set PARINDEX_SCREENSHOT_DIR to keep the screenshots somewhere other than tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.clock import VN_TZ
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FILENAME = "Kế hoạch CCHC 2026.pdf"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="/usr/bin/chromium is missing: run scripts/install-browser.sh",
+    ),
+]
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    """A real browser session: CSRF on, and always SQLite in the test's directory."""
+    app_config["WTF_CSRF_ENABLED"] = True
+    app_config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'browser.sqlite'}"
+    return app_config
+
+
+@pytest.fixture
+def live_server(app: Any, demo: dict[str, Any]) -> Iterator[str]:
+    """The app served on 127.0.0.1 at a free port, in a thread stopped after the test."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 1366, "height": 768}, locale="vi-VN"
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        problems: list[str] = []
+        page.on("pageerror", lambda exc: problems.append(f"JS error: {exc}"))
+        page.on(
+            "console",
+            lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error"
+            else None,
+        )
+        page.problems = problems  # type: ignore[attr-defined]
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def _real_pdf(path: Path) -> Path:
+    """A small but real one-page PDF (the upload checks content, not the name)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": "Kế hoạch cải cách hành chính năm 2026"})
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def _log_in(page: Any, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/auth/login")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    page.click('button:has-text("Đăng nhập")')
+    page.wait_for_url(f"{base}/assessments/")
+
+
+def _screenshot(page: Any, tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    page.screenshot(path=str(target))
+    keep = os.environ.get("PARINDEX_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(target, Path(keep) / name)
+    return target
+
+
+def test_unit_answers_uploads_and_submits(
+    live_server: str, browser_page: Any, demo: dict[str, Any], clock: Any,
+    answer_all: Any, tmp_path: Path,
+) -> None:
+    from webapp.extensions import db
+    from webapp.models import Assessment, Evidence
+
+    page, base = browser_page, live_server
+    clock.value = datetime(2026, 12, 10, 9, 0, tzinfo=VN_TZ)
+    truclam = demo["assessments"]["TRUCLAM"]
+    # Everything but the plan-completion leaf is answered and explained beforehand.
+    answer_all(truclam, demo["users"]["truclam.chuyenvien"], skip=("1.1.3",))
+
+    # -- the unit's staff member: dashboard, answer a percentage, upload the proof ----------
+    _log_in(page, base, "truclam.chuyenvien", demo["password"])
+    assert page.locator(".countdown").first.inner_text() == "còn 5 ngày 14 giờ"
+    assert page.locator('tr.risk-row[data-code="1.1.3"]').count() == 1
+    page.click("text=Tiếp tục tự chấm điểm")
+    page.wait_for_url(f"{base}/assessments/{truclam.id}")
+
+    leaf = page.locator('[id="leaf-1.1.3"]')
+    leaf.locator('input[name="1.1.3-value"]').fill("92,5")
+    leaf.locator('textarea[name="1.1.3-note"]').fill("Hoàn thành 37/40 nhiệm vụ đúng hạn.")
+    leaf.locator('button:has-text("Lưu tiêu chí 1.1.3")').click()
+    page.wait_for_url(f"{base}/assessments/{truclam.id}#leaf-1.1.3")
+    leaf = page.locator('[id="leaf-1.1.3"]')
+    assert leaf.locator(".leaf-score").inner_text() == "0,93/1,00 điểm"
+    assert "Tỷ lệ 92,50% thuộc khoảng từ 80% đến dưới 100%" in leaf.inner_text()
+    assert "Đã lưu tiêu chí 1.1.3" in page.locator(".flash-success").inner_text()
+    assert leaf.locator('input[name="1.1.3-value"]').input_value() == "92,5"
+
+    pdf = _real_pdf(tmp_path / FILENAME)
+    leaf.locator('.evidence-upload input[type="file"]').set_input_files(str(pdf))
+    done = leaf.locator(".upload-queue .upload-item.done")
+    done.wait_for()
+    assert done.locator(".upload-name").inner_text() == FILENAME
+    assert done.locator("progress").evaluate("bar => bar.value") == 100
+    assert "Đã tải lên" in done.locator(".upload-status").inner_text()
+    listed = leaf.locator(".evidence-list .evidence-name")
+    assert listed.filter(has_text=FILENAME).count() == 1
+
+    page.reload()
+    page.locator('[id="leaf-1.1.3"]').scroll_into_view_if_needed()
+    shot = _screenshot(page, tmp_path, "assessment-1366x768.png")
+    assert shot.stat().st_size > 10_000
+    leaf = page.locator('[id="leaf-1.1.3"]')
+    assert "1 tài liệu" in leaf.locator(".evidence-count").inner_text()
+    assert leaf.locator(".evidence-list .evidence-name").inner_text() == FILENAME
+    page.goto(f"{base}/assessments/")
+    _screenshot(page, tmp_path, "dashboard-1366x768.png")
+    assert page.locator("tr.risk-row").count() == 0
+    page.click('button:has-text("Đăng xuất")')
+
+    # -- the unit head: review and submit -----------------------------------------------
+    _log_in(page, base, "truclam.lanhdao", demo["password"])
+    page.click("text=Gửi hồ sơ…")
+    page.wait_for_url(f"{base}/assessments/{truclam.id}/submit")
+    assert page.locator("li.problem").count() == 0
+    page.click('button:has-text("Xác nhận gửi hồ sơ")')
+    page.wait_for_url(f"{base}/assessments/")
+    assert "Đã gửi hồ sơ tự đánh giá" in page.locator(".flash-success").inner_text()
+    assert page.locator(".status-badge").inner_text() == "Đã gửi"
+    page.click("text=Xem hồ sơ tự đánh giá")
+    assert page.locator("form.leaf-form").count() == 0
+    assert page.locator('[id="leaf-1.1.3"] .evidence-name').inner_text() == FILENAME
+
+    assert page.problems == []  # type: ignore[attr-defined]  # no JS error, no CSP refusal
+    db.session.expire_all()
+    submitted = db.session.get(Assessment, truclam.id)
+    assert submitted.status == "submitted"
+    uploaded = db.session.scalar(sa.select(Evidence).where(Evidence.original_filename == FILENAME))
+    assert {
+        "id": uploaded.id, "sha256": uploaded.sha256, "size": pdf.stat().st_size,
+        "original_filename": FILENAME, "codes": ["1.1.3"],
+    } in submitted.snapshot["evidence"]
+    assert submitted.snapshot["answers"]["1.1.3"] == {"value": "92.5"}

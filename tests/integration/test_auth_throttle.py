@@ -1,0 +1,65 @@
+"""Login throttling: per username and address, failures only (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
+
+WRONG = "sai-mat-khau-123"
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    app_config["LOGIN_RATE_LIMIT"] = "3 per 15 minutes"
+    return app_config
+
+
+def _login(client: Any, username: str, password: str, ip: str = "127.0.0.1") -> Any:
+    return client.post(
+        "/auth/login",
+        data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def test_fourth_failure_for_same_username_and_address_is_refused(
+    client: Any, demo: dict[str, Any]
+) -> None:
+    for _ in range(3):
+        assert _login(client, "truclam.chuyenvien", WRONG).status_code == 401
+    blocked = _login(client, "truclam.chuyenvien", WRONG)
+    assert blocked.status_code == 429
+    assert "quá nhiều lần" in blocked.get_data(as_text=True)
+    # Even the right password is refused while blocked: the attacker learns nothing.
+    assert _login(client, "truclam.chuyenvien", demo["password"]).status_code == 429
+    assert client.get("/assessments/").status_code == 302
+
+
+def test_username_case_does_not_dodge_the_limit(client: Any, demo: dict[str, Any]) -> None:
+    for name in ("truclam.chuyenvien", "TrucLam.ChuyenVien", " truclam.chuyenvien"):
+        assert _login(client, name, WRONG).status_code == 401
+    assert _login(client, "TRUCLAM.CHUYENVIEN", WRONG).status_code == 429
+
+
+def test_other_username_and_other_address_are_not_blocked(
+    client: Any, demo: dict[str, Any]
+) -> None:
+    for _ in range(4):
+        _login(client, "truclam.chuyenvien", WRONG)
+    assert _login(client, "truclam.chuyenvien", WRONG).status_code == 429
+    assert _login(client, "nghison.chuyenvien", WRONG).status_code == 401
+    assert _login(client, "truclam.chuyenvien", WRONG, ip="10.0.0.2").status_code == 401
+    assert _login(client, "nghison.chuyenvien", demo["password"]).status_code == 302
+
+
+def test_successful_logins_do_not_count(client: Any, demo: dict[str, Any]) -> None:
+    assert _login(client, "truclam.chuyenvien", WRONG).status_code == 401
+    for _ in range(3):
+        assert _login(client, "truclam.chuyenvien", demo["password"]).status_code == 302
+        client.post("/auth/logout")
+    assert _login(client, "truclam.chuyenvien", WRONG).status_code == 401
+    assert _login(client, "truclam.chuyenvien", WRONG).status_code == 401
+    assert _login(client, "truclam.chuyenvien", WRONG).status_code == 429

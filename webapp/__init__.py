@@ -1,0 +1,98 @@
+"""The PAR INDEX web application (Flask): factory and registration steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from webapp.config import DefaultConfig, env_overrides
+from webapp.extensions import csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then environment, then explicit overrides (tests)."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(DefaultConfig)
+    app.config.update(env_overrides())
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'parindex.sqlite'}"
+        )
+    if not app.config.get("EVIDENCE_LOCAL_ROOT"):
+        app.config["EVIDENCE_LOCAL_ROOT"] = str(Path(app.instance_path) / "evidence")
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_shell(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp import security, storage
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    storage.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _sqlite_pragmas(app)
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Foreign keys are off by default in SQLite; WAL lets readers run during a write.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp import errors, formatting
+    from webapp.admin import bp as admin_bp
+    from webapp.appraisal import bp as appraisal_bp
+    from webapp.assessment import bp as assessment_bp
+    from webapp.auth import bp as auth_bp
+    from webapp.cli import register_commands
+    from webapp.dossier import bp as dossier_bp
+    from webapp.evidence import bp as evidence_bp
+    from webapp.main import bp as main_bp
+
+    formatting.init_app(app)
+    errors.init_app(app)
+    for bp in (main_bp, auth_bp, admin_bp, assessment_bp, evidence_bp, appraisal_bp, dossier_bp):
+        app.register_blueprint(bp)
+    register_commands(app)
+
+
+def register_shell(app: Flask) -> None:
+    from webapp import models
+
+    @app.shell_context_processor
+    def _ctx() -> dict[str, Any]:
+        return {"db": db, "models": models}

@@ -1,0 +1,94 @@
+"""Who may see and do what (DESIGN.md §5), enforced in one place for every query.
+
+Objects of another unit are answered with 404, so ids cannot be probed; a role that may
+never use a route gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user, login_required
+
+from webapp.extensions import db
+from webapp.models import AppraiserAssignment, Assessment, Evidence, Unit, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Require login and one of the roles; other roles get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def assigned_unit_ids(user: User, period_id: int | None = None) -> sa.Select[tuple[int]]:
+    q = sa.select(AppraiserAssignment.unit_id).where(AppraiserAssignment.user_id == user.id)
+    if period_id is not None:
+        q = q.where(AppraiserAssignment.period_id == period_id)
+    return q
+
+
+def visible_assessments(user: User) -> sa.Select[tuple[Assessment]]:
+    """The assessments this user may read: all (admin), own unit, or assigned and submitted."""
+    q = sa.select(Assessment)
+    if user.role == "admin":
+        return q
+    if user.is_unit_user:
+        return q.where(Assessment.unit_id == user.unit_id)
+    if user.role == "appraiser":
+        assigned = sa.select(AppraiserAssignment.id).where(
+            AppraiserAssignment.user_id == user.id,
+            AppraiserAssignment.unit_id == Assessment.unit_id,
+            AppraiserAssignment.period_id == Assessment.period_id,
+        )
+        return q.where(sa.exists(assigned), Assessment.status != "draft")
+    return q.where(sa.false())
+
+
+def get_assessment_or_404(assessment_id: int, user: User | None = None) -> Assessment:
+    """Load an assessment the user may read, or 404 whatever the id."""
+    user = user or current_user._get_current_object()  # type: ignore[attr-defined]
+    found = db.session.scalar(visible_assessments(user).where(Assessment.id == assessment_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_evidence_or_404(evidence_id: int, user: User | None = None) -> Evidence:
+    """Load an evidence row whose assessment the user may read, or 404."""
+    user = user or current_user._get_current_object()  # type: ignore[attr-defined]
+    visible_ids = visible_assessments(user).with_only_columns(Assessment.id)
+    found = db.session.scalar(
+        sa.select(Evidence).where(
+            Evidence.id == evidence_id, Evidence.assessment_id.in_(visible_ids)
+        )
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+def can_view_unit(user: User, unit: Unit) -> bool:
+    if user.role == "admin":
+        return True
+    if user.is_unit_user:
+        return user.unit_id == unit.id
+    if user.role == "appraiser":
+        return db.session.scalar(sa.select(sa.exists(assigned_unit_ids(user).where(
+            AppraiserAssignment.unit_id == unit.id)))) is True
+    return False

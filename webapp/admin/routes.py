@@ -1,0 +1,512 @@
+"""Coordinator (admin) screens: units, users, periods, criteria sets, audit log.
+
+Views only parse the form, call one service and redirect; every rule and every audit
+record lives in webapp/admin/services.py. Every route here is admin-only (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from webapp.access import roles_required
+from webapp.admin import bp, services
+from webapp.admin.forms import (
+    AuditFilterForm,
+    CriteriaImportForm,
+    ExtensionForm,
+    PeriodForm,
+    ResetPasswordForm,
+    UnitForm,
+    UnitImportForm,
+    UserCreateForm,
+    UserEditForm,
+    as_choices,
+)
+from webapp.auth.forms import EmptyForm
+from webapp.clock import now, to_vn
+from webapp.models import Period, Unit, User
+
+Page = str | Response | tuple[str, int]
+SAVED = "Đã lưu thay đổi."
+UNCHANGED = "Không có thay đổi nào."
+
+
+def _actor() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _show_field_error(form: FlaskForm, exc: services.FieldError) -> None:
+    field = getattr(form, exc.field, None)
+    if field is None:
+        flash(exc.message, "error")
+    else:
+        field.errors = [*field.errors, exc.message]
+
+
+def _unit_or_404(unit_id: int) -> Unit:
+    return services.get_unit(unit_id) or abort(404)
+
+
+def _user_or_404(user_id: int) -> User:
+    return services.get_user(user_id) or abort(404)
+
+
+def _period_or_404(period_id: int) -> Period:
+    return services.get_period(period_id) or abort(404)
+
+
+def _button_posted() -> bool:
+    # One-click POST buttons carry only the CSRF token (CSRFProtect checks it).
+    return EmptyForm().validate_on_submit()
+
+
+# --- Dashboard ------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required("admin")
+def dashboard() -> Page:
+    """Open periods with each unit's progress."""
+    return render_template(
+        "admin/dashboard.html",
+        progress=services.open_periods_progress(),
+        counts=services.admin_counts(),
+    )
+
+
+# --- Units ----------------------------------------------------------------------------
+
+
+@bp.get("/units")
+@roles_required("admin")
+def units() -> Page:
+    """Unit list with accent-insensitive search."""
+    q = request.args.get("q", "")
+    return render_template("admin/units.html", units=services.list_units(q), q=q)
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@roles_required("admin")
+def unit_new() -> Page:
+    """Create a unit."""
+    form = UnitForm(data={"leader_title": "CHỦ TỊCH"})
+    if form.validate_on_submit():
+        try:
+            unit = services.create_unit(form.data)
+        except services.FieldError as exc:
+            _show_field_error(form, exc)
+        else:
+            flash(f"Đã tạo đơn vị {unit.name}.", "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit_form.html", form=form, unit=None)
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def unit_edit(unit_id: int) -> Page:
+    """Edit a unit and its report settings."""
+    unit = _unit_or_404(unit_id)
+    form = UnitForm(obj=unit)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_unit(unit, form.data)
+        except services.FieldError as exc:
+            _show_field_error(form, exc)
+        else:
+            flash(SAVED if changed else UNCHANGED, "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit_form.html", form=form, unit=unit)
+
+
+@bp.post("/units/<int:unit_id>/deactivate")
+@roles_required("admin")
+def unit_deactivate(unit_id: int) -> Response:
+    """Stop a unit (it is left out of new periods and new accounts)."""
+    return _set_unit_active(_unit_or_404(unit_id), False)
+
+
+@bp.post("/units/<int:unit_id>/activate")
+@roles_required("admin")
+def unit_activate(unit_id: int) -> Response:
+    """Reactivate a unit."""
+    return _set_unit_active(_unit_or_404(unit_id), True)
+
+
+def _set_unit_active(unit: Unit, active: bool) -> Response:
+    if _button_posted():
+        try:
+            services.set_unit_active(unit, active)
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            done = "Đã kích hoạt lại" if active else "Đã ngừng hoạt động"
+            flash(f"{done} đơn vị {unit.name}.", "success")
+    return redirect(url_for("admin.units"))
+
+
+@bp.route("/units/import", methods=["GET", "POST"])
+@roles_required("admin")
+def units_import() -> Page:
+    """Import a CSV list of units (all rows or none)."""
+    form = UnitImportForm()
+    problems: list[tuple[int | None, str]] = []
+    if form.validate_on_submit():
+        try:
+            created = services.import_units_csv(form.file.data.read())
+        except services.CsvImportError as exc:
+            problems = exc.problems
+            form.file.errors = [
+                *form.file.errors,
+                "Không nhập đơn vị nào: tệp có lỗi, xem danh sách bên dưới.",
+            ]
+        else:
+            flash(f"Đã nhập {len(created)} đơn vị.", "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit_import.html", form=form, problems=problems)
+
+
+# --- Users ----------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@roles_required("admin")
+def users() -> Page:
+    """Account list with accent-insensitive search."""
+    q = request.args.get("q", "")
+    return render_template("admin/users.html", users=services.list_users(q), q=q)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def user_new() -> Page:
+    """Create an account with a role and (for unit roles) a unit."""
+    form = UserCreateForm()
+    form.set_unit_choices(services.active_unit_choices())
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                username=form.username.data or "",
+                full_name=form.full_name.data or "",
+                role=form.role.data or "",
+                unit_id=form.unit_id.data or None,
+                password=form.password.data or "",
+            )
+        except services.FieldError as exc:
+            _show_field_error(form, exc)
+        else:
+            flash(f"Đã tạo tài khoản {user.username}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def user_edit(user_id: int) -> Page:
+    """Change an account's full name, role and unit."""
+    user = _user_or_404(user_id)
+    form = UserEditForm(
+        data={
+            "full_name": user.full_name,
+            "role": user.role,
+            "unit_id": user.unit_id or 0,
+        }
+    )
+    choices = services.active_unit_choices()
+    if user.unit is not None and user.unit_id not in {c[0] for c in choices}:
+        choices.append((user.unit.id, f"{user.unit.name} ({user.unit.code})"))
+    form.set_unit_choices(choices)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_user(
+                user,
+                full_name=form.full_name.data or "",
+                role=form.role.data or "",
+                unit_id=form.unit_id.data or None,
+                actor=_actor(),
+            )
+        except services.FieldError as exc:
+            _show_field_error(form, exc)
+        else:
+            flash(SAVED if changed else UNCHANGED, "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@roles_required("admin")
+def user_password(user_id: int) -> Page:
+    """Set a new password for an account; its sessions end."""
+    user = _user_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(user, form.password.data or "", actor=_actor())
+        except services.FieldError as exc:
+            _show_field_error(form, exc)
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(
+                f"Đã đặt lại mật khẩu cho {user.username}; "
+                "các phiên đăng nhập của tài khoản này đã kết thúc.",
+                "success",
+            )
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_password.html", form=form, user=user)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@roles_required("admin")
+def user_deactivate(user_id: int) -> Response:
+    """Lock an account; its sessions end at once."""
+    return _set_user_active(_user_or_404(user_id), False)
+
+
+@bp.post("/users/<int:user_id>/activate")
+@roles_required("admin")
+def user_activate(user_id: int) -> Response:
+    """Unlock an account."""
+    return _set_user_active(_user_or_404(user_id), True)
+
+
+def _set_user_active(user: User, active: bool) -> Response:
+    if _button_posted():
+        try:
+            services.set_user_active(user, active, actor=_actor())
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            done = "Đã mở khóa" if active else "Đã khóa"
+            flash(f"{done} tài khoản {user.username}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+# --- Periods and extensions -----------------------------------------------------------
+
+
+@bp.get("/periods")
+@roles_required("admin")
+def periods() -> Page:
+    """All periods, newest first."""
+    return render_template("admin/periods.html", periods=services.list_periods())
+
+
+def _period_form(period: Period | None) -> PeriodForm:
+    if period is None:
+        today = to_vn(now()).date()
+        data: dict[str, Any] = {"year": today.year, "opens_on": today, "unit_ids": []}
+    else:
+        data = {
+            "name": period.name,
+            "year": period.year,
+            "criteria_set_id": period.criteria_set_id,
+            "unit_ids": [u.id for u in period.units],
+            "opens_on": to_vn(period.opens_at).date(),
+            "self_deadline": to_vn(period.self_deadline).date(),
+            "appraisal_deadline": to_vn(period.appraisal_deadline).date(),
+        }
+    form = PeriodForm(data=data)
+    form.criteria_set_id.choices = as_choices(services.criteria_set_choices())
+    form.unit_ids.choices = as_choices(services.period_unit_choices(period))
+    return form
+
+
+def _period_input(form: PeriodForm) -> services.PeriodInput:
+    return services.PeriodInput(
+        name=form.name.data or "",
+        year=int(form.year.data or 0),
+        criteria_set_id=form.criteria_set_id.data or "",
+        unit_ids=list(form.unit_ids.data or []),
+        opens_on=form.opens_on.data,
+        self_deadline=form.self_deadline.data,
+        appraisal_deadline=form.appraisal_deadline.data,
+    )
+
+
+@bp.route("/periods/new", methods=["GET", "POST"])
+@roles_required("admin")
+def period_new() -> Page:
+    """Create a period from an imported criteria set."""
+    form = _period_form(None)
+    if form.validate_on_submit():
+        try:
+            period = services.create_period(_period_input(form))
+        except services.FieldError as exc:
+            _show_field_error(form, exc)
+        else:
+            flash(
+                "Đã tạo kỳ đánh giá. Bấm “Mở kỳ đánh giá” để các đơn vị bắt đầu.",
+                "success",
+            )
+            return redirect(url_for("admin.period_detail", period_id=period.id))
+    return render_template("admin/period_form.html", form=form, period=None)
+
+
+@bp.get("/periods/<int:period_id>")
+@roles_required("admin")
+def period_detail(period_id: int) -> Page:
+    """A period: its units' progress, extensions and actions."""
+    period = _period_or_404(period_id)
+    return render_template(
+        "admin/period_detail.html",
+        period=period,
+        progress=services.period_progress(period),
+        extensions=services.list_extensions(period),
+    )
+
+
+@bp.route("/periods/<int:period_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def period_edit(period_id: int) -> Page:
+    """Edit a period (units added to an open period get their assessment)."""
+    period = _period_or_404(period_id)
+    form = _period_form(period)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_period(period, _period_input(form))
+        except services.FieldError as exc:
+            _show_field_error(form, exc)
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(SAVED if changed else UNCHANGED, "success")
+            return redirect(url_for("admin.period_detail", period_id=period.id))
+    return render_template("admin/period_form.html", form=form, period=period)
+
+
+@bp.post("/periods/<int:period_id>/open")
+@roles_required("admin")
+def period_open(period_id: int) -> Response:
+    """Open the period: each unit taking part gets a draft assessment."""
+    period = _period_or_404(period_id)
+    if _button_posted():
+        try:
+            created = services.open_period(period)
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(
+                f"Kỳ đánh giá đang mở; đã tạo {len(created)} hồ sơ tự đánh giá.",
+                "success",
+            )
+    return redirect(url_for("admin.period_detail", period_id=period.id))
+
+
+@bp.post("/periods/<int:period_id>/close")
+@roles_required("admin")
+def period_close(period_id: int) -> Response:
+    """Close the period."""
+    period = _period_or_404(period_id)
+    if _button_posted():
+        try:
+            services.close_period(period)
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Đã đóng kỳ đánh giá.", "success")
+    return redirect(url_for("admin.period_detail", period_id=period.id))
+
+
+@bp.route("/periods/<int:period_id>/extensions/new", methods=["GET", "POST"])
+@roles_required("admin")
+def extension_new(period_id: int) -> Page:
+    """Extend one unit's self-assessment deadline, with a reason."""
+    period = _period_or_404(period_id)
+    form = ExtensionForm()
+    if request.method == "GET" and request.args.get("unit", type=int):
+        form.unit_id.data = request.args.get("unit", type=int)
+    form.unit_id.choices = as_choices(
+        (u.id, f"{u.name} ({u.code})") for u in period.units
+    )
+    if form.validate_on_submit():
+        try:
+            services.grant_extension(
+                period,
+                unit_id=form.unit_id.data,
+                new_deadline=form.new_deadline.data,
+                reason=form.reason.data or "",
+                actor=_actor(),
+            )
+        except services.FieldError as exc:
+            _show_field_error(form, exc)
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Đã gia hạn.", "success")
+            return redirect(url_for("admin.period_detail", period_id=period.id))
+    return render_template("admin/extension_form.html", form=form, period=period)
+
+
+# --- Criteria sets --------------------------------------------------------------------
+
+
+@bp.get("/criteria-sets")
+@roles_required("admin")
+def criteria_sets() -> Page:
+    """Imported criteria sets, and the shipped files that can be imported."""
+    return render_template(
+        "admin/criteria_sets.html",
+        sets=services.list_criteria_sets(),
+        files=services.shipped_files(),
+    )
+
+
+@bp.post("/criteria-sets/import")
+@roles_required("admin")
+def criteria_import() -> Response:
+    """Import one shipped criteria-set file."""
+    form = CriteriaImportForm()
+    form.filename.choices = as_choices(services.shipped_file_choices())
+    if not form.validate_on_submit():
+        flash("Tệp bộ tiêu chí không có trong danh sách.", "error")
+        return redirect(url_for("admin.criteria_sets"))
+    try:
+        record, outcome = services.import_shipped_set(form.filename.data or "")
+    except services.AdminError as exc:
+        flash(str(exc), "error")
+    else:
+        if outcome == "unchanged":
+            flash(f"Bộ tiêu chí {record.id} đã nhập trước đó; không thay đổi.", "info")
+        else:
+            flash(f"Đã nhập bộ tiêu chí {record.title}.", "success")
+    return redirect(url_for("admin.criteria_sets"))
+
+
+# --- Audit log ------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@roles_required("admin")
+def audit() -> Page:
+    """The audit log, filterable by unit, period, action, user and date range."""
+    form = AuditFilterForm(formdata=request.args)
+    for name, choices in services.audit_filter_choices().items():
+        form[name].choices = as_choices(choices)
+    form.validate()
+
+    def ok(name: str) -> Any:
+        field = form[name]
+        return None if field.errors else field.data
+
+    filters = services.AuditFilters(
+        unit_id=ok("unit") or None,
+        period_id=ok("period") or None,
+        action=ok("action") or None,
+        actor_id=ok("user") or None,
+        date_from=ok("date_from"),
+        date_to=ok("date_to"),
+    )
+    page = services.list_audit_events(filters, request.args.get("page", 1, type=int))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        rows=services.describe_events(page.items),
+        args=args,
+    )

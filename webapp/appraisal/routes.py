@@ -1,0 +1,502 @@
+"""Appraisal and results pages: small views that call webapp/appraisal services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from webapp.access import get_assessment_or_404, roles_required, visible_assessments
+from webapp.appraisal import bp
+from webapp.appraisal.forms import (
+    AssignmentForm,
+    EmptyForm,
+    LeafAppraisalForm,
+    ReturnForm,
+    SurveyImportForm,
+)
+from webapp.appraisal.results import (
+    PublicationRefused,
+    can_see_ranking,
+    can_see_unit_result,
+    criterion_grid,
+    largest_differences,
+    period_results,
+    publish_period,
+    visible_rows,
+)
+from webapp.appraisal.services import (
+    FILTERS,
+    AppraisalError,
+    appraisal_queue,
+    appraisal_screen,
+    appraised_leaves,
+    create_assignment,
+    create_return,
+    criteria_for_period,
+    delete_assignment,
+    list_appraisers,
+    list_assignments,
+    next_leaf_to_appraise,
+    save_appraisal,
+)
+from webapp.appraisal.survey import (
+    SurveyImportRejected,
+    SurveyValuesRejected,
+    import_survey,
+    save_survey_values,
+    survey_grid,
+)
+from webapp.charts import Bar, Series, bar_chart, grouped_bar_chart, radar_chart
+from webapp.extensions import db
+from webapp.models import AppraiserAssignment, Assessment, Period
+from webapp.storage import get_store
+
+STAFF = ("admin", "appraiser")
+UNIT_ROLES = ("unit_editor", "unit_head")
+SURVEY_UPLOAD_MAX = 5 * 1024 * 1024
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def evidence_url(endpoint: str, evidence_id: int) -> str | None:
+    """Link to the evidence feature's routes, or None while they do not exist."""
+    try:
+        return url_for(endpoint, evidence_id=evidence_id)
+    except BuildError:
+        return None
+
+
+def _period_or_404(period_id: int) -> Period:
+    return db.get_or_404(Period, period_id)
+
+
+# -- home ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def index() -> str:
+    """The appraiser's queue and, for the coordinator, each period's tools."""
+    user = _user()
+    periods = db.session.scalars(
+        sa.select(Period).order_by(Period.year.desc(), Period.id.desc())
+    )
+    if user.role == "appraiser":
+        assigned = sa.select(AppraiserAssignment.period_id).where(
+            AppraiserAssignment.user_id == user.id
+        )
+        periods = db.session.scalars(
+            sa.select(Period)
+            .where(Period.id.in_(assigned))
+            .order_by(Period.year.desc())
+        )
+    return render_template(
+        "appraisal/index.html", queue=appraisal_queue(user), periods=list(periods)
+    )
+
+
+# -- assignments ---------------------------------------------------------------------
+
+
+@bp.route("/periods/<int:period_id>/assignments", methods=["GET", "POST"])
+@roles_required("admin")
+def assignments(period_id: int) -> str | Response:
+    """Phân công thẩm định: who appraises which unit (and which areas) in the period."""
+    period = _period_or_404(period_id)
+    cs = criteria_for_period(period)
+    form = AssignmentForm()
+    form.unit_id.choices = [(str(u.id), f"{u.name} ({u.code})") for u in period.units]
+    form.user_id.choices = [(str(u.id), u.full_name) for u in list_appraisers()]
+    form.area_codes.choices = [(a.code, f"{a.code}. {a.title}") for a in cs.areas]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            create_assignment(
+                period,
+                unit_id=_int(form.unit_id.data),
+                user_id=_int(form.user_id.data),
+                area_codes=form.area_codes.data or [],
+                actor=_user(),
+            )
+        except AppraisalError as exc:
+            getattr(form, exc.field or "unit_id").errors = [exc.message]
+            status = 422
+        else:
+            flash("Đã phân công thẩm định.", "success")
+            return redirect(url_for("appraisal.assignments", period_id=period.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "appraisal/assignments.html",
+        period=period,
+        form=form,
+        rows=list_assignments(period),
+        delete_form=EmptyForm(),
+    ), status  # type: ignore[return-value]
+
+
+@bp.post("/assignments/<int:assignment_id>/delete")
+@roles_required("admin")
+def remove_assignment(assignment_id: int) -> Response:
+    assignment = db.get_or_404(AppraiserAssignment, assignment_id)
+    if EmptyForm().validate_on_submit():
+        period_id = assignment.period_id
+        delete_assignment(assignment, actor=_user())
+        flash("Đã hủy phân công.", "success")
+        return redirect(url_for("appraisal.assignments", period_id=period_id))
+    abort(400)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- the appraisal screen ------------------------------------------------------------
+
+
+def _render_screen(
+    assessment: Assessment,
+    *,
+    failed: tuple[str, LeafAppraisalForm] | None = None,
+    return_form: ReturnForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    filter_name = (
+        request.args.get("filter") if request.args.get("filter") in FILTERS else None
+    )
+    verify = request.args.get("verify") == "1"
+    screen = appraisal_screen(
+        assessment,
+        _user(),
+        filter_name=filter_name,
+        verify=verify,
+        store=get_store() if verify else None,
+    )
+    focus = failed[0] if failed else request.args.get("focus")
+    if focus is None:
+        focus = next_leaf_to_appraise(screen, None)
+    return render_template(
+        "appraisal/screen.html",
+        screen=screen,
+        a=assessment,
+        filters=FILTERS,
+        filter_name=filter_name,
+        verify=verify,
+        focus=focus,
+        failed=failed,
+        return_form=return_form or ReturnForm(formdata=None),
+        evidence_url=evidence_url,
+    ), status
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@roles_required(*STAFF)
+def screen(assessment_id: int) -> tuple[str, int]:
+    """Thẩm định: each leaf's answer, evidence and self-score beside the appraisal."""
+    return _render_screen(get_assessment_or_404(assessment_id))
+
+
+@bp.post("/assessments/<int:assessment_id>/leaves/<code>")
+@roles_required(*STAFF)
+def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
+    """Save one leaf's appraised score; "save and next" jumps to the next leaf to do."""
+    assessment = get_assessment_or_404(assessment_id)
+    form = LeafAppraisalForm()
+    if not form.validate_on_submit():
+        return _render_screen(assessment, failed=(code, form), status=422)
+    try:
+        save_appraisal(assessment, code, form.to_input(), actor=_user())
+    except AppraisalError as exc:
+        field = getattr(form, exc.field or "points", form.points)
+        field.errors = [*field.errors, exc.message]
+        # Also at the top: the leaf may be hidden by a filter or far down the page.
+        flash(f"Chưa lưu điểm thẩm định tiêu chí {code}: {exc.message}", "error")
+        return _render_screen(assessment, failed=(code, form), status=422)
+    filter_name = (
+        request.args.get("filter") if request.args.get("filter") in FILTERS else None
+    )
+    focus = code
+    if form.save_next.data or not form.save.data:
+        screen_now = appraisal_screen(assessment, _user(), filter_name=filter_name)
+        focus = next_leaf_to_appraise(screen_now, code) or code
+        if focus == code:
+            flash("Đã thẩm định xong các tiêu chí trong danh sách này.", "success")
+    flash(f"Đã lưu điểm thẩm định tiêu chí {code}.", "success")
+    anchor = "leaf-" + focus.replace(".", "-")
+    return redirect(
+        url_for(
+            "appraisal.screen",
+            assessment_id=assessment.id,
+            filter=filter_name,
+            focus=focus,
+            _anchor=anchor,
+        )
+    )
+
+
+@bp.post("/assessments/<int:assessment_id>/returns")
+@roles_required(*STAFF)
+def return_leaves(assessment_id: int) -> Response | tuple[str, int]:
+    """Yêu cầu giải trình, bổ sung: reopen chosen leaves for the unit until a date."""
+    assessment = get_assessment_or_404(assessment_id)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            request_row = create_return(
+                assessment,
+                form.codes.data or [],
+                message=form.message.data or "",
+                due_text=form.due_date.data or "",
+                actor=_user(),
+            )
+        except AppraisalError as exc:
+            field = getattr(form, exc.field or "codes", form.codes)
+            field.errors = [*field.errors, exc.message]
+            flash(f"Chưa gửi được yêu cầu giải trình, bổ sung: {exc.message}", "error")
+            return _render_screen(assessment, return_form=form, status=422)
+        else:
+            flash(
+                "Đã gửi yêu cầu giải trình, bổ sung tiêu chí "
+                + ", ".join(request_row.criterion_codes)
+                + " đến đơn vị.",
+                "success",
+            )
+            return redirect(url_for("appraisal.screen", assessment_id=assessment.id))
+    flash("Chưa gửi được yêu cầu giải trình, bổ sung: xem lỗi bên dưới.", "error")
+    return _render_screen(assessment, return_form=form, status=422)
+
+
+# -- survey results ------------------------------------------------------------------
+
+
+def _render_survey(
+    period: Period,
+    *,
+    typed: dict[tuple[int, str], str] | None = None,
+    cell_errors: dict[tuple[int, str], str] | None = None,
+    import_form: SurveyImportForm | None = None,
+    import_errors: list[Any] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "appraisal/survey.html",
+        period=period,
+        grid=survey_grid(period),
+        typed=typed or {},
+        cell_errors=cell_errors or {},
+        form=EmptyForm(),
+        import_form=import_form or SurveyImportForm(formdata=None),
+        import_errors=import_errors or [],
+    ), status
+
+
+@bp.route("/periods/<int:period_id>/survey", methods=["GET", "POST"])
+@roles_required("admin")
+def survey(period_id: int) -> Response | tuple[str, int]:
+    """Kết quả điều tra XHH: one input per unit and survey leaf."""
+    period = _period_or_404(period_id)
+    if request.method == "GET":
+        return _render_survey(period)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    typed: dict[tuple[int, str], str] = {}
+    for name, value in request.form.items():
+        parts = name.split("-", 2)
+        if len(parts) == 3 and parts[0] == "v" and parts[1].isdigit():
+            typed[(int(parts[1]), parts[2])] = value
+    try:
+        changed = save_survey_values(period, typed, actor=_user())
+    except SurveyValuesRejected as exc:
+        flash("Chưa lưu: có ô kết quả không hợp lệ (xem các ô tô đỏ).", "error")
+        return _render_survey(period, typed=typed, cell_errors=exc.errors, status=422)
+    except AppraisalError as exc:
+        flash(exc.message, "error")
+        return _render_survey(period, typed=typed, status=409)
+    flash(f"Đã lưu kết quả điều tra XHH ({changed} ô thay đổi).", "success")
+    return redirect(url_for("appraisal.survey", period_id=period.id))
+
+
+@bp.post("/periods/<int:period_id>/survey/import")
+@roles_required("admin")
+def survey_import(period_id: int) -> Response | tuple[str, int]:
+    """Import survey results from CSV or XLSX: every row checked, all or nothing."""
+    period = _period_or_404(period_id)
+    form = SurveyImportForm()
+    if not form.validate_on_submit():
+        return _render_survey(period, import_form=form, status=422)
+    upload = form.file.data
+    data = upload.read(SURVEY_UPLOAD_MAX + 1)
+    if len(data) > SURVEY_UPLOAD_MAX:
+        form.file.errors = ["Tệp kết quả tối đa 5 MB."]
+        return _render_survey(period, import_form=form, status=422)
+    try:
+        count = import_survey(period, upload.filename or "", data, actor=_user())
+    except SurveyImportRejected as exc:
+        flash("Không nhập dòng nào: tệp có dòng không hợp lệ (xem danh sách).", "error")
+        return _render_survey(
+            period, import_form=form, import_errors=exc.errors, status=422
+        )
+    except AppraisalError as exc:
+        flash(exc.message, "error")
+        return _render_survey(period, import_form=form, status=409)
+    flash(f"Đã nhập {count} kết quả điều tra XHH.", "success")
+    return redirect(url_for("appraisal.survey", period_id=period.id))
+
+
+# -- results -------------------------------------------------------------------------
+
+
+def _render_ranking(
+    period: Period, *, refused: list[str] | None = None, status: int = 200
+) -> tuple[str, int]:
+    user = _user()
+    results = period_results(period)
+    rows = visible_rows(results, user)
+    own_unit = user.unit_id if user.is_unit_user else None
+    chart = bar_chart(
+        [
+            Bar(
+                r.unit.name,
+                r.final.index,
+                highlight=r.unit.id == own_unit,
+                note=f"hạng {r.rank}" if r.rank else "",
+            )
+            for r in rows
+        ],
+        title=f"Chỉ số CCHC theo đơn vị — {period.name}",
+        suffix="%",
+    )
+    return render_template(
+        "appraisal/ranking.html",
+        period=period,
+        results=results,
+        rows=rows,
+        chart=chart,
+        refused=refused,
+        form=EmptyForm(),
+        own_unit=own_unit,
+    ), status
+
+
+@bp.get("/periods/<int:period_id>/results")
+@roles_required(*STAFF, *UNIT_ROLES)
+def ranking(period_id: int) -> tuple[str, int]:
+    """Xếp hạng: final score, index, band and rank of every unit, with a bar chart."""
+    period = _period_or_404(period_id)
+    if not can_see_ranking(period, _user()):
+        abort(404)
+    return _render_ranking(period)
+
+
+@bp.post("/periods/<int:period_id>/publish")
+@roles_required("admin")
+def publish(period_id: int) -> Response | tuple[str, int]:
+    """Công bố kết quả (refused, with the list, while anything is missing)."""
+    period = _period_or_404(period_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        publish_period(period, actor=_user())
+    except PublicationRefused as exc:
+        flash(
+            "Chưa thể công bố kết quả: còn hồ sơ chưa hoàn tất (xem danh sách).",
+            "error",
+        )
+        return _render_ranking(period, refused=exc.problems, status=409)
+    except AppraisalError as exc:
+        flash(exc.message, "error")
+        return _render_ranking(period, status=409)
+    flash(
+        "Đã công bố kết quả đánh giá. Các đơn vị đã xem được kết quả của mình.",
+        "success",
+    )
+    return redirect(url_for("appraisal.ranking", period_id=period.id))
+
+
+@bp.get("/assessments/<int:assessment_id>/results")
+@roles_required(*STAFF, *UNIT_ROLES)
+def unit_results(assessment_id: int) -> str:
+    """One unit's result: per area self vs appraised, band, rank, vs the average."""
+    assessment = get_assessment_or_404(assessment_id)
+    period = assessment.period
+    if not can_see_unit_result(assessment, _user()):
+        return render_template("appraisal/not_published.html", assessment=assessment)
+    results = period_results(period)
+    row = results.row_for(assessment.id)
+    charts = {}
+    if row is not None:
+        labels = [f"{a.code}. {a.title}" for a in results.areas]
+        series = [
+            Series(
+                assessment.unit.name,
+                tuple(row.final.nodes[a.code].index for a in results.areas),
+            ),
+            Series(
+                "Bình quân các đơn vị",
+                tuple(results.area_average[a.code] for a in results.areas),
+            ),
+        ]
+        title = f"Chỉ số thành phần theo lĩnh vực — {assessment.unit.name}"
+        charts["bars"] = grouped_bar_chart(labels, series, title=title, suffix="%")
+        charts["radar"] = radar_chart(
+            [f"Lĩnh vực {a.code}" for a in results.areas], series, title=title
+        )
+    return render_template(
+        "appraisal/unit_results.html",
+        a=assessment,
+        results=results,
+        row=row,
+        charts=charts,
+        leaves=appraised_leaves(results.cs),
+    )
+
+
+@bp.get("/results")
+@roles_required(*UNIT_ROLES)
+def my_results() -> str:
+    """The unit's own results, one line per period."""
+    assessments = db.session.scalars(
+        visible_assessments(_user()).join(Period).order_by(Period.year.desc())
+    )
+    return render_template("appraisal/my_results.html", assessments=list(assessments))
+
+
+@bp.get("/periods/<int:period_id>/criteria")
+@roles_required(*STAFF)
+def criterion(period_id: int) -> str:
+    """One leaf across all units: self vs appraised, evidence count, difference."""
+    period = _period_or_404(period_id)
+    leaves = appraised_leaves(criteria_for_period(period))
+    code = request.args.get("code") or leaves[0].code
+    leaf = next((lf for lf in leaves if lf.code == code), None)
+    if leaf is None:
+        abort(404)
+    return render_template(
+        "appraisal/criterion.html",
+        period=period,
+        leaves=leaves,
+        leaf=leaf,
+        rows=criterion_grid(period, leaf, _user()),
+    )
+
+
+@bp.get("/periods/<int:period_id>/differences")
+@roles_required(*STAFF)
+def differences(period_id: int) -> str:
+    """The largest differences between self-score and appraised score, across units."""
+    period = _period_or_404(period_id)
+    return render_template(
+        "appraisal/differences.html",
+        period=period,
+        rows=largest_differences(period, _user()),
+    )

@@ -1,0 +1,426 @@
+"""Self-assessment forms: one form class per leaf, shaped by the leaf's scoring rule.
+
+Forms check shape only (a number is a number, a date is a real dd/mm/yyyy date, a count
+is a non-negative integer) and turn the typed text into the engine's answer JSON
+(DESIGN.md §4). Whether the answer is acceptable for the leaf (101 %, numerator above
+denominator, "không phát sinh" where the policy refuses it) is the scoring engine's
+call, made in the service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from criteria import (
+    BinaryRule,
+    ChecklistRule,
+    DeductionRule,
+    ManualRule,
+    Node,
+    RatioRule,
+    TiersRule,
+)
+from scoring import format_points
+
+NOTE_MAX = 5000
+_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_vn_decimal(text: str) -> Decimal:
+    """Read a number typed the Vietnamese way ("92,5", "1.234,5") or as "92.5".
+
+    Raises ValueError when the text is not a finite number.
+    """
+    raw = text.strip().replace(" ", "").replace("\u00a0", "")
+    if "," in raw:
+        # With a comma present the comma is the decimal mark and dots group thousands.
+        raw = raw.replace(".", "").replace(",", ".")
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", raw):
+        raise ValueError(text)
+    try:
+        value = Decimal(raw)
+    except (
+        InvalidOperation
+    ) as exc:  # pragma: no cover - the pattern already rules it out
+        raise ValueError(text) from exc
+    return value
+
+
+def vn_number(value: Decimal | str | int | None) -> str:
+    """Show a stored number the way a user types it: "92.5" → "92,5"."""
+    if value is None or value == "":
+        return ""
+    return format_points(Decimal(str(value))).replace(".", "")
+
+
+class DecimalCommaField(StringField):
+    """A number ≥ 0 with a decimal comma; the typed text is kept for re-display."""
+
+    parsed: Decimal | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.parsed = None
+        text = (self.data or "").strip()
+        if not text:
+            return
+        try:
+            value = parse_vn_decimal(text)
+        except ValueError:
+            raise ValidationError(
+                f"“{text}” không phải là số. Nhập số, dùng dấu phẩy cho phần "
+                "thập phân (ví dụ 92,5)."
+            ) from None
+        if value < 0:
+            raise ValidationError("Giá trị không được là số âm.")
+        self.parsed = value
+
+
+class VnDateField(StringField):
+    """A calendar date typed as dd/mm/yyyy; 31/02/2026 is refused."""
+
+    parsed: date | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.parsed = None
+        text = (self.data or "").strip()
+        if not text:
+            return
+        match = _DATE_RE.match(text)
+        if not match:
+            raise ValidationError(
+                f"“{text}” không đúng dạng ngày. "
+                "Nhập theo dạng dd/mm/yyyy, ví dụ 15/01/2026."
+            )
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            self.parsed = date(year, month, day)
+        except ValueError:
+            raise ValidationError(
+                f"Ngày {text} không có thật. "
+                "Nhập ngày theo dạng dd/mm/yyyy, ví dụ 15/01/2026."
+            ) from None
+
+
+class CountField(StringField):
+    """How many times an event happened: a whole number ≥ 0 (blank means none)."""
+
+    parsed: int | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.parsed = None
+        text = (self.data or "").strip()
+        if not text:
+            return
+        if re.fullmatch(r"-\s*\d+", text):
+            raise ValidationError("Số lần không được là số âm.")
+        if not text.isdigit():
+            raise ValidationError(
+                f"“{text}” không phải là số nguyên. Nhập số lần, ví dụ 2."
+            )
+        self.parsed = int(text)
+
+
+class ChoiceRadio(RadioField):
+    """A radio group that may stay empty (unanswered); a forged value gets a message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(*args, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data in (None, ""):
+            self.data = None
+            return
+        if str(self.data) not in {c.value for c in self.choices}:  # type: ignore[union-attr]
+            raise ValidationError("Lựa chọn không hợp lệ.")
+
+
+class CheckboxList(SelectMultipleField):
+    """Checklist items as checkboxes; values are item indexes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        # Keep the raw strings: a forged "x" must give a Vietnamese error, not a crash.
+        self.data = list(valuelist)
+
+    def pre_validate(self, form: Any) -> None:
+        allowed = {c.value for c in self.choices}  # type: ignore[union-attr]
+        if any(str(v) not in allowed for v in self.data or []):
+            raise ValidationError("Lựa chọn không hợp lệ.")
+
+
+class LeafForm(FlaskForm):
+    """Fields every leaf has; leaf_form_class adds the ones its rule needs."""
+
+    leaf: ClassVar[Node]
+    kind: ClassVar[str]  # binary, percent, date, checklist, deduction, manual
+
+    not_applicable = BooleanField("Không phát sinh / không áp dụng")
+    note = TextAreaField(
+        "Thuyết minh / giải trình",
+        validators=[Length(max=NOTE_MAX, message=f"Tối đa {NOTE_MAX} ký tự.")],
+    )
+    version = HiddenField()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.not_applicable.data:
+            # "Không phát sinh" replaces the figures: they are not read, so not checked.
+            answer_fields = self.answer_field_names()
+            for name in answer_fields:
+                self[name].errors = []
+            return not any(
+                f.errors for n, f in self._fields.items() if n not in answer_fields
+            )
+        if self.kind == "percent":
+            ok = self._check_percent_shape() and ok
+        return ok
+
+    def _check_percent_shape(self) -> bool:
+        value, num, den = self["value"], self["numerator"], self["denominator"]
+        if value.errors or num.errors or den.errors:
+            return False
+        has_fraction = num.parsed is not None or den.parsed is not None
+        if value.parsed is not None and has_fraction:
+            value.errors.append(
+                "Chỉ nhập một cách: tỷ lệ (%) hoặc tử số và mẫu số, không nhập cả hai."
+            )
+            return False
+        if num.parsed is not None and den.parsed is None:
+            den.errors.append("Nhập cả mẫu số.")
+            return False
+        if den.parsed is not None and num.parsed is None:
+            num.errors.append("Nhập cả tử số.")
+            return False
+        return True
+
+    def answer_field_names(self) -> list[str]:
+        return [name for name in self._fields if name not in _COMMON]
+
+    def version_number(self) -> int | None:
+        try:
+            return int(self.version.data or 0)
+        except ValueError:
+            return None
+
+    def answer(self) -> dict[str, Any] | None:
+        """The answer JSON for the engine; None when the leaf is left unanswered."""
+        if self.not_applicable.data:
+            return {"not_applicable": True}
+        if self.kind == "binary":
+            choice = self["value"].data
+            return None if choice is None else {"value": choice == "yes"}
+        if self.kind == "date":
+            day = self["value"].parsed
+            return None if day is None else {"value": day.isoformat()}
+        if self.kind == "percent":
+            if self["value"].parsed is not None:
+                return {"value": _plain(self["value"].parsed)}
+            if self["numerator"].parsed is not None:
+                return {
+                    "numerator": _plain(self["numerator"].parsed),
+                    "denominator": _plain(self["denominator"].parsed),
+                }
+            return None
+        if self.kind == "checklist":
+            # Saving a checklist answers it even with nothing ticked: no item holds.
+            return {"checked": sorted(int(v) for v in self["checked"].data or [])}
+        if self.kind == "deduction":
+            counts = [
+                self[f"count_{i}"].parsed for i in range(len(self.leaf.rule.events))
+            ]  # type: ignore[union-attr]
+            if all(c is None for c in counts):
+                return None
+            return {"counts": [c or 0 for c in counts]}
+        if self.kind == "manual":
+            level = self["level"].data
+            return None if level is None else {"level": int(level)}
+        return None
+
+    def field_for_engine(self, engine_field: str) -> str | None:
+        """The form field where an engine error about `engine_field` belongs."""
+        if engine_field in self._fields:
+            return engine_field
+        if engine_field == "counts" and "count_0" in self._fields:
+            return "count_0"
+        return None
+
+
+_COMMON = {"not_applicable", "note", "version", "csrf_token"}
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def rule_kind(leaf: Node) -> str | None:
+    """The form shape a leaf needs; None for survey leaves (the unit never answers)."""
+    rule = leaf.rule
+    if isinstance(rule, BinaryRule):
+        return "binary"
+    if isinstance(rule, TiersRule):
+        return "date" if rule.measure.unit == "date" else "percent"
+    if isinstance(rule, RatioRule):
+        return "percent"
+    if isinstance(rule, ChecklistRule):
+        return "checklist"
+    if isinstance(rule, DeductionRule):
+        return "deduction"
+    if isinstance(rule, ManualRule):
+        return "manual"
+    return None
+
+
+@lru_cache(maxsize=512)
+def leaf_form_class(leaf: Node) -> type[LeafForm]:
+    """Build (once per leaf) the form class made for the leaf's rule."""
+    kind = rule_kind(leaf)
+    if kind is None:
+        raise ValueError(f"{leaf.code}: tiêu chí không do đơn vị tự chấm")
+    rule = leaf.rule
+    attrs: dict[str, Any] = {"leaf": leaf, "kind": kind}
+    if isinstance(rule, BinaryRule):
+        attrs["value"] = ChoiceRadio(
+            "Kết quả",
+            choices=[
+                SelectChoice("yes", f"Đạt ({format_points(rule.points_true)} điểm)"),
+                SelectChoice(
+                    "no", f"Không đạt ({format_points(rule.points_false)} điểm)"
+                ),
+            ],
+        )
+    elif kind == "date":
+        attrs["value"] = VnDateField(
+            "Ngày (dd/mm/yyyy)", render_kw={"placeholder": "dd/mm/yyyy"}
+        )
+    elif kind == "percent":
+        attrs["value"] = DecimalCommaField(
+            "Tỷ lệ (%)", render_kw={"inputmode": "decimal", "placeholder": "ví dụ 92,5"}
+        )
+        attrs["numerator"] = DecimalCommaField(
+            "Tử số", render_kw={"inputmode": "decimal"}
+        )
+        attrs["denominator"] = DecimalCommaField(
+            "Mẫu số", render_kw={"inputmode": "decimal"}
+        )
+    elif isinstance(rule, ChecklistRule):
+        attrs["checked"] = CheckboxList(
+            "Nội dung đạt",
+            choices=[
+                SelectChoice(str(i), f"{item.text} ({format_points(item.points)} điểm)")
+                for i, item in enumerate(rule.items)
+            ],
+        )
+    elif isinstance(rule, DeductionRule):
+        for i, event in enumerate(rule.events):
+            attrs[f"count_{i}"] = CountField(
+                f"Số lần: {event.event} "
+                f"(trừ {format_points(event.minus)} điểm mỗi lần)",
+                render_kw={"inputmode": "numeric"},
+            )
+    elif isinstance(rule, ManualRule):
+        attrs["level"] = ChoiceRadio(
+            "Mức đánh giá",
+            choices=[
+                SelectChoice(
+                    str(i), f"{level.text} ({format_points(level.points)} điểm)"
+                )
+                for i, level in enumerate(rule.levels)
+            ],
+        )
+    name = "LeafForm_" + leaf.code.replace(".", "_")
+    return type(name, (LeafForm,), attrs)
+
+
+def form_prefix(code: str) -> str:
+    """Field names are "<code>-<field>": unique input ids across the page."""
+    return f"{code}-"
+
+
+def initial_data(
+    leaf: Node, answer: dict[str, Any] | None, note: str, version: int
+) -> dict[str, Any]:
+    """Form values showing a stored answer the way the user typed it."""
+    data: dict[str, Any] = {"note": note, "version": str(version)}
+    if not answer:
+        return data
+    if answer.get("not_applicable"):
+        data["not_applicable"] = True
+        return data
+    kind = rule_kind(leaf)
+    if kind == "binary":
+        data["value"] = "yes" if answer.get("value") else "no"
+    elif kind == "date":
+        with contextlib.suppress(KeyError, ValueError):
+            data["value"] = date.fromisoformat(answer["value"]).strftime("%d/%m/%Y")
+    elif kind == "percent":
+        for key in ("value", "numerator", "denominator"):
+            if key in answer:
+                data[key] = vn_number(answer[key])
+    elif kind == "checklist":
+        data["checked"] = [str(i) for i in answer.get("checked", [])]
+    elif kind == "deduction":
+        for i, count in enumerate(answer.get("counts", [])):
+            data[f"count_{i}"] = str(count)
+    elif kind == "manual" and "level" in answer:
+        data["level"] = str(answer["level"])
+    return data
+
+
+def build_leaf_form(
+    leaf: Node,
+    *,
+    answer: dict[str, Any] | None = None,
+    note: str = "",
+    version: int = 0,
+    formdata: Any = None,
+) -> LeafForm:
+    """A leaf's form: bound to posted data, or showing the stored answer."""
+    cls = leaf_form_class(leaf)
+    if formdata is not None:
+        return cls(formdata=formdata, prefix=form_prefix(leaf.code))
+    return cls(
+        formdata=None,
+        prefix=form_prefix(leaf.code),
+        data=initial_data(leaf, answer, note, version),
+    )
+
+
+class ReopenForm(FlaskForm):
+    """Coordinator reopens a submitted assessment; the reason goes to the audit log."""
+
+    reason = TextAreaField(
+        "Lý do mở lại",
+        validators=[
+            DataRequired(message="Nhập lý do mở lại hồ sơ."),
+            Length(max=2000, message="Tối đa 2000 ký tự."),
+        ],
+    )
+
+
+class SubmitForm(FlaskForm):
+    """The unit head's confirmation (CSRF token only)."""

@@ -1,0 +1,229 @@
+"""Self-assessment pages: dashboard, criteria tree (a form per leaf), submit, reopen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2 import TemplateNotFound
+from werkzeug.wrappers import Response
+
+from webapp.access import get_assessment_or_404, roles_required
+from webapp.assessment import bp, services
+from webapp.assessment.forms import (
+    LeafForm,
+    ReopenForm,
+    SubmitForm,
+    build_leaf_form,
+    rule_kind,
+)
+from webapp.assessment.services import AnswerInvalid, StaleAnswer, SubmitRefused
+from webapp.models import Assessment
+from webapp.workflow import NotEditable, criteria_for
+
+UNIT_ROLES = ("unit_editor", "unit_head")
+READERS = ("unit_editor", "unit_head", "admin", "appraiser")
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _leaf_url(assessment: Assessment, code: str) -> str:
+    return url_for(
+        "assessment.detail", assessment_id=assessment.id, _anchor=f"leaf-{code}"
+    )
+
+
+@bp.get("/")
+@roles_required(*UNIT_ROLES)
+def dashboard() -> str:
+    """The unit's home: deadline, progress, score, points at risk, return requests."""
+    assessment = services.current_assessment(_user())
+    if assessment is None:
+        return render_template("assessment/dashboard.html", assessment=None, view=None)
+    view = services.assessment_view(assessment, _user())
+    return render_template(
+        "assessment/dashboard.html",
+        assessment=assessment,
+        view=view,
+        deadline=services.deadline_info(assessment),
+        progress=services.progress(view),
+        bars=services.area_bars(view),
+        at_risk=services.points_at_risk(view),
+        others=[a for a in services.unit_assessments(_user()) if a.id != assessment.id],
+    )
+
+
+@bp.get("/<int:assessment_id>")
+@roles_required(*READERS)
+def detail(assessment_id: int) -> str:
+    """The criteria tree; unit users get a form on every leaf they may change."""
+    assessment = get_assessment_or_404(assessment_id)
+    return _render_detail(assessment)
+
+
+@bp.post("/<int:assessment_id>/criteria/<code>")
+@roles_required(*UNIT_ROLES)
+def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
+    """Save one leaf's answer and explanation, then back to the leaf (PRG)."""
+    assessment = get_assessment_or_404(assessment_id)
+    leaf = criteria_for(assessment).nodes().get(code)
+    if leaf is None or not leaf.is_leaf:
+        abort(404)
+    if rule_kind(leaf) is None:
+        flash(
+            services.SURVEY_MESSAGE,
+            "error",
+        )
+        return redirect(_leaf_url(assessment, code), 303)
+    form = build_leaf_form(leaf, formdata=request.form)
+    if not form.validate():
+        return _render_detail(assessment, bound={code: form}, status=422)
+    try:
+        outcome = services.save_answer(
+            assessment,
+            leaf,
+            answer=form.answer(),
+            note=form.note.data or "",
+            version=form.version_number(),
+            user=_user(),
+        )
+    except NotEditable as exc:
+        flash(str(exc), "error")
+        return redirect(_leaf_url(assessment, code), 303)
+    except AnswerInvalid as exc:
+        _attach_error(form, exc)
+        return _render_detail(assessment, bound={code: form}, status=422)
+    except StaleAnswer as exc:
+        # Keep what the user typed, on the current version: saving again is a choice.
+        form.version.data = str(exc.row.version if exc.row else 0)
+        return _render_detail(
+            assessment, bound={code: form}, notices={code: exc.message}, status=409
+        )
+    if outcome.changed:
+        flash(f"Đã lưu tiêu chí {code}: {outcome.result.explanation}", "success")
+    else:
+        flash(f"Tiêu chí {code}: không có thay đổi.", "info")
+    return redirect(_leaf_url(assessment, code), 303)
+
+
+def _attach_error(form: LeafForm, exc: AnswerInvalid) -> None:
+    name = form.field_for_engine(exc.field)
+    if name is None:
+        form.form_errors.append(exc.message)
+    else:
+        form[name].errors = [*form[name].errors, exc.message]
+
+
+@bp.route("/<int:assessment_id>/submit", methods=["GET", "POST"])
+@roles_required("unit_head")
+def submit(assessment_id: int) -> Response | str | tuple[str, int]:
+    """Confirmation page (GET) and submission (POST) by the unit head."""
+    assessment = get_assessment_or_404(assessment_id)
+    form = SubmitForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return _render_submit(assessment, form)
+    try:
+        services.submit_assessment(assessment, _user())
+    except NotEditable as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("assessment.submit", assessment_id=assessment.id), 303)
+    except SubmitRefused as exc:
+        flash(
+            f"Chưa gửi được hồ sơ: {len(exc.problems)} tiêu chí chưa đủ điều kiện "
+            "(xem danh sách).",
+            "error",
+        )
+        return _render_submit(assessment, form, problems=exc.problems, status=409)
+    flash("Đã gửi hồ sơ tự đánh giá. Hồ sơ đã được khóa.", "success")
+    return redirect(url_for("assessment.dashboard"), 303)
+
+
+@bp.post("/<int:assessment_id>/reopen")
+@roles_required("admin")
+def reopen(assessment_id: int) -> Response | tuple[str, int]:
+    """The coordinator sends a submitted assessment back to draft, with a reason."""
+    assessment = get_assessment_or_404(assessment_id)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        return _render_detail(assessment, reopen_form=form, status=422)
+    try:
+        services.reopen_assessment(assessment, _user(), form.reason.data or "")
+    except NotEditable as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Đã mở lại hồ sơ; đơn vị có thể chỉnh sửa và gửi lại.", "success")
+    return redirect(url_for("assessment.detail", assessment_id=assessment.id), 303)
+
+
+def _render_detail(
+    assessment: Assessment,
+    *,
+    bound: dict[str, LeafForm] | None = None,
+    notices: dict[str, str] | None = None,
+    reopen_form: ReopenForm | None = None,
+    status: int = 200,
+) -> Any:
+    view = services.assessment_view(assessment, _user())
+    forms: dict[str, LeafForm] = {}
+    for code, leaf_view in view.leaves.items():
+        if not leaf_view.editable:
+            continue
+        if bound and code in bound:
+            forms[code] = bound[code]
+            continue
+        row = leaf_view.row
+        forms[code] = build_leaf_form(
+            leaf_view.leaf,
+            answer=row.answer if row else None,
+            note=row.note if row else "",
+            version=row.version if row else 0,
+        )
+    html = render_template(
+        "assessment/detail.html",
+        assessment=assessment,
+        view=view,
+        forms=forms,
+        notices=notices or {},
+        deadline=services.deadline_info(assessment),
+        reopen_form=reopen_form or ReopenForm(formdata=None),
+        evidence_partial=_has_template("evidence/_leaf_evidence.html"),
+    )
+    return html if status == 200 else (html, status)
+
+
+def _has_template(name: str) -> bool:
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
+def _render_submit(
+    assessment: Assessment,
+    form: SubmitForm,
+    *,
+    problems: list[services.Problem] | None = None,
+    status: int = 200,
+) -> Any:
+    view = services.assessment_view(assessment, _user())
+    if problems is None:
+        problems = services.submit_problems(view)
+    blocked: str | None = None
+    try:
+        services.check_can_submit(assessment)
+    except NotEditable as exc:
+        blocked = str(exc)
+    html = render_template(
+        "assessment/submit.html",
+        assessment=assessment,
+        view=view,
+        form=form,
+        problems=problems,
+        blocked=blocked,
+        deadline=services.deadline_info(assessment),
+    )
+    return html if status == 200 else (html, status)

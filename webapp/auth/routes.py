@@ -1,0 +1,80 @@
+"""Login, logout and password change."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from webapp.auth import bp, services
+from webapp.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
+from webapp.clock import now
+from webapp.extensions import limiter
+
+
+def _login_key() -> str:
+    # Throttle per account and address: one attacker cannot lock out a whole office.
+    username = (request.form.get("username") or "").strip().lower()
+    return f"{username}|{request.remote_addr}"
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _login_limit,
+    key_func=_login_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+    error_message="Bạn đã đăng nhập sai quá nhiều lần. Vui lòng đợi 15 phút rồi thử lại.",
+)
+def login() -> str | Response:
+    """Log in with username and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.username.data or "", form.password.data or "")
+        if user is not None:
+            session.clear()
+            login_user(user)
+            # Start the idle clock now: a client that does not follow the redirect
+            # at once must not hold a session with no idle limit.
+            session["last_seen"] = now().timestamp()
+            return redirect(url_for("main.index"))
+        flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
+        return render_template("auth/login.html", form=form), 401  # type: ignore[return-value]
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    """Log out and invalidate every copy of this session cookie."""
+    if EmptyForm().validate_on_submit():
+        services.logout(current_user._get_current_object())  # type: ignore[attr-defined]
+        logout_user()
+        session.clear()
+        flash("Bạn đã đăng xuất.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    """Change one's own password."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = current_user._get_current_object()  # type: ignore[attr-defined]
+            services.change_password(user, form.current.data or "", form.new.data or "")
+        except services.PasswordPolicyError as exc:
+            form.current.errors = [*form.current.errors, str(exc)]  # type: ignore[list-item]
+        else:
+            # Other sessions are now dead; keep this one alive with the new version.
+            login_user(user)
+            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.", "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form)

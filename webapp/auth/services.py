@@ -1,0 +1,109 @@
+"""Accounts: argon2id password hashing, authentication, session invalidation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+from webapp import audit
+from webapp.extensions import db
+from webapp.models import User, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class PasswordPolicyError(ValueError):
+    pass
+
+
+def _hasher() -> PasswordHasher:
+    # argon2id with the library's defaults; tests lower the cost through config.
+    params = current_app.config.get("ARGON2_PARAMS") or {}
+    return PasswordHasher(**params)
+
+
+def hash_password(password: str) -> str:
+    check_password_policy(password)
+    return _hasher().hash(password)
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordPolicyError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+    if len(password) > 200:
+        raise PasswordPolicyError("Mật khẩu quá dài (tối đa 200 ký tự).")
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the active user whose password matches, else None (same answer for every failure)."""
+    user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    hasher = _hasher()
+    if user is None or not user.is_active:
+        # Spend the same time as a real check so usernames cannot be probed by timing.
+        try:
+            hasher.verify(_DUMMY_HASH.get(hasher), password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return None
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    user.last_login_at = utcnow()
+    audit.record("user.login", "user", user.id, actor=user, unit_id=user.unit_id)
+    db.session.commit()
+    return user
+
+
+class _DummyHash:
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int, int], str] = {}
+
+    def get(self, hasher: PasswordHasher) -> str:
+        key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+        if key not in self._cache:
+            self._cache[key] = hasher.hash(secrets.token_hex(8))
+        return self._cache[key]
+
+
+_DUMMY_HASH = _DummyHash()
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie issued to this user so far."""
+    user.session_version += 1
+
+
+def logout(user: User) -> None:
+    end_sessions(user)
+    audit.record("user.logout", "user", user.id, actor=user, unit_id=user.unit_id)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the user's own password; ends all their other sessions."""
+    try:
+        _hasher().verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError) as exc:
+        raise PasswordPolicyError("Mật khẩu hiện tại không đúng.") from exc
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+    audit.record("user.change_password", "user", user.id, unit_id=user.unit_id,
+                 before={"session_version": user.session_version - 1},
+                 after={"session_version": user.session_version})
+    db.session.commit()
+
+
+def create_api_token(user: User) -> str:
+    """Create a personal API token; only its SHA-256 is stored."""
+    token = secrets.token_urlsafe(32)
+    user.api_token_hash = hashlib.sha256(token.encode()).hexdigest()
+    db.session.commit()
+    return token

@@ -1,0 +1,29 @@
+"""The app's clock: one place to read the time, so tests can set it (deadline checks)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from webapp.models import utcnow
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def now() -> datetime:
+    """Current aware UTC time, or the time fixed by config["CLOCK"] (a callable) in tests."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else utcnow()
+
+
+def vn_end_of_day(year: int, month: int, day: int) -> datetime:
+    """23:59:59 of a calendar day in Asia/Ho_Chi_Minh, the way deadlines are stated."""
+    from datetime import date
+
+    return datetime.combine(date(year, month, day), time(23, 59, 59), tzinfo=VN_TZ)
+
+
+def to_vn(value: datetime) -> datetime:
+    return value.astimezone(VN_TZ)

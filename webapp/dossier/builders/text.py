@@ -1,0 +1,171 @@
+"""Wording and naming shared by the builders: NĐ 30/2020 dates, citations, safe ZIP names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from scoring import format_decimal
+from webapp.dossier.builders.types import EvidenceFile, UnitInfo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# Characters Windows refuses in file names, plus the path separators.
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_SPACES = re.compile(r"\s+")
+
+
+def to_vn(value: datetime) -> datetime:
+    """Convert an aware datetime to Asia/Ho_Chi_Minh (how every date is shown)."""
+    return value.astimezone(VN_TZ)
+
+
+def vn_date(value: date | None) -> str:
+    """Format a date as dd/mm/yyyy ("" for none)."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def vn_datetime(value: datetime | None) -> str:
+    """Format an aware datetime as dd/mm/yyyy HH:MM in Vietnam time ("" for none)."""
+    return to_vn(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def points(value: Decimal | None) -> str:
+    """Points with a decimal comma and two places ("8,50"); "—" when not counted."""
+    return "—" if value is None else format_decimal(value)
+
+
+def nd30_date(value: date) -> str:
+    """The date words of NĐ 30/2020: "ngày 05 tháng 01 năm 2026", "ngày 15 tháng 12 năm 2026".
+
+    Days below 10 and the months 1 and 2 take a leading zero; months 3 to 9 do not
+    (so "tháng 3"), which keeps "tháng 01" from being misread as "tháng 10" when altered.
+    """
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    return f"ngày {value.day:02d} tháng {month} năm {value.year}"
+
+
+def place_date_line(unit: UnitInfo, value: date) -> str:
+    """ "Trúc Lâm, ngày 05 tháng 01 năm 2026" (place from the unit's settings)."""
+    place = unit.place_name.strip() or short_place(unit.name)
+    return f"{place}, {nd30_date(value)}"
+
+
+def short_place(name: str) -> str:
+    """Drop the administrative prefix: "Phường Trúc Lâm" → "Trúc Lâm"."""
+    for prefix in ("Phường ", "Xã ", "Thị trấn ", "Đặc khu "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def lower_first(name: str) -> str:
+    """ "Phường Trúc Lâm" → "phường Trúc Lâm", as it reads inside a sentence."""
+    return name[:1].lower() + name[1:] if name else name
+
+
+def body_name(unit: UnitInfo) -> str:
+    """How the body text names the issuing body: "Ủy ban nhân dân phường Trúc Lâm"."""
+    if unit.kind == "xa_phuong":
+        return f"Ủy ban nhân dân {lower_first(unit.name)}"
+    return unit.name
+
+
+def header_lines(unit: UnitInfo) -> tuple[str, str]:
+    """The two lines of the left header: (chủ quản or "ỦY BAN NHÂN DÂN", unit name), in capitals."""
+    if unit.kind == "xa_phuong":
+        return "ỦY BAN NHÂN DÂN", unit.name.upper()
+    return unit.parent_body.upper(), unit.name.upper()
+
+
+def doc_symbol(unit: UnitInfo) -> str:
+    """The report's ký hiệu: "BC-UBND" for a ward/commune, "BC-<unit code>" for a sở."""
+    return "BC-UBND" if unit.kind == "xa_phuong" else f"BC-{unit.code.upper()}"
+
+
+def number_line(unit: UnitInfo) -> str:
+    """ "Số: 31/BC-UBND"; left blank for the clerk ("Số:      /BC-UBND") when not set yet."""
+    number = unit.report_number.strip()
+    if "/" in number:
+        return f"Số: {number}"
+    if number:
+        return f"Số: {number}/{doc_symbol(unit)}"
+    return f"Số:{' ' * 6}/{doc_symbol(unit)}"
+
+
+def signature_lines(unit: UnitInfo) -> list[str]:
+    """ "TM. ỦY BAN NHÂN DÂN" / "CHỦ TỊCH" for a UBND; just the title for a sở's head.
+
+    The title may hold several lines ("KT. CHỦ TỊCH" newline "PHÓ CHỦ TỊCH").
+    """
+    titles = [
+        t.strip().upper()
+        for t in (unit.leader_title or "CHỦ TỊCH").splitlines()
+        if t.strip()
+    ]
+    if unit.kind == "xa_phuong" and not titles[0].startswith(
+        ("KT.", "TM.", "Q.", "TL.")
+    ):
+        return ["TM. ỦY BAN NHÂN DÂN", *titles]
+    return titles
+
+
+def citation(ev: EvidenceFile) -> str:
+    """NĐ 30 citation: "Kế hoạch số 125/KH-UBND ngày 15/01/2026 của UBND phường X: trích yếu".
+
+    Falls back on the original file name when no citation field was filled in.
+    """
+    parts = []
+    if ev.doc_type.strip():
+        parts.append(ev.doc_type.strip())
+    if ev.doc_number.strip():
+        parts.append(
+            f"số {ev.doc_number.strip()}" if parts else f"Số {ev.doc_number.strip()}"
+        )
+    if ev.issued_on:
+        parts.append(f"ngày {vn_date(ev.issued_on)}")
+    if ev.issuer.strip():
+        parts.append(f"của {ev.issuer.strip()}")
+    text = " ".join(parts)
+    summary = ev.summary.strip()
+    if summary:
+        text = f"{text}: {summary}" if text else summary
+    return text or ev.original_filename
+
+
+def safe_name(text: str, max_chars: int = 80) -> str:
+    """A file or folder name every OS and unzip tool accepts, Vietnamese letters kept.
+
+    NFC (precomposed) so Windows shows "ế" as one letter; "/" and the other characters
+    Windows refuses become "-"; whitespace collapses; no trailing dot or space; cut at a
+    word boundary to keep extracted paths under Windows' 260-character limit.
+    """
+    name = unicodedata.normalize("NFC", text)
+    name = _UNSAFE.sub("-", name)
+    name = _SPACES.sub(" ", name).strip(" .")
+    if len(name) > max_chars:
+        cut = name[:max_chars]
+        space = cut.rfind(" ")
+        name = (cut[:space] if space > max_chars // 2 else cut).rstrip(" .-,;")
+    return name or "_"
+
+
+def safe_filename(original: str, prefix: str = "", max_chars: int = 100) -> str:
+    """ "125-KH-UBND - Kế hoạch CCHC.pdf": the số/ký hiệu (sanitised) then the original name."""
+    original = unicodedata.normalize("NFC", original)
+    stem, dot, ext = original.rpartition(".")
+    if not dot or not stem or len(ext) > 10 or not ext.isalnum():
+        stem, ext = original, ""
+    ext = ext.lower()
+    head = f"{safe_name(prefix, 40)} - " if prefix.strip() else ""
+    room = max(max_chars - len(head) - len(ext) - 1, 10)
+    body = safe_name(stem, room)
+    return f"{head}{body}.{ext}" if ext else f"{head}{body}"
+
+
+def leaf_folder(code: str, title: str) -> str:
+    """ "1.1.1 - Thời điểm ban hành Kế hoạch CCHC năm 2026 của UBND xã" (cut to 60 characters)."""
+    return f"{code} - {safe_name(title, 60)}"

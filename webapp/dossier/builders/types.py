@@ -1,0 +1,144 @@
+"""The dossier as plain data: what the score table, the report and the ZIP are built from.
+
+Built by :func:`webapp.dossier.services.build_dossier` from the database (or from the
+submitted snapshot); builders only read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+RowKind = Literal["area", "criterion", "leaf"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """One proof document as exported: where its bytes are, what they hash to, its citation."""
+
+    id: int
+    storage_key: str
+    sha256: str  # as recorded at upload, or in the submitted snapshot
+    size: int
+    original_filename: str
+    mime_type: str = "application/octet-stream"
+    kind: str = ""
+    doc_type: str = ""  # loại văn bản
+    doc_number: str = ""  # số/ký hiệu
+    issued_on: date | None = None  # ngày ban hành
+    issuer: str = ""  # cơ quan ban hành
+    summary: str = ""  # trích yếu
+    codes: tuple[str, ...] = ()  # the leaves it proves, in criteria order
+    uploaded_by: str = ""
+    uploaded_at: datetime | None = None
+
+    @property
+    def is_cited(self) -> bool:
+        """Tell whether the citation has what NĐ 30/2020 asks for (số/ký hiệu, ngày, cơ quan)."""
+        return bool(self.doc_number.strip() and self.issued_on and self.issuer.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the score table: an area, a criterion or a leaf, in document order."""
+
+    kind: RowKind
+    code: str
+    title: str
+    depth: int
+    max_points: Decimal  # nominal maximum of the criteria set
+    self_points: Decimal | None  # None: not counted (pending survey, not applicable)
+    is_leaf: bool
+    status: str = (
+        ""  # leaf status from the engine: scored/unanswered/not_applicable/pending
+    )
+    assessed_by: str = ""
+    explanation: str = ""  # the engine's one-line "how the points were reached"
+    note: str = ""  # the unit's thuyết minh / giải trình
+    expected_evidence: tuple[str, ...] = ()
+    evidence: tuple[EvidenceFile, ...] = ()
+    appraised_points: Decimal | None = None
+    appraiser_comment: str = ""
+    index: Decimal | None = None  # component index of an area/criterion (self-score)
+
+    @property
+    def needs_explanation(self) -> bool:
+        """A self-scored leaf that expects proof but has none, or proof lacking citation data."""
+        if (
+            not self.is_leaf
+            or self.assessed_by == "survey"
+            or self.status == "not_applicable"
+        ):
+            return False
+        if not self.expected_evidence:
+            return False
+        return not self.evidence or not all(e.is_cited for e in self.evidence)
+
+    @property
+    def missing_evidence(self) -> bool:
+        """A leaf that expects evidence (and is not a survey leaf) but has no file at all."""
+        return (
+            self.is_leaf
+            and self.assessed_by != "survey"
+            and bool(self.expected_evidence)
+            and not self.evidence
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Points, applicable maximum, index (%) and classification band of one scoring."""
+
+    points: Decimal
+    max_points: Decimal
+    index: Decimal | None
+    band: str | None
+    pending: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    """The unit as the report names it (Nghị định 30/2020 header, place/date line, signature)."""
+
+    code: str
+    name: str  # "Phường Trúc Lâm"
+    kind: str  # "xa_phuong" | "so_ban_nganh"
+    parent_body: str = ""  # cơ quan chủ quản (sở/ban/ngành: "UBND TỈNH THANH HÓA")
+    place_name: str = ""  # "Trúc Lâm"
+    leader_name: str = ""
+    leader_title: str = "CHỦ TỊCH"
+    report_number: str = ""  # "31", or a full "31/BC-UBND"
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """Everything the three exported files say about one assessment."""
+
+    assessment_id: int
+    unit: UnitInfo
+    period_name: str
+    year: int
+    criteria_set_id: str
+    criteria_set_title: str
+    status: str
+    status_label: str
+    submitted_at: datetime | None
+    from_snapshot: bool  # True: answers, self-scores and evidence as submitted
+    exported_at: datetime  # aware; shown in Asia/Ho_Chi_Minh
+    report_date: date  # the date written on the report
+    rows: tuple[Row, ...]
+    self_totals: Totals
+    appraised_totals: Totals | None = None  # set once the assessment is appraised
+    difficulties: str = ""
+    exported_by: str = ""
+    evidence: tuple[EvidenceFile, ...] = field(default=())
+
+    def leaves(self) -> list[Row]:
+        """Return the leaf rows in document order."""
+        return [r for r in self.rows if r.is_leaf]
+
+    def areas(self) -> list[Row]:
+        """Return the area rows in document order."""
+        return [r for r in self.rows if r.kind == "area"]

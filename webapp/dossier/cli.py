@@ -1,0 +1,69 @@
+"""`flask dossier …` commands: export a dossier ZIP to a file, verify a ZIP against its manifest."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+cli = AppGroup("dossier", help="Hồ sơ tự chấm điểm: xuất và kiểm tra tệp ZIP.")
+
+
+@cli.command("export")
+@click.option(
+    "--assessment",
+    "assessment_id",
+    type=int,
+    required=True,
+    help="Mã (id) hồ sơ tự đánh giá.",
+)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(assessment_id: int, out: Path) -> None:
+    """Write the dossier ZIP of an assessment to OUT (exit 1 if a file fails its hash)."""
+    from webapp.dossier.builders.zip import IntegrityError
+    from webapp.dossier.services import export_zip
+    from webapp.extensions import db
+    from webapp.models import Assessment
+    from webapp.storage import get_store
+
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None:
+        click.echo(f"Không có hồ sơ tự đánh giá mã {assessment_id}.", err=True)
+        sys.exit(1)
+    export = export_zip(assessment, None, store=get_store())
+    # Written under a temporary name and renamed at the end: a failed export leaves no
+    # half-written ZIP that could be mistaken for a dossier.
+    partial = out.with_name(out.name + ".part")
+    try:
+        with partial.open("wb") as fh:
+            for chunk in export.chunks:
+                fh.write(chunk)
+        os.replace(partial, out)
+    except IntegrityError as exc:
+        partial.unlink(missing_ok=True)
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    click.echo(
+        f"Đã xuất {out} ({export.files} tài liệu kiểm chứng, {out.stat().st_size} byte)."
+    )
+
+
+@cli.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_command(file: Path) -> None:
+    """Re-hash every file of a dossier ZIP against its manifest.json; exit 1 on any difference."""
+    from webapp.dossier.builders.zip import verify_zip
+
+    problems = verify_zip(file)
+    if problems:
+        click.echo(f"{file}: {len(problems)} sai khác so với manifest.json:", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"{file}: hợp lệ, mọi tệp khớp mã băm SHA-256 trong manifest.json.")

@@ -1,0 +1,160 @@
+"""Dossier pages and downloads: score table, NĐ 30 report, streamed evidence ZIP, ranking."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from webapp.access import get_assessment_or_404, roles_required, visible_assessments
+from webapp.dossier import bp, services
+from webapp.dossier.forms import DifficultiesForm
+from webapp.extensions import db
+from webapp.models import Assessment, Period
+from webapp.storage import get_store
+from webapp.workflow import NotEditable
+
+ALL_ROLES = ("admin", "unit_editor", "unit_head", "appraiser")
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _attachment(filename: str) -> str:
+    """Content-Disposition with an ASCII fallback and the Vietnamese name (RFC 6266)."""
+    fallback = (
+        filename.encode("ascii", "ignore").decode().replace('"', "") or "ho-so.zip"
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@bp.get("/")
+@roles_required(*ALL_ROLES)
+def index() -> str:
+    """Every dossier the user may export; the coordinator also gets each period's ranking."""
+    assessments = db.session.scalars(
+        visible_assessments(_user()).order_by(
+            Assessment.period_id.desc(), Assessment.id
+        )
+    ).all()
+    periods = (
+        db.session.scalars(
+            sa.select(Period).order_by(Period.year.desc(), Period.id.desc())
+        ).all()
+        if current_user.role == "admin"
+        else []
+    )
+    return render_template(
+        "dossier/index.html", assessments=assessments, periods=periods
+    )
+
+
+@bp.route("/assessments/<int:assessment_id>/settings", methods=["GET", "POST"])
+@roles_required(*ALL_ROLES)
+def settings(assessment_id: int) -> Any:
+    """Downloads plus the report's section III, editable by the unit while it may edit."""
+    assessment = get_assessment_or_404(assessment_id)
+    editable = services.can_edit_settings(assessment, _user())
+    form = DifficultiesForm(data={"difficulties": assessment.difficulties})
+    if request.method == "POST":
+        form = DifficultiesForm()
+        if form.validate():
+            try:
+                changed = services.save_difficulties(
+                    assessment, form.difficulties.data or "", user=_user()
+                )
+            except NotEditable as exc:
+                flash(str(exc), "error")
+                return redirect(
+                    url_for("dossier.settings", assessment_id=assessment.id), 303
+                )
+            flash(
+                "Đã lưu nội dung báo cáo." if changed else "Nội dung không thay đổi.",
+                "success",
+            )
+            return redirect(
+                url_for("dossier.settings", assessment_id=assessment.id), 303
+            )
+        status = 422
+    else:
+        status = 200
+    dossier = services.build_dossier(assessment)
+    return render_template(
+        "dossier/settings.html",
+        assessment=assessment,
+        dossier=dossier,
+        gaps=services.missing_summary(dossier),
+        form=form,
+        editable=editable,
+    ), status
+
+
+@bp.get("/assessments/<int:assessment_id>/scores.xlsx")
+@roles_required(*ALL_ROLES)
+def scores_xlsx(assessment_id: int) -> Response:
+    """The score table (Excel)."""
+    export = services.export_scores(get_assessment_or_404(assessment_id), _user())
+    return send_file(
+        io.BytesIO(export.data),
+        mimetype=export.mimetype,
+        as_attachment=True,
+        download_name=export.filename,
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/report.docx")
+@roles_required(*ALL_ROLES)
+def report_docx(assessment_id: int) -> Response:
+    """The self-scoring report (Word, NĐ 30/2020 format)."""
+    export = services.export_report(get_assessment_or_404(assessment_id), _user())
+    return send_file(
+        io.BytesIO(export.data),
+        mimetype=export.mimetype,
+        as_attachment=True,
+        download_name=export.filename,
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/dossier.zip")
+@roles_required(*ALL_ROLES)
+def dossier_zip(assessment_id: int) -> Response:
+    """The whole dossier as a ZIP, streamed while it is built (never held in memory)."""
+    export = services.export_zip(
+        get_assessment_or_404(assessment_id),
+        _user(),
+        store=get_store(),
+        ip_address=request.remote_addr or "",
+    )
+    response = Response(stream_with_context(export.chunks), mimetype="application/zip")
+    response.headers["Content-Disposition"] = _attachment(export.filename)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass it on as it comes
+    return response
+
+
+@bp.get("/periods/<int:period_id>/ranking.xlsx")
+@roles_required("admin")
+def ranking_xlsx(period_id: int) -> Response:
+    """The coordinator's export of a whole period: ranking plus every unit's score table."""
+    period = db.get_or_404(Period, period_id)
+    export = services.export_ranking(period, _user())
+    return send_file(
+        io.BytesIO(export.data),
+        mimetype=export.mimetype,
+        as_attachment=True,
+        download_name=export.filename,
+    )

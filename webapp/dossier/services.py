@@ -1,0 +1,559 @@
+"""Dossier export (hồ sơ tự chấm điểm): score table, NĐ 30 report, streamed evidence ZIP.
+
+``build_dossier`` turns an assessment into the plain :class:`Dossier` the builders read.
+A submitted assessment is exported as submitted: answers, self-scores, notes and the
+evidence list (with the hashes recorded then) come from ``Assessment.snapshot``; the
+appraisal (``appraised_points``, ``appraiser_comment``) is read live, since it happens
+after submission. Every export is audited (``dossier.export``); a ZIP whose evidence no
+longer matches its hash is aborted and audited (``dossier.export_failed``) in a
+transaction of its own, so the record survives whatever happens to the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from criteria import CriteriaSet, Node
+from evidence_store import EvidenceStore, StorageError
+from scoring import AssessmentScore, score_assessment
+from webapp import audit
+from webapp.clock import now, to_vn
+from webapp.dossier.builders.docx import build_report
+from webapp.dossier.builders.text import safe_name
+from webapp.dossier.builders.types import Dossier, EvidenceFile, Row, Totals, UnitInfo
+from webapp.dossier.builders.xlsx import RankingRow, build_ranking, build_score_table
+from webapp.dossier.builders.zip import IntegrityError, document_names, stream_dossier
+from webapp.extensions import db
+from webapp.models import Assessment, AuditEvent, Evidence, Period, User
+from webapp.workflow import (
+    NotEditable,
+    answers_of,
+    criteria_for,
+    ensure_editable,
+    final_score,
+)
+
+logger = logging.getLogger(__name__)
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DIFFICULTIES_MAX = 20000
+FORMAT_LABELS = {
+    "xlsx": "bảng điểm (Excel)",
+    "docx": "báo cáo tự đánh giá (Word)",
+    "zip": "hồ sơ tài liệu kiểm chứng (ZIP)",
+    "ranking": "bảng xếp hạng kỳ đánh giá (Excel)",
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    """A built file ready to send."""
+
+    data: bytes
+    filename: str
+    mimetype: str
+
+
+@dataclass(frozen=True)
+class ZipExport:
+    """A ZIP being built: iterate ``chunks`` to stream it."""
+
+    chunks: Iterator[bytes]
+    filename: str
+    files: int
+    total_bytes: int
+
+
+# -- reading the assessment -------------------------------------------------------------
+
+
+def uses_snapshot(assessment: Assessment) -> bool:
+    """Exports follow the submitted snapshot once the assessment has left the draft state."""
+    return assessment.status != "draft" and bool(assessment.snapshot)
+
+
+def build_dossier(
+    assessment: Assessment, *, at: datetime | None = None, exported_by: str = ""
+) -> Dossier:
+    """Collect what the three exported files say, from the snapshot or the live rows."""
+    at = at or now()
+    cs = criteria_for(assessment)
+    snapshot = assessment.snapshot if uses_snapshot(assessment) else None
+    rows_by_code = {r.criterion_code: r for r in assessment.scores}
+    if snapshot is not None:
+        answers = snapshot.get("answers") or {}
+        notes = {
+            c: str(v.get("note") or "")
+            for c, v in (snapshot.get("leaves") or {}).items()
+        }
+        evidence = _snapshot_evidence(assessment, snapshot, cs)
+    else:
+        answers = answers_of(assessment)
+        notes = {code: row.note for code, row in rows_by_code.items()}
+        evidence = _live_evidence(assessment, cs)
+    own = score_assessment(cs, answers)
+    appraised = assessment.status == "appraised"
+    final = final_score(assessment) if appraised else None
+
+    by_leaf: dict[str, list[EvidenceFile]] = {}
+    for ev in evidence:
+        for code in ev.codes:
+            by_leaf.setdefault(code, []).append(ev)
+    rows = tuple(
+        _row(node, own, final, rows_by_code, notes, by_leaf)
+        for node in cs.nodes().values()
+    )
+    unit = assessment.unit
+    period = assessment.period
+    taken = _snapshot_time(snapshot) if snapshot else None
+    return Dossier(
+        assessment_id=assessment.id,
+        unit=UnitInfo(
+            code=unit.code,
+            name=unit.name,
+            kind=unit.kind,
+            parent_body=unit.parent_body or "",
+            place_name=unit.place_name or "",
+            leader_name=unit.leader_name or "",
+            leader_title=unit.leader_title or "CHỦ TỊCH",
+            report_number=unit.report_number or "",
+        ),
+        period_name=period.name,
+        year=cs.evaluation_year,
+        criteria_set_id=cs.id,
+        criteria_set_title=cs.title,
+        status=assessment.status,
+        status_label=assessment.status_label,
+        submitted_at=assessment.submitted_at,
+        from_snapshot=snapshot is not None,
+        exported_at=at,
+        report_date=to_vn(taken or at).date(),
+        rows=rows,
+        self_totals=_totals(own),
+        appraised_totals=_totals(final) if final is not None else None,
+        difficulties=assessment.difficulties or "",
+        exported_by=exported_by,
+        evidence=tuple(evidence),
+    )
+
+
+def _snapshot_time(snapshot: dict[str, Any]) -> datetime | None:
+    """When the snapshot was taken (the last submission): the date the report carries."""
+    for key in ("resubmitted_at", "taken_at"):
+        raw = snapshot.get(key)
+        if raw:
+            try:
+                return datetime.fromisoformat(raw)
+            except ValueError:
+                continue
+    return None
+
+
+def _totals(score: AssessmentScore) -> Totals:
+    return Totals(
+        score.points, score.max_points, score.index, score.band, tuple(score.pending)
+    )
+
+
+def _row(
+    node: Node,
+    own: AssessmentScore,
+    final: AssessmentScore | None,
+    rows_by_code: dict[str, Any],
+    notes: dict[str, str],
+    by_leaf: dict[str, list[EvidenceFile]],
+) -> Row:
+    kind = "area" if node.depth == 1 else "criterion" if not node.is_leaf else "leaf"
+    if not node.is_leaf:
+        score = own.nodes[node.code]
+        return Row(
+            kind=kind,  # type: ignore[arg-type]
+            code=node.code,
+            title=node.title,
+            depth=node.depth,
+            max_points=node.max_points,
+            self_points=score.points,
+            is_leaf=False,
+            index=score.index,
+            appraised_points=final.nodes[node.code].points
+            if final is not None
+            else None,
+        )
+    leaf = own.leaves[node.code]
+    db_row = rows_by_code.get(node.code)
+    appraised_points = db_row.appraised_points if db_row is not None else None
+    if appraised_points is None and final is not None:
+        # Survey leaves and leaves the appraiser kept as self-scored: the final points.
+        appraised_points = final.leaves[node.code].points
+    return Row(
+        kind="leaf",
+        code=node.code,
+        title=node.title,
+        depth=node.depth,
+        max_points=node.max_points,
+        self_points=leaf.points,
+        is_leaf=True,
+        status=leaf.status,
+        assessed_by=node.assessed_by or "",
+        explanation=leaf.explanation,
+        note=notes.get(node.code, ""),
+        expected_evidence=tuple(node.evidence),
+        evidence=tuple(by_leaf.get(node.code, ())),
+        appraised_points=appraised_points,
+        appraiser_comment=db_row.appraiser_comment if db_row is not None else "",
+    )
+
+
+def _evidence_file(
+    ev: Evidence,
+    codes: Iterable[str],
+    cs: CriteriaSet,
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    original_filename: str | None = None,
+) -> EvidenceFile:
+    order = {code: i for i, code in enumerate(cs.nodes())}
+    leaf_codes = sorted({c for c in codes if c in order}, key=order.__getitem__)
+    return EvidenceFile(
+        id=ev.id,
+        storage_key=ev.storage_key,
+        sha256=sha256 or ev.sha256,
+        size=ev.size if size is None else int(size),
+        original_filename=original_filename or ev.original_filename,
+        mime_type=ev.mime_type,
+        kind=ev.kind,
+        doc_type=ev.doc_type or "",
+        doc_number=ev.doc_number or "",
+        issued_on=ev.issued_on,
+        issuer=ev.issuer or "",
+        summary=ev.summary or "",
+        codes=tuple(leaf_codes),
+        uploaded_by=ev.uploaded_by.full_name if ev.uploaded_by else "",
+        uploaded_at=ev.uploaded_at,
+    )
+
+
+def _live_evidence(assessment: Assessment, cs: CriteriaSet) -> list[EvidenceFile]:
+    rows = db.session.scalars(
+        sa.select(Evidence)
+        .where(
+            Evidence.assessment_id == assessment.id, Evidence.replaced_by_id.is_(None)
+        )
+        .options(selectinload(Evidence.links), selectinload(Evidence.uploaded_by))
+        .order_by(Evidence.id)
+    )
+    out = [_evidence_file(ev, ev.criterion_codes, cs) for ev in rows]
+    return [ev for ev in out if ev.codes]
+
+
+def _snapshot_evidence(
+    assessment: Assessment, snapshot: dict[str, Any], cs: CriteriaSet
+) -> list[EvidenceFile]:
+    """The evidence list as submitted; citation and storage key from the (immutable) rows."""
+    items = snapshot.get("evidence") or []
+    ids = [int(item["id"]) for item in items]
+    rows = {
+        ev.id: ev
+        for ev in db.session.scalars(
+            sa.select(Evidence)
+            .where(Evidence.id.in_(ids), Evidence.assessment_id == assessment.id)
+            .options(selectinload(Evidence.uploaded_by))
+        )
+    }
+    out = []
+    for item in items:
+        ev = rows.get(int(item["id"]))
+        if ev is None:
+            # A row that vanished cannot be exported; keep it so the ZIP fails loudly.
+            ev = Evidence(
+                id=int(item["id"]),
+                storage_key="",
+                sha256=item["sha256"],
+                size=int(item["size"]),
+                mime_type="",
+                kind="",
+                original_filename=item.get("original_filename", ""),
+            )
+        out.append(
+            _evidence_file(
+                ev,
+                item.get("codes") or [],
+                cs,
+                sha256=item["sha256"],
+                size=item.get("size"),
+                original_filename=item.get("original_filename"),
+            )
+        )
+    return [ev for ev in out if ev.codes]
+
+
+# -- exports ----------------------------------------------------------------------------
+
+
+def _file_stem(assessment: Assessment) -> str:
+    return f"{safe_name(assessment.unit.code, 30)} - {assessment.period.year}"
+
+
+def _record_export(
+    assessment: Assessment, fmt: str, user: User | None, extra: dict[str, Any]
+) -> None:
+    audit.record(
+        "dossier.export",
+        "assessment",
+        assessment.id,
+        after={
+            "format": fmt,
+            "source": "snapshot" if uses_snapshot(assessment) else "live",
+            "status": assessment.status,
+            **extra,
+        },
+        unit_id=assessment.unit_id,
+        period_id=assessment.period_id,
+        summary=f"Xuất {FORMAT_LABELS[fmt]}: {assessment.unit.name}",
+        actor=user,
+    )
+    db.session.commit()
+    logger.info(
+        "dossier %s of assessment %s exported by %s",
+        fmt,
+        assessment.id,
+        user.username if user else "cli",
+    )
+
+
+def export_scores(assessment: Assessment, user: User | None) -> Export:
+    """Build the score table and audit the export."""
+    dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
+    data = build_score_table(dossier)
+    _record_export(assessment, "xlsx", user, {"bytes": len(data)})
+    return Export(data, document_names(dossier)[0], XLSX_MIME)
+
+
+def export_report(assessment: Assessment, user: User | None) -> Export:
+    """Build the NĐ 30 report and audit the export."""
+    dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
+    data = build_report(dossier)
+    _record_export(assessment, "docx", user, {"bytes": len(data)})
+    return Export(data, document_names(dossier)[1], DOCX_MIME)
+
+
+def export_zip(
+    assessment: Assessment,
+    user: User | None,
+    *,
+    store: EvidenceStore,
+    ip_address: str = "",
+) -> ZipExport:
+    """Prepare the streamed evidence ZIP; the export is audited before the first byte.
+
+    The returned iterator re-checks every file's SHA-256 as it streams; on a mismatch
+    (or a file gone from the store) it records ``dossier.export_failed`` and raises.
+    """
+    dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
+    xlsx = build_score_table(dossier)
+    docx = build_report(dossier)
+    total = sum(ev.size for ev in dossier.evidence)
+    _record_export(
+        assessment, "zip", user, {"files": len(dossier.evidence), "bytes": total}
+    )
+    failure = {
+        "assessment_id": assessment.id,
+        "unit_id": assessment.unit_id,
+        "period_id": assessment.period_id,
+        "unit_name": assessment.unit.name,
+        "actor_id": user.id if user else None,
+        "actor_name": user.full_name if user else "hệ thống",
+        "ip_address": ip_address,
+    }
+
+    def read(ev: EvidenceFile) -> Iterator[bytes]:
+        if not ev.storage_key:
+            raise IntegrityError(
+                ev,
+                f"Tài liệu #{ev.id} của hồ sơ đã gửi không còn trong cơ sở "
+                "dữ liệu. Hồ sơ không được xuất.",
+            )
+        try:
+            yield from store.iter_chunks(ev.storage_key)
+        except StorageError as exc:
+            raise IntegrityError(
+                ev,
+                f"Không đọc được tệp “{ev.original_filename}” (tài liệu #{ev.id}): "
+                f"{exc.message} Hồ sơ không được xuất.",
+            ) from exc
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield from stream_dossier(dossier, read=read, xlsx=xlsx, docx=docx)
+        except Exception as exc:
+            _record_failure(failure, exc)
+            raise
+
+    return ZipExport(
+        chunks(),
+        f"Hồ sơ tự đánh giá - {_file_stem(assessment)}.zip",
+        len(dossier.evidence),
+        total,
+    )
+
+
+def _record_failure(context: dict[str, Any], exc: Exception) -> None:
+    """Write ``dossier.export_failed`` in its own session and transaction.
+
+    The request's session may be mid-way through anything (or gone, if the client is
+    streaming after the view returned); the failure must be recorded regardless.
+    """
+    message = (
+        exc.message
+        if isinstance(exc, IntegrityError)
+        else f"{type(exc).__name__}: {exc}"
+    )
+    after: dict[str, Any] = {"error": message}
+    if isinstance(exc, IntegrityError):
+        after.update(
+            evidence_id=exc.evidence.id,
+            sha256=exc.evidence.sha256,
+            original_filename=exc.evidence.original_filename,
+        )
+    logger.error(
+        "dossier export of assessment %s failed: %s", context["assessment_id"], message
+    )
+    with Session(db.engine) as session:
+        session.add(
+            AuditEvent(
+                action="dossier.export_failed",
+                object_type="assessment",
+                object_id=str(context["assessment_id"]),
+                unit_id=context["unit_id"],
+                period_id=context["period_id"],
+                summary=f"Xuất hồ sơ thất bại ({context['unit_name']}): {message}"[
+                    :2000
+                ],
+                after=audit.jsonable(after),
+                actor_id=context["actor_id"],
+                actor_name=context["actor_name"],
+                ip_address=context["ip_address"],
+            )
+        )
+        session.commit()
+
+
+def export_ranking(period: Period, user: User | None) -> Export:
+    """The period's ranking (final scores, index, band, rank) plus one score table per unit."""
+    from webapp.appraisal.results import (
+        period_results,
+    )  # the one ranking the UI shows too
+
+    at = now()
+    results = period_results(period)
+    rows: list[RankingRow] = []
+    dossiers: list[Dossier] = []
+    for r in results.rows:
+        appraised = r.assessment.status == "appraised"
+        score = r.final if appraised else r.self_total
+        rows.append(
+            RankingRow(
+                unit_code=r.unit.code,
+                unit_name=r.unit.name,
+                status_label=r.assessment.status_label,
+                basis="Điểm thẩm định" if appraised else "Điểm tự đánh giá",
+                totals=_totals(score),
+                rank=r.rank,
+            )
+        )
+        dossiers.append(
+            build_dossier(
+                r.assessment, at=at, exported_by=user.full_name if user else ""
+            )
+        )
+    for r in results.absent:
+        rows.append(
+            RankingRow(
+                r.unit.code,
+                r.unit.name,
+                "Chưa gửi hồ sơ",
+                "",
+                _totals(r.self_total),
+                None,
+            )
+        )
+    data = build_ranking(
+        f"KẾT QUẢ XÁC ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {period.year}",
+        f"Kỳ đánh giá: {period.name} · Trạng thái: {period.status_label}",
+        to_vn(at).strftime("%d/%m/%Y %H:%M"),
+        rows,
+        dossiers,
+    )
+    audit.record(
+        "dossier.export",
+        "period",
+        period.id,
+        after={"format": "ranking", "units": len(rows), "bytes": len(data)},
+        period_id=period.id,
+        summary=f"Xuất {FORMAT_LABELS['ranking']}: {period.name}",
+        actor=user,
+    )
+    db.session.commit()
+    return Export(
+        data, f"Xếp hạng Chỉ số CCHC - {period.year} - kỳ {period.id}.xlsx", XLSX_MIME
+    )
+
+
+# -- dossier settings (report section III) ---------------------------------------------
+
+
+def can_edit_settings(assessment: Assessment, user: User) -> bool:
+    """Unit roles of the unit, while the assessment is editable."""
+    if not user.is_unit_user or user.unit_id != assessment.unit_id:
+        return False
+    try:
+        ensure_editable(assessment)
+    except NotEditable:
+        return False
+    return True
+
+
+def save_difficulties(assessment: Assessment, text: str, *, user: User) -> bool:
+    """Save the report's "khó khăn, vướng mắc, kiến nghị"; returns whether it changed.
+
+    Raises NotEditable (frozen assessment, or a user outside the unit).
+    """
+    if not user.is_unit_user or user.unit_id != assessment.unit_id:
+        raise NotEditable("Chỉ cán bộ của đơn vị được sửa nội dung báo cáo.")
+    ensure_editable(assessment)
+    text = "\n".join(
+        line.rstrip() for line in text.replace("\r\n", "\n").split("\n")
+    ).strip()
+    if text == (assessment.difficulties or ""):
+        return False
+    before = {"difficulties": assessment.difficulties}
+    assessment.difficulties = text
+    audit.record(
+        "dossier.difficulties",
+        "assessment",
+        assessment.id,
+        before=before,
+        after={"difficulties": text},
+        unit_id=assessment.unit_id,
+        period_id=assessment.period_id,
+        actor=user,
+    )
+    db.session.commit()
+    logger.info(
+        "difficulties of assessment %s updated by %s", assessment.id, user.username
+    )
+    return True
+
+
+def missing_summary(dossier: Dossier) -> list[Row]:
+    """Leaves the report's section II lists (no evidence, or evidence lacking citation data)."""
+    return [r for r in dossier.leaves() if r.needs_explanation]

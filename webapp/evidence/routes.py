@@ -1,0 +1,551 @@
+"""Evidence pages and endpoints: upload (XHR JSON or plain form), link, unlink, replace,
+cite, search, download, preview, detail and the unit's library."""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import quote
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from evidence_store import ObjectNotFound, StorageError
+from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
+from webapp.errors import MESSAGES
+from webapp.evidence import bp, services
+from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
+from webapp.evidence.prefill import DOC_TYPES, CitationProposal
+from webapp.models import Assessment, Evidence
+from webapp.storage import get_store, upload_limits
+from webapp.workflow import NotEditable, criteria_for, editable_codes
+
+UNIT_ROLES = ("unit_editor", "unit_head")
+PREVIEW_CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'"
+)
+
+
+@bp.app_context_processor
+def _evidence_globals() -> dict[str, Any]:
+    return {"EVIDENCE_DOC_TYPES": DOC_TYPES, "evidence_script_tag": _script_tag_once}
+
+
+def _script_tag_once() -> Markup:
+    # The leaf partial is included once per leaf; the page needs the script only once.
+    # The flag lives in the WSGI environ: one per request, whatever the app context.
+    if request.environ.get("parindex.evidence_js"):
+        return Markup("")
+    request.environ["parindex.evidence_js"] = True
+    src = url_for("static", filename="js/evidence.js")
+    return Markup(f'<script src="{src}" defer></script>')
+
+
+@bp.errorhandler(413)
+@bp.errorhandler(CSRFError)
+def _upload_refused(exc: HTTPException) -> Any:
+    """Too large a request or an expired form token: JSON for the upload widget."""
+    code = exc.code or 400
+    message = MESSAGES.get(code, ("", "Yêu cầu không hợp lệ."))[1]
+    if isinstance(exc, CSRFError):
+        message = (
+            "Phiên làm việc hoặc mã bảo mật biểu mẫu đã hết hạn. "
+            "Vui lòng tải lại trang và thử lại."
+        )
+    if _wants_json():
+        return jsonify({"ok": False, "error": message}), code
+    title = MESSAGES.get(code, ("Lỗi", ""))[0]
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message
+    ), code
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _user() -> Any:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _wants_json() -> bool:
+    return (
+        request.headers.get("X-Requested-With") == "XMLHttpRequest"
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _next_url(default: str) -> str:
+    """Where a plain form goes back to: a local path only (no open redirect)."""
+    target = request.form.get("next") or request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _fail(message: str, status: int, back: str) -> Any:
+    if _wants_json():
+        return jsonify({"ok": False, "error": message}), status
+    flash(message, "error")
+    return redirect(_next_url(back))
+
+
+def evidence_json(evidence: Evidence) -> dict[str, Any]:
+    return {
+        "id": evidence.id,
+        "original_filename": evidence.original_filename,
+        "size": evidence.size,
+        "mime_type": evidence.mime_type,
+        "kind": evidence.kind,
+        "sha256": evidence.sha256,
+        "doc_type": evidence.doc_type,
+        "doc_number": evidence.doc_number,
+        "issued_on": evidence.issued_on.strftime("%d/%m/%Y")
+        if evidence.issued_on
+        else "",
+        "issuer": evidence.issuer,
+        "summary": evidence.summary,
+        "criterion_codes": evidence.criterion_codes,
+        "uploaded_at": evidence.uploaded_at.isoformat(),
+        "url": url_for("evidence.detail", evidence_id=evidence.id),
+        "download_url": url_for("evidence.download", evidence_id=evidence.id),
+        "preview_url": url_for("evidence.preview", evidence_id=evidence.id)
+        if services.is_previewable(evidence)
+        else None,
+    }
+
+
+def _item_html(
+    evidence: Evidence,
+    assessment: Assessment,
+    leaf_code: str,
+    proposal: CitationProposal | None,
+) -> str:
+    return render_template(
+        "evidence/_evidence_item.html",
+        evidence=evidence,
+        assessment=assessment,
+        leaf_code=leaf_code,
+        editable=True,
+        proposal=proposal,
+        next_url=_next_url(""),
+    )
+
+
+def _content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266/5987: an ASCII fallback plus the exact UTF-8 name (Vietnamese kept)."""
+    ascii_name = unicodedata.normalize(
+        "NFKD", filename.replace("đ", "d").replace("Đ", "D")
+    )
+    ascii_name = "".join(
+        c for c in ascii_name if c.isascii() and c.isprintable() and c not in '"\\'
+    )
+    ascii_name = " ".join(ascii_name.split()) or "tai-lieu"
+    encoded = quote(filename, safe="")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+
+
+def _stream(evidence: Evidence) -> Iterator[bytes]:
+    """The object's chunks, failing before the headers go out if the object is gone."""
+    chunks = get_store().iter_chunks(evidence.storage_key)
+    try:
+        first = next(chunks)
+    except StopIteration:
+        return iter(())
+    except ObjectNotFound:
+        current_app.logger.error(
+            "evidence %s: object %s missing", evidence.id, evidence.storage_key
+        )
+        abort(404)
+    except StorageError:
+        current_app.logger.exception("evidence %s: object unreadable", evidence.id)
+        abort(503)
+    return itertools.chain([first], chunks)
+
+
+def _file_response(evidence: Evidence, disposition: str) -> Response:
+    response = Response(
+        stream_with_context(_stream(evidence)),
+        mimetype=evidence.mime_type,
+        direct_passthrough=True,
+    )
+    response.headers["Content-Length"] = str(evidence.size)
+    response.headers["Content-Disposition"] = _content_disposition(
+        disposition, evidence.original_filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*UNIT_ROLES)
+def library() -> str:
+    """The unit's documents of its current assessment, searchable without diacritics."""
+    assessment = services.library_assessment(_user())
+    query = request.args.get("q", "").strip()
+    link_to = request.args.get("link_to", "").strip()
+    documents: list[Evidence] = []
+    titles: dict[str, str] = {}
+    editable = False
+    if assessment is not None:
+        documents = (
+            services.search_evidence(assessment, query, limit=500)
+            if query
+            else services.current_evidence(assessment)
+        )
+        titles = {
+            code: node.title for code, node in criteria_for(assessment).nodes().items()
+        }
+        editable = editable_codes(assessment) != set()
+    return render_template(
+        "evidence/library.html",
+        assessment=assessment,
+        documents=documents,
+        query=query,
+        link_to=link_to if link_to in titles else "",
+        titles=titles,
+        editable=editable,
+        form=UploadForm(),
+    )
+
+
+@bp.get("/<int:evidence_id>")
+@roles_required("admin", "appraiser", *UNIT_ROLES)
+def detail(evidence_id: int) -> str:
+    """A document: citation, file, leaves it proves, versions, preview."""
+    evidence = get_evidence_or_404(evidence_id)
+    form = CitationForm(obj=evidence)
+    return _detail_page(evidence, form, prefill=bool(request.args.get("prefill")))[0]
+
+
+def _detail_page(
+    evidence: Evidence, form: CitationForm, *, prefill: bool = False, status: int = 200
+) -> tuple[str, int]:
+    assessment = services.assessment_of(evidence)
+    cs = criteria_for(assessment)
+    unit_user = bool(current_user.is_unit_user)
+    can_edit = unit_user and services.editable_for(evidence, assessment)
+    proposal = None
+    if can_edit and prefill:
+        # Fill only the empty fields: what the user typed wins over what the file says.
+        proposal = services.propose_for_stored(evidence, store=get_store())
+        for name, value in asdict(proposal).items():
+            if value and not getattr(form, name).data:
+                getattr(form, name).data = value
+    allowed = editable_codes(assessment) if unit_user and evidence.is_current else set()
+
+    def open_leaf(code: str) -> bool:
+        return allowed is None or code in allowed
+
+    page = render_template(
+        "evidence/detail.html",
+        evidence=evidence,
+        assessment=assessment,
+        nodes=cs.nodes(),
+        form=form,
+        replace_form=ReplaceForm(formdata=None),
+        proposal=proposal,
+        can_edit=can_edit,
+        unlinkable={c for c in evidence.criterion_codes if open_leaf(c)},
+        linkable=[
+            leaf
+            for leaf in cs.leaves()
+            if leaf.code not in evidence.criterion_codes
+            and leaf.assessed_by != "survey"
+            and open_leaf(leaf.code)
+        ],
+        versions=services.versions(evidence),
+        previewable=services.is_previewable(evidence),
+        warnings=services.date_warnings(evidence.issued_on, assessment.period.year),
+    )
+    return page, status
+
+
+# --- reads ----------------------------------------------------------------------------
+
+
+@bp.get("/<int:evidence_id>/download")
+@roles_required("admin", "appraiser", *UNIT_ROLES)
+def download(evidence_id: int) -> Response:
+    """Stream the file under its original Vietnamese name."""
+    evidence = get_evidence_or_404(evidence_id)
+    if current_app.config.get("S3_PRESIGNED"):
+        url = get_store().presigned_url(
+            evidence.storage_key, filename=evidence.original_filename
+        )
+        if url:
+            return redirect(url)  # type: ignore[return-value]
+    return _file_response(evidence, "attachment")
+
+
+@bp.get("/<int:evidence_id>/preview")
+@roles_required("admin", "appraiser", *UNIT_ROLES)
+def preview(evidence_id: int) -> Response:
+    """Show a PDF or image inline (the detail page frames it); others only download."""
+    evidence = get_evidence_or_404(evidence_id)
+    if not services.is_previewable(evidence):
+        abort(404)
+    response = _file_response(evidence, "inline")
+    # Images get a fully sandboxed document. PDFs do not: browsers refuse to run their
+    # PDF
+    # viewer in a sandboxed document, and nosniff plus the exact type keep it a PDF.
+    csp = (
+        PREVIEW_CSP
+        if evidence.mime_type == "application/pdf"
+        else PREVIEW_CSP + "; sandbox"
+    )
+    response.headers["Content-Security-Policy"] = csp
+    return response
+
+
+@bp.get("/assessments/<int:assessment_id>/search")
+@roles_required(*UNIT_ROLES)
+def search(assessment_id: int) -> Any:
+    """Documents matching q, accent-insensitive: JSON, or an HTML fragment."""
+    assessment = get_assessment_or_404(assessment_id)
+    code = request.args.get("code", "").strip()
+    found = services.search_evidence(assessment, request.args.get("q", ""))
+    if request.args.get("format") == "html":
+        return render_template(
+            "evidence/_search_results.html",
+            documents=found,
+            assessment=assessment,
+            leaf_code=code,
+        )
+    return jsonify(
+        {
+            "ok": True,
+            "results": [
+                {
+                    **evidence_json(e),
+                    "linked": code in e.criterion_codes,
+                    "link_url": url_for("evidence.link", evidence_id=e.id),
+                }
+                for e in found
+            ],
+        }
+    )
+
+
+# --- writes ---------------------------------------------------------------------------
+
+
+@bp.post("/assessments/<int:assessment_id>/upload")
+@roles_required(*UNIT_ROLES)
+def upload(assessment_id: int) -> Any:
+    """Upload one file (XHR, JSON answer) or several (plain form, redirect)."""
+    assessment = get_assessment_or_404(assessment_id)
+    back = url_for("evidence.library")
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _fail(form.first_error(), 400, back)
+    files = [f for f in request.files.getlist("file") if f and f.filename]
+    codes = request.form.getlist("criterion_code") + request.form.getlist(
+        "criterion_codes"
+    )
+    # One citation cannot describe several different files: it applies to a single file
+    # only.
+    citation = form.citation() if len(files) == 1 else None
+    results: list[services.UploadResult] = []
+    for storage in files[:1] if _wants_json() else files:
+        try:
+            results.append(
+                services.upload_evidence(
+                    assessment,
+                    # Streamed: Werkzeug spools big uploads to disk; never .read() it.
+                    storage.stream,
+                    storage.filename or "",
+                    codes=codes,
+                    citation=citation,
+                    store=get_store(),
+                    limits=upload_limits(),
+                    user=_user(),
+                )
+            )
+        except NotEditable as exc:
+            return _fail(str(exc), 409, back)
+        except services.EvidenceError as exc:
+            if _wants_json():
+                return _fail(exc.message, exc.status, back)
+            name = storage.filename or ""
+            flash(
+                exc.message if name in exc.message else f"“{name}”: {exc.message}",
+                "error",
+            )
+    if not results:
+        return redirect(_next_url(back))
+    if _wants_json():
+        result = results[0]
+        return jsonify(
+            {
+                "ok": True,
+                "evidence": evidence_json(result.evidence),
+                "prefill": result.prefill.as_dict(),
+                "warnings": result.warnings,
+                "item_html": _item_html(
+                    result.evidence,
+                    assessment,
+                    codes[0] if codes else "",
+                    result.prefill,
+                ),
+            }
+        )
+    for result in results:
+        flash(f"Đã tải lên “{result.evidence.original_filename}”.", "success")
+        for warning in result.warnings:
+            flash(warning, "warning")
+    if len(results) == 1:
+        # Let the user confirm the citation read from the file before going back.
+        return redirect(
+            url_for(
+                "evidence.detail",
+                evidence_id=results[0].evidence.id,
+                prefill=1,
+                next=_next_url(""),
+            )
+        )
+    return redirect(_next_url(back))
+
+
+@bp.post("/<int:evidence_id>/citation")
+@roles_required(*UNIT_ROLES)
+def edit_citation(evidence_id: int) -> Any:
+    """Confirm or correct the citation (loại, số/ký hiệu, ngày, cơ quan, trích yếu)."""
+    evidence = get_evidence_or_404(evidence_id)
+    back = url_for("evidence.detail", evidence_id=evidence.id)
+    form = CitationForm()
+    if not form.validate_on_submit():
+        if _wants_json():
+            return jsonify(
+                {"ok": False, "error": form.first_error(), "errors": form.errors}
+            ), 400
+        flash("Trích dẫn chưa được lưu: vui lòng sửa các ô báo lỗi.", "error")
+        return _detail_page(evidence, form, status=400)
+    try:
+        warnings = services.update_citation(evidence, form.citation(), user=_user())
+    except NotEditable as exc:
+        return _fail(str(exc), 409, back)
+    except services.EvidenceError as exc:
+        return _fail(exc.message, exc.status, back)
+    if _wants_json():
+        return jsonify(
+            {"ok": True, "evidence": evidence_json(evidence), "warnings": warnings}
+        )
+    flash("Đã lưu trích dẫn tài liệu.", "success")
+    for warning in warnings:
+        flash(warning, "warning")
+    return redirect(_next_url(back))
+
+
+@bp.post("/<int:evidence_id>/link")
+@roles_required(*UNIT_ROLES)
+def link(evidence_id: int) -> Any:
+    """Link an uploaded document to one more leaf."""
+    evidence = get_evidence_or_404(evidence_id)
+    back = url_for("evidence.detail", evidence_id=evidence.id)
+    code = request.form.get("criterion_code", "").strip()
+    if not code:
+        return _fail("Vui lòng chọn tiêu chí cần gắn tài liệu.", 400, back)
+    try:
+        services.link_evidence(evidence, code, user=_user())
+    except NotEditable as exc:
+        return _fail(str(exc), 409, back)
+    except services.EvidenceError as exc:
+        return _fail(exc.message, exc.status, back)
+    if _wants_json():
+        assessment = services.assessment_of(evidence)
+        return jsonify(
+            {
+                "ok": True,
+                "evidence": evidence_json(evidence),
+                "item_html": _item_html(evidence, assessment, code, None),
+            }
+        )
+    flash(f"Đã gắn “{evidence.original_filename}” với tiêu chí {code}.", "success")
+    return redirect(_next_url(back))
+
+
+@bp.post("/<int:evidence_id>/unlink")
+@roles_required(*UNIT_ROLES)
+def unlink(evidence_id: int) -> Any:
+    """Remove a document from a leaf (it stays in the library)."""
+    evidence = get_evidence_or_404(evidence_id)
+    back = url_for("evidence.detail", evidence_id=evidence.id)
+    code = request.form.get("criterion_code", "").strip()
+    try:
+        services.unlink_evidence(evidence, code, user=_user())
+    except NotEditable as exc:
+        return _fail(str(exc), 409, back)
+    except services.EvidenceError as exc:
+        return _fail(exc.message, exc.status, back)
+    if _wants_json():
+        return jsonify({"ok": True, "evidence": evidence_json(evidence)})
+    flash(f"Đã gỡ “{evidence.original_filename}” khỏi tiêu chí {code}.", "success")
+    return redirect(_next_url(back))
+
+
+@bp.post("/<int:evidence_id>/replace")
+@roles_required(*UNIT_ROLES)
+def replace(evidence_id: int) -> Any:
+    """Replace the file; the old version stays downloadable from the history."""
+    evidence = get_evidence_or_404(evidence_id)
+    back = url_for("evidence.detail", evidence_id=evidence.id)
+    form = ReplaceForm()
+    if not form.validate_on_submit():
+        return _fail(
+            form.file.errors[0] if form.file.errors else "Dữ liệu không hợp lệ.",
+            400,
+            back,
+        )
+    storage = form.file.data
+    try:
+        result = services.replace_evidence(
+            evidence,
+            storage.stream,
+            storage.filename or "",
+            store=get_store(),
+            limits=upload_limits(),
+            user=_user(),
+        )
+    except NotEditable as exc:
+        return _fail(str(exc), 409, back)
+    except services.EvidenceError as exc:
+        return _fail(exc.message, exc.status, back)
+    new_url = url_for("evidence.detail", evidence_id=result.evidence.id)
+    if _wants_json():
+        return jsonify(
+            {
+                "ok": True,
+                "evidence": evidence_json(result.evidence),
+                "prefill": result.prefill.as_dict(),
+                "warnings": result.warnings,
+            }
+        )
+    flash(
+        f"Đã thay tệp bằng “{result.evidence.original_filename}”. "
+        "Phiên bản cũ vẫn được lưu.",
+        "success",
+    )
+    for warning in result.warnings:
+        flash(warning, "warning")
+    return redirect(new_url)

@@ -1,0 +1,601 @@
+"""Evidence services: upload, link, unlink, replace, cite, search (one transaction
+each).
+
+Write order for a file (DESIGN.md §7, "nothing is lost"): validate by content →
+`store.put` (streamed, atomic) → insert the row, links and audit event → commit. If
+the store fails there is no row; if the database fails the object is deleted again
+(compensation), and `flask evidence sweep` finds anything a crash left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from tempfile import SpooledTemporaryFile
+from typing import IO, Any, BinaryIO
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
+
+from evidence_store import (
+    EvidenceStore,
+    StorageError,
+    StoredObject,
+    UploadLimits,
+    UploadRejected,
+    ValidatedUpload,
+    new_key,
+    validate_upload,
+)
+from webapp import audit
+from webapp.clock import now
+from webapp.evidence.prefill import CitationProposal, extract_text, propose_citation
+from webapp.extensions import db
+from webapp.formatting import fold
+from webapp.models import Assessment, Evidence, EvidenceLink, Period, User
+from webapp.workflow import NotEditable, criteria_for, ensure_editable
+
+logger = logging.getLogger(__name__)
+
+CITATION_FIELDS = ("doc_type", "doc_number", "issued_on", "issuer", "summary")
+PREVIEW_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+# Reading text for the pre-fill is a convenience: big files are scans without text
+# anyway.
+PREFILL_MAX_BYTES = 20 * 1024 * 1024
+SEARCH_LIMIT = 50
+
+STORE_FAILED = (
+    "Không lưu được tệp vào kho lưu trữ. Tài liệu chưa được tải lên, vui lòng thử lại."
+)
+DB_FAILED = (
+    "Không ghi được tài liệu vào cơ sở dữ liệu. Tệp vừa tải đã được hủy; "
+    "tài liệu chưa được tải lên, vui lòng thử lại."
+)
+
+
+class EvidenceError(Exception):
+    """A refusal shown to the user (Vietnamese), with the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class UploadResult:
+    """A stored document, the citation read from its text, and non-blocking warnings."""
+
+    evidence: Evidence
+    prefill: CitationProposal = field(default_factory=CitationProposal)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- reads ----------------------------------------------------------------------------
+
+
+def is_previewable(evidence: Evidence) -> bool:
+    return evidence.mime_type in PREVIEW_TYPES
+
+
+def assessment_of(evidence: Evidence) -> Assessment:
+    found = db.session.get(Assessment, evidence.assessment_id)
+    assert found is not None  # foreign key
+    return found
+
+
+def current_evidence(assessment: Assessment) -> list[Evidence]:
+    """The assessment's current documents (replaced versions left out), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Evidence)
+            .where(
+                Evidence.assessment_id == assessment.id,
+                Evidence.replaced_by_id.is_(None),
+            )
+            .options(selectinload(Evidence.links))
+            .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc())
+        )
+    )
+
+
+def evidence_by_leaf(assessment: Assessment) -> dict[str, list[Evidence]]:
+    """Current documents per leaf code (assessment page, submission check)."""
+    out: dict[str, list[Evidence]] = {}
+    for evidence in current_evidence(assessment):
+        for code in evidence.criterion_codes:
+            out.setdefault(code, []).append(evidence)
+    return out
+
+
+def search_evidence(
+    assessment: Assessment, query: str, *, limit: int = SEARCH_LIMIT
+) -> list[Evidence]:
+    """Current documents whose name or citation contains every word of the query,
+    ignoring case and diacritics ("ke hoach" finds "Kế hoạch")."""
+    stmt = (
+        sa.select(Evidence)
+        .where(
+            Evidence.assessment_id == assessment.id, Evidence.replaced_by_id.is_(None)
+        )
+        .options(selectinload(Evidence.links))
+        .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc())
+        .limit(limit)
+    )
+    for word in fold(query).split():
+        stmt = stmt.where(Evidence.search_text.contains(word, autoescape=True))
+    return list(db.session.scalars(stmt))
+
+
+def library_assessment(user: User) -> Assessment | None:
+    """The assessment the unit's library shows: the open period's, else the latest."""
+    if user.unit_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(Assessment)
+        .join(Period, Period.id == Assessment.period_id)
+        .where(Assessment.unit_id == user.unit_id)
+        .order_by(
+            sa.case((Period.status == "open", 0), else_=1),
+            Period.year.desc(),
+            Period.id.desc(),
+        )
+        .limit(1)
+    )
+
+
+def versions(evidence: Evidence) -> list[Evidence]:
+    """Every version of the document, newest first (old rows and objects are kept)."""
+    newest = evidence
+    seen = {newest.id}
+    while newest.replaced_by_id is not None and newest.replaced_by_id not in seen:
+        following = db.session.get(Evidence, newest.replaced_by_id)
+        if following is None:
+            break
+        newest = following
+        seen.add(newest.id)
+    chain = [newest]
+    while True:
+        previous = db.session.scalar(
+            sa.select(Evidence).where(Evidence.replaced_by_id == chain[-1].id)
+        )
+        if previous is None or previous.id in {e.id for e in chain}:
+            break
+        chain.append(previous)
+    return chain
+
+
+def editable_for(evidence: Evidence, assessment: Assessment | None = None) -> bool:
+    """Whether the unit may change this document now (its citation, file and links)."""
+    try:
+        _ensure_document_editable(evidence, assessment or assessment_of(evidence))
+    except NotEditable:
+        return False
+    return evidence.is_current
+
+
+def date_warnings(issued_on: date | None, year: int) -> list[str]:
+    """A document dated outside the assessed year is allowed, with a warning."""
+    if issued_on is None or issued_on.year == year:
+        return []
+    return [
+        f"Ngày ban hành {issued_on.strftime('%d/%m/%Y')} "
+        f"không thuộc năm đánh giá {year}: "
+        "vui lòng kiểm tra lại văn bản hoặc ngày ban hành."
+    ]
+
+
+def propose_for_stored(evidence: Evidence, *, store: EvidenceStore) -> CitationProposal:
+    """Read a stored PDF/DOCX again and propose its citation (detail page pre-fill)."""
+    if evidence.kind not in ("pdf", "docx") or evidence.size > PREFILL_MAX_BYTES:
+        return CitationProposal()
+    try:
+        # pypdf and python-docx need to seek; S3 streams cannot, so spool (memory, then
+        # disk).
+        with SpooledTemporaryFile(max_size=1024 * 1024) as copy:
+            for chunk in store.iter_chunks(evidence.storage_key):
+                copy.write(chunk)
+            return propose_citation(extract_text(copy, evidence.kind))  # type: ignore[arg-type]
+    except StorageError:
+        logger.warning(
+            "pre-fill: object of evidence %s unreadable", evidence.id, exc_info=True
+        )
+        return CitationProposal()
+
+
+# --- writes ---------------------------------------------------------------------------
+
+
+def upload_evidence(
+    assessment: Assessment,
+    fileobj: BinaryIO,
+    filename: str,
+    *,
+    codes: Iterable[str],
+    citation: dict[str, Any] | None,
+    store: EvidenceStore,
+    limits: UploadLimits,
+    user: User,
+) -> UploadResult:
+    """Store one file for the assessment, cite it and link it to leaves (maybe none)."""
+    codes = _clean_codes(assessment, codes)
+    _ensure_codes_editable(assessment, codes)
+    citation = _clean_citation(citation)
+    validated, stored = _store_file(
+        fileobj, filename, store=store, limits=limits, assessment=assessment
+    )
+    original = validated.filename  # NFC, as typed: kept for display and download
+    duplicates = _same_content(assessment, stored.sha256)
+    evidence = Evidence(
+        unit_id=assessment.unit_id,
+        assessment_id=assessment.id,
+        storage_key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        mime_type=validated.mime_type,
+        kind=validated.kind,
+        original_filename=original,
+        uploaded_by_id=user.id,
+        uploaded_at=now(),
+        **citation,
+    )
+    evidence.search_text = _search_text(evidence)
+    for code in codes:
+        evidence.links.append(
+            EvidenceLink(criterion_code=code, linked_by_id=user.id, linked_at=now())
+        )
+
+    def write() -> None:
+        db.session.add(evidence)
+        db.session.flush()
+        audit.record(
+            "evidence.upload",
+            "evidence",
+            evidence.id,
+            after=_audit_view(evidence),
+            unit_id=assessment.unit_id,
+            period_id=assessment.period_id,
+            summary=f"Tải lên tài liệu “{original}”",
+            actor=user,
+        )
+
+    _commit_or_compensate(write, store, stored.key)
+    logger.info(
+        "evidence %s uploaded by %s to assessment %s (%s bytes, leaves %s)",
+        evidence.id,
+        user.id,
+        assessment.id,
+        stored.size,
+        ",".join(codes) or "-",
+    )
+    prefill = _prefill(fileobj, evidence)
+    warnings = date_warnings(
+        evidence.issued_on or prefill.issued_on, assessment.period.year
+    )
+    warnings += [
+        f"Tệp này trùng nội dung với tài liệu “{d.original_filename}” "
+        "đã tải lên trước đó; "
+        "lần sau có thể gắn tài liệu đó thay vì tải lại."
+        for d in duplicates[:1]
+    ]
+    return UploadResult(evidence=evidence, prefill=prefill, warnings=warnings)
+
+
+def update_citation(
+    evidence: Evidence, citation: dict[str, Any], *, user: User
+) -> list[str]:
+    """Confirm or correct a citation; return warnings (date outside the year)."""
+    assessment = assessment_of(evidence)
+    _ensure_current(evidence)
+    _ensure_document_editable(evidence, assessment)
+    citation = _clean_citation(citation)
+    before = audit.changes(evidence, list(CITATION_FIELDS))
+    for name, value in citation.items():
+        setattr(evidence, name, value)
+    evidence.search_text = _search_text(evidence)
+    after = audit.changes(evidence, list(CITATION_FIELDS))
+    if before != after:
+        audit.record(
+            "evidence.update",
+            "evidence",
+            evidence.id,
+            before=before,
+            after=after,
+            unit_id=assessment.unit_id,
+            period_id=assessment.period_id,
+            summary=f"Sửa trích dẫn tài liệu “{evidence.original_filename}”",
+            actor=user,
+        )
+        db.session.commit()
+        logger.info("evidence %s citation updated by %s", evidence.id, user.id)
+    return date_warnings(evidence.issued_on, assessment.period.year)
+
+
+def link_evidence(evidence: Evidence, code: str, *, user: User) -> None:
+    """Let an already uploaded document prove one more leaf (no second upload)."""
+    assessment = assessment_of(evidence)
+    _ensure_current(evidence)
+    (code,) = _clean_codes(assessment, [code])
+    ensure_editable(assessment, code)
+    before = evidence.criterion_codes
+    if code in before:
+        raise EvidenceError(f"Tài liệu đã được gắn với tiêu chí {code}.", 409)
+    evidence.links.append(
+        EvidenceLink(criterion_code=code, linked_by_id=user.id, linked_at=now())
+    )
+    audit.record(
+        "evidence.link",
+        "evidence",
+        evidence.id,
+        before={"criterion_codes": before},
+        after={"criterion_codes": evidence.criterion_codes},
+        unit_id=assessment.unit_id,
+        period_id=assessment.period_id,
+        summary=f"Gắn tài liệu “{evidence.original_filename}” với tiêu chí {code}",
+        actor=user,
+    )
+    db.session.commit()
+    logger.info("evidence %s linked to %s by %s", evidence.id, code, user.id)
+
+
+def unlink_evidence(evidence: Evidence, code: str, *, user: User) -> None:
+    """Stop a document proving a leaf; the document stays in the unit's library."""
+    assessment = assessment_of(evidence)
+    _ensure_current(evidence)
+    link = next((lk for lk in evidence.links if lk.criterion_code == code), None)
+    if link is None:
+        raise EvidenceError(f"Tài liệu không gắn với tiêu chí {code}.", 409)
+    ensure_editable(assessment, code)
+    before = evidence.criterion_codes
+    evidence.links.remove(link)
+    audit.record(
+        "evidence.unlink",
+        "evidence",
+        evidence.id,
+        before={"criterion_codes": before},
+        after={"criterion_codes": evidence.criterion_codes},
+        unit_id=assessment.unit_id,
+        period_id=assessment.period_id,
+        summary=f"Gỡ tài liệu “{evidence.original_filename}” khỏi tiêu chí {code}",
+        actor=user,
+    )
+    db.session.commit()
+    logger.info("evidence %s unlinked from %s by %s", evidence.id, code, user.id)
+
+
+def replace_evidence(
+    evidence: Evidence,
+    fileobj: BinaryIO,
+    filename: str,
+    *,
+    store: EvidenceStore,
+    limits: UploadLimits,
+    user: User,
+) -> UploadResult:
+    """Replace the file: a new row with the same citation and links; the old row and its
+    object stay (replaced_by_id/replaced_at) so the history can still be downloaded."""
+    assessment = assessment_of(evidence)
+    _ensure_current(evidence)
+    _ensure_document_editable(evidence, assessment)
+    validated, stored = _store_file(
+        fileobj, filename, store=store, limits=limits, assessment=assessment
+    )
+    original = validated.filename
+    at = now()
+    new = Evidence(
+        unit_id=evidence.unit_id,
+        assessment_id=evidence.assessment_id,
+        storage_key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        mime_type=validated.mime_type,
+        kind=validated.kind,
+        original_filename=original,
+        uploaded_by_id=user.id,
+        uploaded_at=at,
+        **{name: getattr(evidence, name) for name in CITATION_FIELDS},
+    )
+    new.search_text = _search_text(new)
+    # The links move to the new version: every reader of "current evidence" sees one
+    # row.
+    for link in list(evidence.links):
+        new.links.append(
+            EvidenceLink(
+                criterion_code=link.criterion_code,
+                linked_by_id=link.linked_by_id,
+                linked_at=link.linked_at,
+            )
+        )
+    before = _audit_view(evidence)
+
+    def write() -> None:
+        evidence.links.clear()
+        db.session.add(new)
+        db.session.flush()
+        evidence.replaced_by_id = new.id
+        evidence.replaced_at = at
+        audit.record(
+            "evidence.replace",
+            "evidence",
+            evidence.id,
+            before=before,
+            after={"replaced_by_id": new.id, **_audit_view(new)},
+            unit_id=assessment.unit_id,
+            period_id=assessment.period_id,
+            summary=f"Thay tệp “{evidence.original_filename}” bằng “{original}”",
+            actor=user,
+        )
+
+    _commit_or_compensate(write, store, stored.key)
+    logger.info("evidence %s replaced by %s (user %s)", evidence.id, new.id, user.id)
+    prefill = _prefill(fileobj, new)
+    return UploadResult(
+        evidence=new,
+        prefill=prefill,
+        warnings=date_warnings(new.issued_on, assessment.period.year),
+    )
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _clean_codes(assessment: Assessment, codes: Iterable[str]) -> list[str]:
+    cs = criteria_for(assessment)
+    out: list[str] = []
+    for raw in codes:
+        code = (raw or "").strip()
+        if not code or code in out:
+            continue
+        try:
+            node = cs.node(code)
+        except KeyError:
+            raise EvidenceError(
+                f"Không có tiêu chí mã {code} trong bộ tiêu chí.", 400
+            ) from None
+        if not node.is_leaf:
+            raise EvidenceError(
+                f"Tiêu chí {code} có tiêu chí thành phần: "
+                "hãy gắn tài liệu vào tiêu chí thành phần.",
+                400,
+            )
+        if node.assessed_by == "survey":
+            raise EvidenceError(
+                f"Tiêu chí {code} do điều tra xã hội học chấm: "
+                "đơn vị không nộp tài liệu kiểm chứng.",
+                400,
+            )
+        out.append(code)
+    return out
+
+
+def _ensure_codes_editable(assessment: Assessment, codes: list[str]) -> None:
+    if not codes:
+        ensure_editable(assessment, None)
+    for code in codes:
+        ensure_editable(assessment, code)
+
+
+def _ensure_document_editable(evidence: Evidence, assessment: Assessment) -> None:
+    # A document's file and citation prove every leaf it is linked to: changing them
+    # changes each of those leaves, so each must be open (a returned assessment reopens
+    # few).
+    _ensure_codes_editable(assessment, evidence.criterion_codes)
+
+
+def _ensure_current(evidence: Evidence) -> None:
+    if not evidence.is_current:
+        raise EvidenceError(
+            "Tài liệu này đã được thay bằng phiên bản mới; "
+            "hãy thao tác trên phiên bản mới nhất.",
+            409,
+        )
+
+
+def _clean_citation(citation: dict[str, Any] | None) -> dict[str, Any]:
+    citation = citation or {}
+    out: dict[str, Any] = {}
+    for name in CITATION_FIELDS:
+        value = citation.get(name)
+        if name == "issued_on":
+            out[name] = value if isinstance(value, date) else None
+        else:
+            out[name] = (
+                " ".join(str(value or "").split())
+                if name != "summary"
+                else str(value or "").strip()
+            )
+    return out
+
+
+def _search_text(evidence: Evidence) -> str:
+    parts = [
+        evidence.original_filename,
+        evidence.doc_type,
+        evidence.doc_number,
+        evidence.issuer,
+        evidence.summary,
+    ]
+    if evidence.issued_on:
+        parts.append(evidence.issued_on.strftime("%d/%m/%Y"))
+    return fold(" ".join(p for p in parts if p))
+
+
+def _store_file(
+    fileobj: BinaryIO,
+    filename: str,
+    *,
+    store: EvidenceStore,
+    limits: UploadLimits,
+    assessment: Assessment,
+) -> tuple[ValidatedUpload, StoredObject]:
+    """Validate by content and stream into the store; no row exists yet."""
+    try:
+        validated = validate_upload(fileobj, filename, limits)
+    except UploadRejected as exc:
+        status = 413 if exc.reason == "too_large" else 400
+        raise EvidenceError(exc.message, status) from exc
+    fileobj.seek(0)
+    key = new_key(assessment.unit.code)
+    try:
+        stored = store.put(key, fileobj, content_type=validated.mime_type)
+    except StorageError as exc:
+        # put is atomic (store contract): nothing is left under the key.
+        logger.error("evidence store put failed for %s: %s", key, exc, exc_info=True)
+        raise EvidenceError(STORE_FAILED, 503) from exc
+    return validated, stored
+
+
+def _commit_or_compensate(write: Any, store: EvidenceStore, key: str) -> None:
+    """Run the database part and commit; on any failure roll back, delete the object."""
+    try:
+        write()
+        db.session.commit()
+    except BaseException as exc:
+        db.session.rollback()
+        try:
+            store.delete(key)
+        except StorageError:
+            # The sweep reports it as an orphan; the user still gets a clean refusal.
+            logger.error(
+                "could not delete object %s after a failed insert", key, exc_info=True
+            )
+        if isinstance(exc, SQLAlchemyError):
+            logger.error(
+                "evidence insert failed; object %s deleted", key, exc_info=True
+            )
+            raise EvidenceError(DB_FAILED, 500) from exc
+        raise
+
+
+def _same_content(assessment: Assessment, sha256: str) -> list[Evidence]:
+    return list(
+        db.session.scalars(
+            sa.select(Evidence).where(
+                Evidence.assessment_id == assessment.id,
+                Evidence.sha256 == sha256,
+                Evidence.replaced_by_id.is_(None),
+            )
+        )
+    )
+
+
+def _prefill(fileobj: IO[bytes], evidence: Evidence) -> CitationProposal:
+    if evidence.kind not in ("pdf", "docx") or evidence.size > PREFILL_MAX_BYTES:
+        return CitationProposal()
+    return propose_citation(extract_text(fileobj, evidence.kind))
+
+
+def _audit_view(evidence: Evidence) -> dict[str, Any]:
+    return {
+        "id": evidence.id,
+        "original_filename": evidence.original_filename,
+        "sha256": evidence.sha256,
+        "size": evidence.size,
+        "mime_type": evidence.mime_type,
+        "storage_key": evidence.storage_key,
+        "criterion_codes": evidence.criterion_codes,
+        **{name: getattr(evidence, name) for name in CITATION_FIELDS},
+    }

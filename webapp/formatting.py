@@ -1,0 +1,62 @@
+"""Jinja filters: Vietnamese number and date formats (decimal comma, dd/mm/yyyy, Asia/Ho_Chi_Minh)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+
+from scoring import format_decimal
+from webapp.clock import to_vn
+
+
+def points(value: Decimal | int | float | str | None, places: int = 2) -> str:
+    """8.5 → "8,50"; None → "—"."""
+    if value is None or value == "":
+        return "—"
+    return format_decimal(Decimal(str(value)), places)
+
+
+def vn_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_vn(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def vn_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return to_vn(value).strftime("%d/%m/%Y %H:%M")
+
+
+def filesize(n: int | None) -> str:
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            text = f"{size:.0f}" if unit == "B" else f"{size:.1f}".replace(".", ",")
+            return f"{text} {unit}"
+        size /= 1024
+    return str(n)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip Vietnamese diacritics (đ → d) for accent-insensitive search."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
+
+
+def init_app(app: Flask) -> None:
+    filters: dict[str, Any] = {
+        "points": points,
+        "vn_date": vn_date,
+        "vn_datetime": vn_datetime,
+        "filesize": filesize,
+    }
+    app.jinja_env.filters.update(filters)

@@ -1,0 +1,413 @@
+"""Database models for the domain of DESIGN.md §2 (glossary names)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+
+ROLES = ("admin", "unit_editor", "unit_head", "appraiser")
+ROLE_LABELS = {
+    "admin": "Quản trị / điều phối (Sở Nội vụ)",
+    "unit_editor": "Chuyên viên đơn vị",
+    "unit_head": "Lãnh đạo đơn vị",
+    "appraiser": "Thành viên thẩm định",
+}
+UNIT_KINDS = ("so_ban_nganh", "xa_phuong")
+UNIT_KIND_LABELS = {"so_ban_nganh": "Sở, ban, ngành", "xa_phuong": "UBND xã, phường"}
+PERIOD_STATUSES = ("draft", "open", "closed", "published")
+PERIOD_STATUS_LABELS = {
+    "draft": "Đang chuẩn bị",
+    "open": "Đang tự đánh giá",
+    "closed": "Đã đóng",
+    "published": "Đã công bố",
+}
+ASSESSMENT_STATUSES = ("draft", "submitted", "returned", "appraised")
+ASSESSMENT_STATUS_LABELS = {
+    "draft": "Đang tự đánh giá",
+    "submitted": "Đã gửi",
+    "returned": "Yêu cầu giải trình, bổ sung",
+    "appraised": "Đã thẩm định",
+}
+RETURN_STATUSES = ("open", "resubmitted", "expired")
+
+
+def utcnow() -> datetime:
+    """Current time, timezone-aware UTC (passed as a callable default, never called at import)."""
+    return datetime.now(UTC)
+
+
+def _check_in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Store UTC; always hand back aware datetimes (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Points(sa.types.TypeDecorator[Decimal]):
+    """Decimal points with two places; SQLite stores text so no float rounding creeps in."""
+
+    impl = sa.Numeric(8, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(24))
+        return dialect.type_descriptor(sa.Numeric(8, 2))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        q = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return str(q) if dialect.name == "sqlite" else q
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+class Unit(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "units"
+    __table_args__ = (sa.CheckConstraint(_check_in("kind", UNIT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Used in the exported report (Nghị định 30/2020 header, place/date line, signature).
+    parent_body: Mapped[str] = mapped_column(sa.String(200), default="")
+    place_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    leader_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    leader_title: Mapped[str] = mapped_column(sa.String(120), default="CHỦ TỊCH")
+    report_number: Mapped[str] = mapped_column(sa.String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="unit")
+
+    @property
+    def kind_label(self) -> str:
+        return UNIT_KIND_LABELS.get(self.kind, self.kind)
+
+
+class User(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(_check_in("role", ROLES), name="role"),
+        # Unit roles must belong to a unit; the web layer relies on it for every scope check.
+        sa.CheckConstraint(
+            "role IN ('admin', 'appraiser') OR unit_id IS NOT NULL", name="unit_role_has_unit"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on logout, password change and deactivation: older session cookies stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    api_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit | None] = relationship(back_populates="users")
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def is_unit_user(self) -> bool:
+        return self.role in ("unit_editor", "unit_head")
+
+
+class CriteriaSetRecord(db.Model):  # type: ignore[name-defined]
+    """An imported criteria set (Bộ tiêu chí): the YAML text is kept verbatim and immutable once used."""
+
+    __tablename__ = "criteria_sets"
+
+    id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)  # meta.id
+    title: Mapped[str] = mapped_column(sa.String(400))
+    evaluation_year: Mapped[int]
+    unit_type: Mapped[str] = mapped_column(sa.String(40))
+    source_yaml: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+period_units = sa.Table(
+    "period_units",
+    db.metadata,
+    sa.Column("period_id", sa.ForeignKey("periods.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_id", sa.ForeignKey("units.id"), primary_key=True),
+)
+
+
+class Period(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "periods"
+    __table_args__ = (
+        sa.CheckConstraint(_check_in("status", PERIOD_STATUSES), name="status"),
+        sa.CheckConstraint("self_deadline <= appraisal_deadline", name="deadlines_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    year: Mapped[int]
+    criteria_set_id: Mapped[str] = mapped_column(sa.ForeignKey("criteria_sets.id"))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    self_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    appraisal_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    criteria_set: Mapped[CriteriaSetRecord] = relationship()
+    units: Mapped[list[Unit]] = relationship(secondary=period_units, order_by=Unit.name)
+
+    @property
+    def status_label(self) -> str:
+        return PERIOD_STATUS_LABELS.get(self.status, self.status)
+
+
+class Extension(db.Model):  # type: ignore[name-defined]
+    """A per-unit extension of the self-assessment deadline (gia hạn)."""
+
+    __tablename__ = "extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("periods.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    new_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(sa.Text)
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    granted_by: Mapped[User | None] = relationship()
+
+
+class AppraiserAssignment(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "appraiser_assignments"
+    __table_args__ = (sa.UniqueConstraint("period_id", "unit_id", "user_id", name="one"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("periods.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # None: every area; otherwise a list of area codes ("1", "3") this appraiser reviews.
+    area_codes: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Assessment(db.Model):  # type: ignore[name-defined]
+    """One unit in one period (Hồ sơ tự đánh giá)."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        sa.UniqueConstraint("period_id", "unit_id", name="period_unit"),
+        sa.CheckConstraint(_check_in("status", ASSESSMENT_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("periods.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Frozen copy of answers, scores and evidence hashes taken at submission.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    difficulties: Mapped[str] = mapped_column(sa.Text, default="")  # report section III
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    period: Mapped[Period] = relationship()
+    unit: Mapped[Unit] = relationship()
+    submitted_by: Mapped[User | None] = relationship()
+    scores: Mapped[list[CriterionScore]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return ASSESSMENT_STATUS_LABELS.get(self.status, self.status)
+
+
+class CriterionScore(db.Model):  # type: ignore[name-defined]
+    """Per leaf: the unit's answer and self-score, and the appraisal (Điểm tiêu chí)."""
+
+    __tablename__ = "criterion_scores"
+    __table_args__ = (sa.UniqueConstraint("assessment_id", "criterion_code", name="leaf"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
+    criterion_code: Mapped[str] = mapped_column(sa.String(32))
+    answer: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    is_not_applicable: Mapped[bool] = mapped_column(default=False)
+    self_points: Mapped[Decimal | None] = mapped_column(Points())
+    score_explanation: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")  # thuyết minh / giải trình
+    # Survey leaves: result entered by the coordinator (percentage).
+    survey_value: Mapped[Decimal | None] = mapped_column(Points())
+    appraised_answer: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    appraised_points: Mapped[Decimal | None] = mapped_column(Points())
+    appraiser_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    appraised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    appraised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Optimistic lock: a stale save is refused instead of silently overwriting.
+    version: Mapped[int] = mapped_column(default=1)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="scores")
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    appraised_by: Mapped[User | None] = relationship(foreign_keys=[appraised_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Evidence(db.Model):  # type: ignore[name-defined]
+    """A proof document (Tài liệu kiểm chứng): the stored file plus its citation."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
+    storage_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    mime_type: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # pdf, docx, png...
+    original_filename: Mapped[str] = mapped_column(sa.String(255))
+    doc_type: Mapped[str] = mapped_column(sa.String(60), default="")  # loại văn bản
+    doc_number: Mapped[str] = mapped_column(sa.String(80), default="")  # số/ký hiệu
+    issued_on: Mapped[date | None] = mapped_column(sa.Date)  # ngày ban hành
+    issuer: Mapped[str] = mapped_column(sa.String(200), default="")  # cơ quan ban hành
+    summary: Mapped[str] = mapped_column(sa.Text, default="")  # trích yếu
+    # Lower-case text without diacritics, so "ke hoach" finds "Kế hoạch".
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Replacing a file creates a new row; the old one keeps its object and points forward.
+    replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence.id"))
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()
+    links: Mapped[list[EvidenceLink]] = relationship(
+        back_populates="evidence", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_current(self) -> bool:
+        return self.replaced_by_id is None
+
+    @property
+    def criterion_codes(self) -> list[str]:
+        return sorted(link.criterion_code for link in self.links)
+
+
+class EvidenceLink(db.Model):  # type: ignore[name-defined]
+    """One document proving one leaf; a document may prove several leaves."""
+
+    __tablename__ = "evidence_links"
+
+    evidence_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    linked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    evidence: Mapped[Evidence] = relationship(back_populates="links")
+
+
+class ReturnRequest(db.Model):  # type: ignore[name-defined]
+    """Yêu cầu giải trình, bổ sung: chosen leaves reopened for the unit until a due date."""
+
+    __tablename__ = "return_requests"
+    __table_args__ = (sa.CheckConstraint(_check_in("status", RETURN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
+    criterion_codes: Mapped[list[str]] = mapped_column(sa.JSON)
+    message: Mapped[str] = mapped_column(sa.Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    # Answers of the returned leaves when the return was made, to show what changed.
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resubmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    assessment: Mapped[Assessment] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined]
+    """Append-only audit log: who, when, what, before → after."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(sa.String(120), default="hệ thống")
+    action: Mapped[str] = mapped_column(sa.String(60), index=True)
+    object_type: Mapped[str] = mapped_column(sa.String(40))
+    object_id: Mapped[str] = mapped_column(sa.String(64), default="")
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    period_id: Mapped[int | None] = mapped_column(sa.ForeignKey("periods.id"), index=True)
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    ip_address: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(*_: object) -> None:
+    raise RuntimeError("audit events are append-only")

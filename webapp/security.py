@@ -1,0 +1,67 @@
+"""Sessions that really end, idle timeout and the security headers every response carries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from webapp.clock import now
+from webapp.extensions import db, login_manager
+from webapp.models import User
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-src 'self'; frame-ancestors 'self'"
+)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        # The cookie carries "id:session_version"; a version bump (logout, password change,
+        # deactivation) makes every older cookie load no user.
+        try:
+            raw_id, raw_version = user_id.split(":", 1)
+            uid, version = int(raw_id), int(raw_version)
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        if user is None or not user.is_active or user.session_version != version:
+            return None
+        return user
+
+    @app.before_request
+    def enforce_idle_timeout() -> Response | None:
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        limit = timedelta(minutes=int(app.config["IDLE_TIMEOUT_MINUTES"]))
+        # The app clock (not utcnow) so tests can move time past the idle limit.
+        now_ts = now().timestamp()
+        last = session.get("last_seen")
+        if last is not None and now_ts - float(last) > limit.total_seconds():
+            logout_user()
+            session.clear()
+            flash("Phiên làm việc đã hết hạn do không thao tác. Vui lòng đăng nhập lại.", "warning")
+            return redirect(url_for("auth.login"))  # type: ignore[return-value]
+        session["last_seen"] = now_ts
+        session.permanent = True
+        return None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if current_user.is_authenticated and request.endpoint != "static":
+            # Pages with unit data must not linger in shared browsers' caches.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
