@@ -6,8 +6,9 @@ Starts moto's S3 server (ThreadedMotoServer) on 127.0.0.1, then measures:
    (hashing, SHA-256 metadata and checksums included) for the same data:
    200 × 1 MiB and 5 × 50 MiB valid PDFs. Raw boto3 is ``put_object`` for the
    small files and ``upload_fileobj`` (default TransferConfig: 8 MiB parts,
-   10 threads) for the large ones, i.e. what a developer would write. Runs
-   alternate raw/store/store/raw per round, so drift in moto's speed cancels.
+   10 threads) for the large ones, i.e. what a developer would write. Raw and
+   store alternate file by file, so drift in moto's speed (2× between
+   identical runs on a busy machine) hits both sides alike.
 2. Extra memory of one 100 MiB put from a file on disk, in a child process
    (the in-process moto server holds every uploaded byte, which would swamp a
    measurement taken in this process): RSS high-water mark minus RSS before
@@ -31,7 +32,6 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 # Run as a script, this file's folder comes first on sys.path and its name
@@ -52,12 +52,6 @@ def pdf_bytes(size: int) -> bytes:
     return head + os.urandom(size - len(head) - len(tail)) + tail
 
 
-def timed(action: Callable[[], None]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
 def empty_bucket(client: object, bucket: str) -> None:
     """Free moto's memory between runs (outside the timed section)."""
     paginator = client.get_paginator("list_objects_v2")  # type: ignore[attr-defined]
@@ -75,39 +69,47 @@ def throughput(endpoint: str, rounds: int) -> list[tuple[str, float, float]]:
         "5 × 50 MiB": [pdf_bytes(50 * MIB) for _ in range(5)],
     }
 
-    def raw(files: list[bytes]) -> None:
-        for data in files:
-            key = new_key("BENCH")
-            if len(data) > 8 * MIB:
-                client.upload_fileobj(io.BytesIO(data), bucket, key)
-            else:
-                client.put_object(Bucket=bucket, Key=key, Body=data)
+    def raw(data: bytes) -> None:
+        key = new_key("BENCH")
+        if len(data) > 8 * MIB:
+            client.upload_fileobj(io.BytesIO(data), bucket, key)
+        else:
+            client.put_object(Bucket=bucket, Key=key, Body=data)
 
-    def with_store(files: list[bytes]) -> None:
-        for data in files:
-            f = io.BytesIO(data)
-            upload = validate_upload(f, "Hồ sơ minh chứng.pdf")
-            store.put(new_key("BENCH"), f, content_type=upload.mime_type)
+    def with_store(data: bytes) -> None:
+        f = io.BytesIO(data)
+        upload = validate_upload(f, "Hồ sơ minh chứng.pdf")
+        store.put(new_key("BENCH"), f, content_type=upload.mime_type)
 
     results = []
     for name, files in workloads.items():
-        total = sum(len(d) for d in files)
-        times: dict[str, list[float]] = {"raw": [], "store": []}
-        raw(files[:2])  # warm-up: connections, botocore models
-        with_store(files[:2])
+        total = sum(len(d) for d in files) * rounds
+        spent = {"raw": 0.0, "store": 0.0}
+        for data in files[:2]:  # warm-up: connections, botocore models
+            raw(data)
+            with_store(data)
         empty_bucket(client, bucket)
+        turn = 0
         for _ in range(rounds):
-            for which in ("raw", "store", "store", "raw"):
-                action = raw if which == "raw" else with_store
-                times[which].append(timed(lambda a=action: a(files)))  # type: ignore[misc]
-                empty_bucket(client, bucket)
-        raw_mbs = total * len(times["raw"]) / sum(times["raw"]) / 1e6
-        store_mbs = total * len(times["store"]) / sum(times["store"]) / 1e6
-        spread = max(times["raw"] + times["store"]) / min(times["raw"] + times["store"])
+            for data in files:
+                # File by file, alternating who goes first: both sides meet
+                # the same server state, so moto's drift cancels out.
+                order = (raw, with_store) if turn % 2 == 0 else (with_store, raw)
+                for action in order:
+                    started = time.perf_counter()
+                    action(data)
+                    spent["raw" if action is raw else "store"] += (
+                        time.perf_counter() - started
+                    )
+                turn += 1
+                if len(data) > 8 * MIB or turn % 50 == 0:
+                    empty_bucket(client, bucket)
+            empty_bucket(client, bucket)
+        raw_mbs = total / spent["raw"] / 1e6
+        store_mbs = total / spent["store"] / 1e6
         print(
-            f"  {name}: raw {raw_mbs:6.1f} MB/s, store {store_mbs:6.1f} MB/s, "
-            f"ratio {store_mbs / raw_mbs:6.1%} (runs per side: {len(times['raw'])}, "
-            f"slowest/fastest run {spread:.2f}×)",
+            f"  {name} × {rounds} rounds: raw {raw_mbs:6.1f} MB/s, "
+            f"store {store_mbs:6.1f} MB/s, ratio {store_mbs / raw_mbs:6.1%}",
             flush=True,
         )
         results.append((name, raw_mbs, store_mbs))
@@ -122,7 +124,9 @@ def _rss_kib(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def _memory_child(endpoint: str, path: str, queue: multiprocessing.Queue[object]) -> None:
+def _memory_child(
+    endpoint: str, path: str, queue: multiprocessing.Queue[object]
+) -> None:
     client = make_client(endpoint_url=endpoint, **KEYS)
     store = S3Store(client, f"mem-{uuid.uuid4().hex[:12]}", create_bucket=True)
 
@@ -131,9 +135,13 @@ def _memory_child(endpoint: str, path: str, queue: multiprocessing.Queue[object]
             upload = validate_upload(f, "Bản quét hồ sơ 100 MB.pdf")
             store.put(new_key("BENCH"), f, content_type=upload.mime_type)
 
-    small = io.BytesIO(pdf_bytes(9 * MIB))  # warm-up: multipart path, lazy imports
-    store.put(new_key("BENCH"), small)
-    put_file()
+    # Warm-up on a 9 MiB file (multipart path, lazy imports, botocore models),
+    # not on the big one: glibc would then reuse its pages and hide the cost.
+    small = io.BytesIO(pdf_bytes(9 * MIB))
+    store.put(
+        new_key("BENCH"), small, content_type=validate_upload(small, "a.pdf").mime_type
+    )
+    del small
     # RSS: reset the high-water mark ("5" to clear_refs), then compare.
     with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
         clear.write("5")
@@ -148,17 +156,31 @@ def _memory_child(endpoint: str, path: str, queue: multiprocessing.Queue[object]
 
 
 def memory(endpoint: str) -> tuple[int, int]:
+    # Exactly 100 MiB, the default upload limit, written in pieces so that
+    # the parent never holds it either.
+    head, tail = b"%PDF-1.7\n", b"\n%%EOF\n"
     with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as out:
-        out.write(b"%PDF-1.7\n")
-        for _ in range(100):
-            out.write(os.urandom(MIB))
-        out.write(b"\n%%EOF\n")
+        out.write(head)
+        remaining = 100 * MIB - len(head) - len(tail)
+        while remaining:
+            piece = min(remaining, MIB)
+            out.write(os.urandom(piece))
+            remaining -= piece
+        out.write(tail)
     try:
         context = multiprocessing.get_context("spawn")
         queue: multiprocessing.Queue[object] = context.Queue()
         child = context.Process(target=_memory_child, args=(endpoint, out.name, queue))
         child.start()
-        rss_delta, traced_peak = queue.get(timeout=600)  # type: ignore[misc]
+        while True:
+            try:
+                rss_delta, traced_peak = queue.get(timeout=1)  # type: ignore[misc]
+                break
+            except Exception:  # queue.Empty
+                if not child.is_alive():
+                    raise RuntimeError(
+                        "the memory measurement process failed"
+                    ) from None
         child.join()
         return int(rss_delta), int(traced_peak)
     finally:
@@ -167,7 +189,9 @@ def memory(endpoint: str) -> tuple[int, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=2, help="raw/store/store/raw rounds")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="passes over each workload"
+    )
     args = parser.parse_args()
 
     from moto.server import ThreadedMotoServer
@@ -177,7 +201,9 @@ def main() -> int:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    print(f"moto S3 server on {endpoint} (in-process, {os.cpu_count()} CPUs)", flush=True)
+    print(
+        f"moto S3 server on {endpoint} (in-process, {os.cpu_count()} CPUs)", flush=True
+    )
     try:
         print("Throughput (MB = 10^6 bytes):", flush=True)
         results = throughput(endpoint, args.rounds)

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 from typing import ClassVar, Literal, TypeAlias
 
 RULE_TYPES: tuple[str, ...] = (
@@ -209,6 +210,9 @@ class CriteriaSet:
     _hash: int = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
+        # Documentation keys stay readable but cannot be changed through the set.
+        if not isinstance(self.meta, MappingProxyType):
+            object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
         index: dict[str, Node] = {}
         parents: dict[str, str | None] = {}
         leaves: list[Node] = []
@@ -233,6 +237,22 @@ class CriteriaSet:
 
     def __hash__(self) -> int:
         return self._hash
+
+    def __reduce__(self) -> tuple[type[CriteriaSet], tuple[object, ...]]:
+        # The read-only meta view cannot be pickled; rebuild from plain values instead.
+        return (
+            CriteriaSet,
+            (
+                self.id,
+                self.title,
+                self.evaluation_year,
+                self.unit_type,
+                self.total_max_points,
+                self.bands,
+                self.areas,
+                dict(self.meta),
+            ),
+        )
 
     def leaves(self) -> list[Node]:
         """Return the scored leaves in document order."""

@@ -12,6 +12,9 @@ from typing import BinaryIO, Protocol, runtime_checkable
 #: overhead vanishes, small enough that memory stays flat whatever the file.
 CHUNK_SIZE = 1 << 20
 
+#: Presigned URLs are bearer credentials: never valid longer than this (s).
+MAX_PRESIGNED_EXPIRES = 300
+
 #: Longest key accepted. S3 allows 1024 bytes; keys are ASCII, so this leaves
 #: room for a backend prefix without ever hitting that limit.
 MAX_KEY_LENGTH = 512
@@ -102,6 +105,15 @@ def check_prefix(prefix: str) -> str:
     if not _PARTIAL_SEGMENT.fullmatch(last) or last in (".", ".."):
         raise InvalidKey(prefix, f"đoạn {last!r} không hợp lệ")
     return prefix
+
+
+def check_expires(expires: int) -> int:
+    """Return ``expires`` if it is a valid presigned-URL lifetime (1–300 s)."""
+    if not 1 <= expires <= MAX_PRESIGNED_EXPIRES:
+        raise ValueError(
+            f"expires must be 1..{MAX_PRESIGNED_EXPIRES} seconds, got {expires}"
+        )
+    return expires
 
 
 def read_exact(fileobj: BinaryIO, size: int) -> bytes:

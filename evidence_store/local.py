@@ -21,6 +21,7 @@ from .core import (
     ObjectNotFound,
     StorageError,
     StoredObject,
+    check_expires,
     check_key,
     check_prefix,
 )
@@ -242,6 +243,7 @@ class LocalStore:
     ) -> str | None:
         """Return ``None``: local files are streamed by the web app."""
         check_key(key)
+        check_expires(expires)
         return None
 
 

@@ -12,6 +12,7 @@ import io
 import logging
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import quote
@@ -32,6 +33,7 @@ from .core import (
     ObjectNotFound,
     StorageError,
     StoredObject,
+    check_expires,
     check_key,
     check_prefix,
     is_seekable,
@@ -49,8 +51,6 @@ MIB = 1 << 20
 MIN_PART_SIZE = 5 * MIB
 MAX_PART_SIZE = 5 * 1024 * MIB
 MAX_PARTS = 10_000
-#: Presigned URLs are bearer credentials: keep them short-lived.
-MAX_PRESIGNED_EXPIRES = 300
 
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 _ACCESS_CODES = frozenset(
@@ -76,8 +76,9 @@ def make_client(
     throughput. Integrity comes from the store's own SHA-256 instead, sent as
     ``ChecksumSHA256`` so that servers which verify it do. Requests are tried
     up to ``max_attempts`` times in all ("standard" retry mode), so a single
-    dropped connection during a part is retried transparently. Missing credentials fall back to boto3's usual chain
-    (environment, instance profile).
+    dropped connection during a part is retried transparently. Missing
+    credentials fall back to boto3's usual chain (environment, instance
+    profile).
     """
     config = Config(
         signature_version="s3v4",
@@ -280,47 +281,48 @@ class S3Store:
     ) -> StoredObject:
         """Store the rest of ``fileobj`` under ``key``; see :class:`EvidenceStore`.
 
-        A seekable source (the web layer's spooled temporary file) is hashed
-        first, then sent, so the SHA-256 can travel with the upload. A
-        non-seekable one is sent as it is read and, if it needed a multipart
-        upload, gets its metadata by a server-side self-copy afterwards.
+        Each byte is hashed as few times as possible, since hashing is the
+        store's main cost over raw boto3. Up to the threshold, the data is read
+        once and its one digest serves as result, metadata and
+        ``ChecksumSHA256``. Above it, a seekable source (the web layer's
+        spooled file) gets one pre-pass computing the file's digest (so the
+        metadata travels with the upload) and each part's digest (sent as the
+        part's checksum, so a server that verifies checksums rejects a part
+        that changed since); a non-seekable one is hashed while it is sent and
+        gets its metadata by a server-side self-copy afterwards.
         """
         check_key(key)
         try:
             if is_seekable(fileobj):
                 start = fileobj.tell()
-                sha256, size = _hash_stream(fileobj)
+                size = fileobj.seek(0, io.SEEK_END) - start
                 fileobj.seek(start)
                 if size <= self._threshold:
                     return self._put_single(
-                        key, read_exact(fileobj, size + 1), content_type, sha256
+                        key, read_exact(fileobj, size), content_type
                     )
-                return self._put_multipart(key, fileobj, content_type, sha256, b"")
+                planned = _plan_parts(fileobj, self._part_size)
+                fileobj.seek(start)
+                return self._put_multipart(key, fileobj, content_type, b"", planned)
             head = read_exact(fileobj, self._threshold + 1)
             if len(head) <= self._threshold:
-                return self._put_single(key, head, content_type, None)
-            return self._put_multipart(key, fileobj, content_type, None, head)
+                return self._put_single(key, head, content_type)
+            return self._put_multipart(key, fileobj, content_type, head, None)
         except StorageError:
             raise
         except Exception as exc:
-            logger.warning("evidence put %s failed: %s", key, exc)
+            logger.warning("evidence put %s failed: %r", key, exc)
             raise self._error("Không lưu được tệp vào kho lưu trữ", exc) from exc
 
-    def _put_single(
-        self, key: str, data: bytes, content_type: str, expected: str | None
-    ) -> StoredObject:
+    def _put_single(self, key: str, data: bytes, content_type: str) -> StoredObject:
         digest = hashlib.sha256(data)
-        if expected is not None and digest.hexdigest() != expected:
-            raise StorageError(
-                "Không lưu được tệp vào kho lưu trữ: tệp bị thay đổi khi đang lưu."
-            )
         self._client.put_object(
             Bucket=self._bucket,
             Key=key,
             Body=data,
             ContentType=content_type,
             Metadata={"sha256": digest.hexdigest()},
-            ChecksumSHA256=base64.b64encode(digest.digest()).decode("ascii"),
+            ChecksumSHA256=_b64(digest.digest()),
         )
         return StoredObject(key=key, size=len(data), sha256=digest.hexdigest())
 
@@ -329,12 +331,12 @@ class S3Store:
         key: str,
         fileobj: BinaryIO,
         content_type: str,
-        expected: str | None,
         head: bytes,
+        planned: _PartPlan | None,
     ) -> StoredObject:
-        # Without the hash up front (non-seekable source) the metadata is set
-        # after completion; "pending" keeps the key self-describing meanwhile.
-        metadata = {"sha256": expected or "pending"}
+        # Without a plan (non-seekable source) the file's digest is known only
+        # at the end: the metadata is set afterwards, "pending" meanwhile.
+        metadata = {"sha256": planned.sha256 if planned else "pending"}
         upload_id = self._client.create_multipart_upload(
             Bucket=self._bucket,
             Key=key,
@@ -349,26 +351,30 @@ class S3Store:
         try:
             while True:
                 if len(pending) >= self._part_size:
-                    data, pending = (
-                        pending[: self._part_size],
-                        pending[self._part_size :],
-                    )
+                    data = pending[: self._part_size]
+                    pending = pending[self._part_size :]
                 else:
                     data = pending + read_exact(fileobj, self._part_size - len(pending))
                     pending = b""
                 if not data and parts:
                     break
-                if len(parts) >= MAX_PARTS:
-                    raise StorageError(
-                        "Không lưu được tệp vào kho lưu trữ: "
-                        "tệp quá lớn so với cỡ phần tải lên."
-                    )
-                digest.update(data)
-                size += len(data)
-                checksum = base64.b64encode(hashlib.sha256(data).digest()).decode(
-                    "ascii"
-                )
                 number = len(parts) + 1
+                if planned is None:
+                    if number > MAX_PARTS:
+                        raise StorageError(
+                            "Không lưu được tệp vào kho lưu trữ: "
+                            "tệp quá lớn so với cỡ phần tải lên."
+                        )
+                    digest.update(data)
+                    checksum = _b64(hashlib.sha256(data).digest())
+                else:
+                    if (
+                        number > len(planned.parts)
+                        or len(data) != planned.sizes[number - 1]
+                    ):
+                        raise _changed_while_storing()
+                    checksum = planned.parts[number - 1]
+                size += len(data)
                 response = self._client.upload_part(
                     Bucket=self._bucket,
                     Key=key,
@@ -386,11 +392,8 @@ class S3Store:
                 )
                 if len(data) < self._part_size:
                     break
-            sha256 = digest.hexdigest()
-            if expected is not None and sha256 != expected:
-                raise StorageError(
-                    "Không lưu được tệp vào kho lưu trữ: tệp bị thay đổi khi đang lưu."
-                )
+            if planned is not None and size != planned.size:
+                raise _changed_while_storing()
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,
@@ -402,8 +405,10 @@ class S3Store:
             # in the middle must not leave invisible parts using storage.
             self._abort(key, upload_id)
             raise
-        if expected is None:
-            self._set_metadata(key, content_type, sha256)
+        if planned is not None:
+            return StoredObject(key=key, size=size, sha256=planned.sha256)
+        sha256 = digest.hexdigest()
+        self._set_metadata(key, content_type, sha256)
         return StoredObject(key=key, size=size, sha256=sha256)
 
     def _abort(self, key: str, upload_id: str) -> None:
@@ -528,10 +533,7 @@ class S3Store:
         the object as an attachment named ``filename``, or ``None`` when
         presigned URLs are disabled (the default: the app streams instead)."""
         check_key(key)
-        if not 1 <= expires <= MAX_PRESIGNED_EXPIRES:
-            raise ValueError(
-                f"expires must be 1..{MAX_PRESIGNED_EXPIRES} seconds, got {expires}"
-            )
+        check_expires(expires)
         if not self._presigned:
             return None
         return self._client.generate_presigned_url(
@@ -574,10 +576,54 @@ class S3Store:
         return aborted
 
 
-def _hash_stream(fileobj: BinaryIO) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _changed_while_storing() -> StorageError:
+    return StorageError(
+        "Không lưu được tệp vào kho lưu trữ: tệp bị thay đổi khi đang lưu."
+    )
+
+
+@dataclass(frozen=True)
+class _PartPlan:
+    """A seekable source's digest and its parts' sizes and digests (base64)."""
+
+    sha256: str
+    size: int
+    sizes: tuple[int, ...]
+    parts: tuple[str, ...]
+
+
+def _plan_parts(fileobj: BinaryIO, part_size: int) -> _PartPlan:
+    """Hash the rest of ``fileobj`` whole and part by part, in one pass.
+
+    Reads CHUNK_SIZE pieces, split at part boundaries when ``part_size`` is
+    not a multiple of it, so memory stays at one piece.
+    """
+    whole = hashlib.sha256()
+    part = hashlib.sha256()
+    in_part = 0
+    sizes: list[int] = []
+    parts: list[str] = []
     while chunk := fileobj.read(CHUNK_SIZE):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
+        whole.update(chunk)
+        view = memoryview(chunk)
+        while view:
+            take = min(len(view), part_size - in_part)
+            part.update(view[:take])
+            in_part += take
+            view = view[take:]
+            if in_part == part_size:
+                sizes.append(in_part)
+                parts.append(_b64(part.digest()))
+                part, in_part = hashlib.sha256(), 0
+    if in_part or not parts:
+        sizes.append(in_part)
+        parts.append(_b64(part.digest()))
+    if len(parts) > MAX_PARTS:
+        raise StorageError(
+            "Không lưu được tệp vào kho lưu trữ: tệp quá lớn so với cỡ phần tải lên."
+        )
+    return _PartPlan(whole.hexdigest(), sum(sizes), tuple(sizes), tuple(parts))

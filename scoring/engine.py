@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from criteria import RULE_TYPES, CriteriaSet, Node
@@ -251,14 +251,17 @@ def _override(leaf: Node, value: object) -> _Outcome:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """A set's tree flattened once, so scoring thousands of units never walks it."""
+    """A set's tree flattened once, so scoring thousands of units never walks it.
 
-    leaves: tuple[_CompiledLeaf, ...]
-    leaf_codes: frozenset[str]
-    # Parents in post-order with their children's codes: sums are built bottom-up.
-    parents: tuple[tuple[str, tuple[str, ...]], ...]
+    Nodes are numbered in document order; sums run over lists indexed by that number.
+    """
+
     order: tuple[str, ...]
-    areas: tuple[str, ...]
+    leaves: tuple[tuple[_CompiledLeaf, int], ...]
+    leaf_codes: frozenset[str]
+    # Parents in post-order (children before parents), with their children's numbers.
+    parents: tuple[tuple[int, str, tuple[int, ...]], ...]
+    areas: tuple[int, ...]
 
 
 _PLANS: WeakKeyDictionary[CriteriaSet, _Plan] = WeakKeyDictionary()
@@ -268,23 +271,26 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
     plan = _PLANS.get(criteria_set)
     if plan is not None:
         return plan
-    parents: list[tuple[str, tuple[str, ...]]] = []
+    order = tuple(criteria_set.nodes())
+    slot = {code: number for number, code in enumerate(order)}
+    parents: list[tuple[int, str, tuple[int, ...]]] = []
 
     def visit(node: Node) -> None:
         for child in node.children:
             visit(child)
         if node.children:
-            parents.append((node.code, tuple(child.code for child in node.children)))
+            kids = tuple(slot[child.code] for child in node.children)
+            parents.append((slot[node.code], node.code, kids))
 
     for area in criteria_set.areas:
         visit(area)
     leaves = criteria_set.leaves()
     plan = _Plan(
-        leaves=tuple(_CompiledLeaf(leaf) for leaf in leaves),
+        order=order,
+        leaves=tuple((_CompiledLeaf(leaf), slot[leaf.code]) for leaf in leaves),
         leaf_codes=frozenset(leaf.code for leaf in leaves),
         parents=tuple(parents),
-        order=tuple(criteria_set.nodes()),
-        areas=tuple(area.code for area in criteria_set.areas),
+        areas=tuple(slot[area.code] for area in criteria_set.areas),
     )
     _PLANS[criteria_set] = plan
     return plan
@@ -318,33 +324,34 @@ def score_assessment(
     overrides = points_override or {}
     _check_codes(cs, plan, overrides)
 
+    size = len(plan.order)
+    points = [_ZERO] * size
+    maxima = [_ZERO] * size
+    scored: list[NodeScore | None] = [None] * size
     leaves: dict[str, LeafScore] = {}
-    scored: dict[str, NodeScore] = {}
-    points: dict[str, Decimal] = {}
-    maxima: dict[str, Decimal] = {}
     pending: list[str] = []
-    for compiled in plan.leaves:
+    get = answers.get
+    for compiled, number in plan.leaves:
         code = compiled.code
         if code in overrides:
             leaf_score, node = _override(compiled.leaf, overrides[code])
         else:
-            canonical = normalize_answer(
-                compiled.leaf, answers.get(code), allow_survey=True
-            )
+            canonical = normalize_answer(compiled.leaf, get(code), allow_survey=True)
             leaf_score, node = compiled.result(canonical)
         leaves[code] = leaf_score
-        scored[code] = node
-        points[code] = node.points
-        maxima[code] = node.max_points
+        scored[number] = node
+        points[number] = node.points
+        maxima[number] = node.max_points
         if leaf_score.status == "pending":
             pending.append(code)
-    for code, children in plan.parents:
-        total = points[code] = sum([points[child] for child in children], _ZERO)
-        top = maxima[code] = sum([maxima[child] for child in children], _ZERO)
-        scored[code] = NodeScore(code, total, top, _index(total, top))
+    for number, code, children in plan.parents:
+        total = points[number] = sum([points[child] for child in children], _ZERO)
+        top = maxima[number] = sum([maxima[child] for child in children], _ZERO)
+        index = (total * _HUNDRED / top).quantize(CENT, ROUND_HALF_UP) if top else None
+        scored[number] = NodeScore(code, total, top, index)
 
-    total = sum([points[code] for code in plan.areas], _ZERO)
-    total_max = sum([maxima[code] for code in plan.areas], _ZERO)
+    total = sum([points[number] for number in plan.areas], _ZERO)
+    total_max = sum([maxima[number] for number in plan.areas], _ZERO)
     index = _index(total, total_max)
     band = None
     if index is not None:
@@ -356,7 +363,8 @@ def score_assessment(
         index=index,
         band=band,
         pending=tuple(pending),
-        nodes={code: scored[code] for code in plan.order},
+        # Every slot is filled by now: leaves above, parents after them.
+        nodes=dict(zip(plan.order, cast(list[NodeScore], scored), strict=True)),
         leaves=leaves,
     )
 

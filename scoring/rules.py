@@ -32,6 +32,8 @@ from scoring.types import AnswerError
 Canonical = dict[str, Any]
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
+# Numbers beyond 10^15 (or with more than 15 decimals) are no count, amount or rate.
+_MAX_DIGITS = 15
 
 
 Scorer = Callable[[Canonical], tuple[Decimal, str]]
@@ -86,6 +88,12 @@ def _number(leaf: Node, field: str, raw: object) -> Decimal:
         _fail(leaf, field, f"giá trị '{raw}' không phải là số hữu hạn")
     if value < 0:
         _fail(leaf, field, f"giá trị {format_points(value)} không được là số âm")
+    if not value:
+        return _ZERO  # -0.0 passed the check above; keep it from showing as "-0,00%"
+    # "1e999999" is nine characters but a million digits once written out in full.
+    exponent = value.as_tuple().exponent  # an int: the value is finite
+    if value.adjusted() > _MAX_DIGITS or int(exponent) < -_MAX_DIGITS:
+        _fail(leaf, field, f"giá trị '{raw}' nằm ngoài phạm vi cho phép")
     return value
 
 

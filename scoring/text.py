@@ -16,8 +16,9 @@ def format_decimal(d: Decimal, places: int = 2) -> str:
     """Format a number with a decimal comma and thousands dots: 1234.5 → "1.234,50"."""
     quantum = _QUANTUM.get(places) or Decimal(1).scaleb(-places)
     rounded = d.quantize(quantum, ROUND_HALF_UP)
-    if -_THOUSAND < rounded < _THOUSAND:
+    if places <= 6 and -_THOUSAND < rounded < _THOUSAND:
         # Scores are almost always below 1000: skip the grouping (this runs per leaf).
+        # str() writes plain digits here; beyond 6 places it may switch to 1E-7.
         return str(rounded).replace(".", ",")
     return f"{rounded:,.{places}f}".translate(_SWAP)
 

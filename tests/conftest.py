@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import g, request_started
 
 TEST_DB_URL = os.environ.get("PARINDEX_TEST_DATABASE_URL")
 
@@ -38,7 +39,8 @@ def app_config(tmp_path: Path, clock: Clock) -> dict[str, Any]:
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
-        "SQLALCHEMY_DATABASE_URI": TEST_DB_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": TEST_DB_URL
+        or f"sqlite:///{tmp_path / 'test.sqlite'}",
         "EVIDENCE_BACKEND": "local",
         "EVIDENCE_LOCAL_ROOT": str(tmp_path / "evidence"),
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
@@ -53,6 +55,10 @@ def app(app_config: dict[str, Any]) -> Iterator[Any]:
     from webapp.extensions import db
 
     app = create_app(app_config)
+    # The test body keeps one app context pushed, and test requests reuse it; without a
+    # reset, `g` (Flask-Login's cached user, Flask-WTF's token) would leak from one
+    # request and one client to the next, unlike production.
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -60,6 +66,12 @@ def app(app_config: dict[str, Any]) -> Iterator[Any]:
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+    request_started.disconnect(_fresh_g, app)
+
+
+def _fresh_g(_sender: Any, **_extra: Any) -> None:
+    for key in list(g):
+        g.pop(key)
 
 
 @pytest.fixture
@@ -69,7 +81,7 @@ def client(app: Any) -> Any:
 
 @pytest.fixture
 def demo(app: Any) -> dict[str, Any]:
-    """The demo data of the run command: 2026 ward set, open period, 4 units, one user per role."""
+    """The run command's demo data: 2026 set, open period, units, a user per role."""
     import sqlalchemy as sa
 
     from webapp.demo import DEMO_PASSWORD, load_demo
@@ -81,8 +93,13 @@ def demo(app: Any) -> dict[str, Any]:
     users = {u.username: u for u in db.session.scalars(sa.select(User))}
     period = db.session.scalar(sa.select(Period))
     assessments = {a.unit.code: a for a in db.session.scalars(sa.select(Assessment))}
-    return {"units": units, "users": users, "period": period, "assessments": assessments,
-            "password": DEMO_PASSWORD}
+    return {
+        "units": units,
+        "users": users,
+        "period": period,
+        "assessments": assessments,
+        "password": DEMO_PASSWORD,
+    }
 
 
 @pytest.fixture
@@ -92,7 +109,9 @@ def login_as(client: Any) -> Callable[[str], Any]:
 
     def login(username: str, password: str = DEMO_PASSWORD) -> Any:
         client.post("/auth/logout")
-        response = client.post("/auth/login", data={"username": username, "password": password})
+        response = client.post(
+            "/auth/login", data={"username": username, "password": password}
+        )
         assert response.status_code == 302, f"login as {username} failed"
         return client
 
@@ -107,8 +126,14 @@ def login_as(client: Any) -> Callable[[str], Any]:
 def save_leaf(client: Any) -> Callable[..., Any]:
     """POST one leaf's form as the page does (field names are "<code>-<field>")."""
 
-    def post(assessment_id: int, code: str, version: int = 0, *, as_client: Any = None,
-             **fields: Any) -> Any:
+    def post(
+        assessment_id: int,
+        code: str,
+        version: int = 0,
+        *,
+        as_client: Any = None,
+        **fields: Any,
+    ) -> Any:
         data = {f"{code}-{name}": value for name, value in fields.items()}
         data[f"{code}-version"] = str(version)
         return (as_client or client).post(
@@ -116,85 +141,6 @@ def save_leaf(client: Any) -> Callable[..., Any]:
         )
 
     return post
-
-
-@pytest.fixture
-def best_answer() -> Callable[[Any], dict[str, Any]]:
-    """A valid answer worth the most points for any self-assessed leaf."""
-
-    def answer(leaf: Any) -> dict[str, Any]:
-        rule = leaf.rule
-        if rule.type == "binary":
-            return {"value": True}
-        if rule.type == "tiers" and rule.measure.unit == "date":
-            band = rule.bands[0]
-            return {"value": (band.until_date or band.from_date).isoformat()}
-        if rule.type in ("tiers", "ratio"):
-            return {"value": "100"}
-        if rule.type == "checklist":
-            return {"checked": list(range(len(rule.items)))}
-        if rule.type == "deduction":
-            return {"counts": [0] * len(rule.events)}
-        if rule.type == "manual":
-            best = max(range(len(rule.levels)), key=lambda i: rule.levels[i].points)
-            return {"level": best}
-        raise ValueError(f"{leaf.code} is not self-assessed")
-
-    return answer
-
-
-@pytest.fixture
-def answer_all(
-    app: Any, best_answer: Callable[[Any], dict[str, Any]]
-) -> Callable[..., None]:
-    """Answer every self-assessed leaf through the service (audited), with a note.
-
-    `skip`: codes left unanswered; `answers`: answers to use instead of the best one;
-    `note`: the explanation written on every answered leaf ("" leaves none).
-    """
-    from webapp.assessment.services import save_answer
-    from webapp.workflow import criteria_for
-
-    def fill(assessment: Any, user: Any, *, skip: tuple[str, ...] = (),
-             answers: dict[str, Any] | None = None,
-             note: str = "Tài liệu kiểm chứng nộp bổ sung khi thẩm định.") -> None:
-        answers = answers or {}
-        for leaf in criteria_for(assessment).leaves():
-            if leaf.assessed_by not in ("self", "system") or leaf.code in skip:
-                continue
-            rows = [r for r in assessment.scores if r.criterion_code == leaf.code]
-            save_answer(
-                assessment, leaf, answer=answers.get(leaf.code, best_answer(leaf)),
-                note=note, version=rows[0].version if rows else 0, user=user,
-            )
-
-    return fill
-
-
-@pytest.fixture
-def evidence_row(app: Any) -> Callable[..., Any]:
-    """Store an evidence row linked to leaves, as an upload would (no file needed)."""
-    import hashlib
-    import uuid
-
-    from webapp.extensions import db
-    from webapp.models import Evidence, EvidenceLink
-
-    def add(assessment: Any, codes: list[str], filename: str = "Kế hoạch CCHC 2026.pdf",
-            user: Any = None) -> Any:
-        evidence = Evidence(
-            unit_id=assessment.unit_id, assessment_id=assessment.id,
-            storage_key=f"test/{uuid.uuid4().hex}",
-            sha256=hashlib.sha256(filename.encode()).hexdigest(), size=1234,
-            mime_type="application/pdf", kind="pdf", original_filename=filename,
-            uploaded_by_id=user.id if user else None,
-        )
-        evidence.links = [EvidenceLink(criterion_code=code) for code in codes]
-        db.session.add(evidence)
-        db.session.commit()
-        return evidence
-
-    return add
 
 
 # --- evidence store fixtures ---
@@ -702,10 +648,11 @@ def form_errors() -> Callable[[str | bytes], dict[str, list[str]]]:
     def parse(html: str | bytes) -> dict[str, list[str]]:
         doc = lxml.html.fromstring(html)
         out: dict[str, list[str]] = {}
-        for div in doc.xpath('//div[contains(concat(" ", @class, " "), " has-error ")]'):
+        has_error = '//div[contains(concat(" ", @class, " "), " has-error ")]'
+        error = './/*[contains(concat(" ", @class, " "), " error ")]'
+        for div in doc.xpath(has_error):
             names = div.xpath(".//*[@name]/@name")
-            messages = [e.text_content().strip()
-                        for e in div.xpath('.//*[contains(concat(" ", @class, " "), " error ")]')]
+            messages = [e.text_content().strip() for e in div.xpath(error)]
             out.setdefault(names[0] if names else "", []).extend(messages)
         return out
 
@@ -727,38 +674,9 @@ def csrf_token_in() -> Callable[[str | bytes], str]:
 
 
 @pytest.fixture
-def stored_evidence(app: Any) -> Callable[..., Any]:
-    """An evidence row whose file really is in the store (download, preview, export work)."""
-    from io import BytesIO
-
-    from evidence_store import new_key
-    from webapp.extensions import db
-    from webapp.formatting import fold
-    from webapp.models import Evidence, EvidenceLink
-    from webapp.storage import get_store
-
-    def add(assessment: Any, code: str, *, filename: str, summary: str, doc_number: str,
-            content: bytes | None = None) -> Any:
-        body = content or (b"%PDF-1.4\n1 0 obj << >> endobj\n% " + summary.encode() + b"\n%%EOF\n")
-        stored = get_store().put(new_key(assessment.unit.code), BytesIO(body),
-                                 content_type="application/pdf")
-        evidence = Evidence(
-            unit_id=assessment.unit_id, assessment_id=assessment.id,
-            storage_key=stored.key, sha256=stored.sha256, size=stored.size,
-            mime_type="application/pdf", kind="pdf", original_filename=filename,
-            doc_type="Kế hoạch", doc_number=doc_number, issuer=assessment.unit.name,
-            summary=summary, search_text=fold(f"{filename} {doc_number} {summary}"),
-        )
-        evidence.links = [EvidenceLink(criterion_code=code)]
-        db.session.add(evidence)
-        db.session.commit()
-        return evidence
-
-    return add
-
-
-@pytest.fixture
-def nghison_secrets(demo: dict[str, Any], stored_evidence: Callable[..., Any]) -> dict[str, Any]:
+def nghison_secrets(
+    demo: dict[str, Any], add_evidence: Callable[..., Any]
+) -> dict[str, Any]:
     """NGHISON data no other unit may see: an evidence file, score rows with a note.
 
     Returns the ids to probe with and the marker strings that must never leak.
@@ -768,15 +686,23 @@ def nghison_secrets(demo: dict[str, Any], stored_evidence: Callable[..., Any]) -
     from webapp.workflow import criteria_for
 
     assessment = demo["assessments"]["NGHISON"]
-    leaves = [leaf for leaf in criteria_for(assessment).leaves() if leaf.assessed_by == "self"]
+    leaves = [
+        leaf for leaf in criteria_for(assessment).leaves() if leaf.assessed_by == "self"
+    ]
     marker = "NGHISON-BI-MAT-7731"
-    evidence = stored_evidence(
-        assessment, leaves[0].code, filename=f"Báo cáo mật {marker}.pdf",
-        summary=f"Trích yếu {marker}", doc_number=f"99/{marker}",
+    evidence = add_evidence(
+        assessment,
+        [leaves[0].code],
+        filename=f"Báo cáo mật {marker}.pdf",
+        summary=f"Trích yếu {marker}",
+        doc_number=f"99/{marker}",
     )
     scores = [
-        CriterionScore(assessment_id=assessment.id, criterion_code=leaf.code,
-                       note=f"Thuyết minh {marker} {leaf.code}")
+        CriterionScore(
+            assessment_id=assessment.id,
+            criterion_code=leaf.code,
+            note=f"Thuyết minh {marker} {leaf.code}",
+        )
         for leaf in leaves[:2]
     ]
     db.session.add_all(scores)
@@ -847,7 +773,9 @@ class EvidenceFiles:
         for offset in offsets:
             out += b"%010d 00000 n \n" % offset
         out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-            len(objects) + 1, xref)
+            len(objects) + 1,
+            xref,
+        )
         return bytes(out)
 
     @staticmethod
@@ -887,8 +815,10 @@ class EvidenceFiles:
 
     @staticmethod
     def html() -> bytes:
-        return (b"<!DOCTYPE html><html><head><title>x</title></head>"
-                b"<body><script>alert(document.cookie)</script></body></html>")
+        return (
+            b"<!DOCTYPE html><html><head><title>x</title></head>"
+            b"<body><script>alert(document.cookie)</script></body></html>"
+        )
 
 
 @pytest.fixture
@@ -950,26 +880,6 @@ def upload_file(client: Any) -> Callable[..., Any]:
     return post
 
 
-@pytest.fixture
-def fresh_g_per_request(app: Any) -> Iterator[None]:
-    """Give every test request its own `flask.g`, as production requests have.
-
-    The `app` fixture keeps one app context pushed for the whole test, and each test
-    request reuses it, so `g` (Flask-Login's cached user, Flask-WTF's CSRF token) would
-    leak from one request, and one client, to the next: a replayed session cookie would
-    be served the user cached by an earlier request.
-    """
-    from flask import g, request_started
-
-    def reset(_sender: Any, **_extra: Any) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(reset, app)
-    yield
-    request_started.disconnect(reset, app)
-
-
 # ---- appraisal and results (thẩm định, kết quả) -------------------------------------
 
 
@@ -1009,59 +919,69 @@ def full_answer() -> Callable[[Any], dict[str, Any]]:
 def fill_assessment(
     app: Any, full_answer: Callable[[Any], dict[str, Any]]
 ) -> Callable[..., None]:
-    """Answer each self/system leaf (full points unless overridden), with a note."""
-    from scoring import score_leaf
+    """Answer each self/system leaf, engine-scored, with a note (one commit).
+
+    Full points unless `overrides` gives another answer; `skip`: codes left unanswered;
+    `note`: the explanation on every answered leaf (default: one naming the leaf).
+    Saving through the page is tested on its own; this only sets the scene, fast.
+    """
+    from scoring import normalize_answer, score_leaf
     from webapp.extensions import db
     from webapp.workflow import criteria_for, score_row
 
     def fill(
-        assessment: Any, overrides: dict[str, dict[str, Any]] | None = None
+        assessment: Any,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        *,
+        user: Any = None,
+        skip: tuple[str, ...] = (),
+        note: str | None = None,
     ) -> None:
         for leaf in criteria_for(assessment).leaves():
-            if leaf.assessed_by == "survey":
+            if leaf.assessed_by == "survey" or leaf.code in skip:
                 continue
-            answer = (overrides or {}).get(leaf.code) or full_answer(leaf)
-            row = score_row(assessment, leaf.code)
+            given = (overrides or {}).get(leaf.code) or full_answer(leaf)
+            answer = normalize_answer(leaf, given)
             result = score_leaf(leaf, answer)
+            row = score_row(assessment, leaf.code)
             row.answer = answer
-            row.is_not_applicable = bool(answer.get("not_applicable"))
+            row.is_not_applicable = bool(answer and answer.get("not_applicable"))
             row.self_points = result.points
             row.score_explanation = result.explanation
-            row.note = f"Thuyết minh tiêu chí {leaf.code}"
+            row.note = f"Thuyết minh tiêu chí {leaf.code}" if note is None else note
+            row.updated_by_id = user.id if user else None
         db.session.commit()
 
     return fill
 
 
 @pytest.fixture
-def submit_directly(app: Any) -> Callable[[Any], None]:
-    """Freeze an assessment as the unit's submit does (status, time, snapshot)."""
+def submit_directly(app: Any) -> Callable[..., None]:
+    """Freeze an assessment with the assessment feature's own snapshot (no gate).
+
+    `user` defaults to the unit's head, who submits in real life (or, for demo units
+    without one, the coordinator).
+    """
     import sqlalchemy as sa
 
+    from webapp.assessment.services import assessment_view, build_snapshot
     from webapp.clock import now
     from webapp.extensions import db
-    from webapp.models import Evidence
-    from webapp.workflow import answers_of
+    from webapp.models import User
 
-    def submit(assessment: Any) -> None:
-        evidence = db.session.scalars(
-            sa.select(Evidence).where(Evidence.assessment_id == assessment.id)
+    def submit(assessment: Any, user: Any = None) -> None:
+        user = user or db.session.scalar(
+            sa.select(User)
+            .where(User.role.in_(["unit_head", "admin"]))
+            .where(sa.or_(User.unit_id == assessment.unit_id, User.unit_id.is_(None)))
+            .order_by(User.unit_id.is_(None))
         )
+        at = now()
+        view = assessment_view(assessment, user)
+        assessment.snapshot = build_snapshot(assessment, view, at, user)
         assessment.status = "submitted"
-        assessment.submitted_at = now()
-        assessment.snapshot = {
-            "answers": answers_of(assessment),
-            "evidence": [
-                {
-                    "id": e.id,
-                    "sha256": e.sha256,
-                    "size": e.size,
-                    "original_filename": e.original_filename,
-                    "codes": e.criterion_codes,
-                }
-                for e in evidence
-            ],
-        }
+        assessment.submitted_at = at
+        assessment.submitted_by_id = user.id
         db.session.commit()
 
     return submit
@@ -1069,21 +989,28 @@ def submit_directly(app: Any) -> Callable[[Any], None]:
 
 @pytest.fixture
 def add_evidence(app: Any) -> Callable[..., Any]:
-    """Store a small file and link it to leaves (an Evidence and its EvidenceLinks)."""
+    """Store a file in the evidence store and link it to leaves, as an upload would."""
     import io
 
     from evidence_store import new_key
     from webapp.extensions import db
+    from webapp.formatting import fold
     from webapp.models import Evidence, EvidenceLink
     from webapp.storage import get_store
 
     def add(
         assessment: Any,
         codes: list[str],
-        data: bytes = b"%PDF-1.4 minh chung",
+        *,
+        filename: str = "Kế hoạch CCHC 2026.pdf",
+        data: bytes | None = None,
+        uploaded_by: Any = None,
         **citation: Any,
     ) -> Any:
-        stored = get_store().put(new_key(assessment.unit.code), io.BytesIO(data))
+        # Distinct bytes per name, so two documents never share a hash by accident.
+        body = data if data is not None else b"%PDF-1.4 minh chung " + filename.encode()
+        stored = get_store().put(new_key(assessment.unit.code), io.BytesIO(body))
+        text = " ".join([filename, *(str(v) for v in citation.values())])
         evidence = Evidence(
             unit_id=assessment.unit_id,
             assessment_id=assessment.id,
@@ -1092,7 +1019,9 @@ def add_evidence(app: Any) -> Callable[..., Any]:
             size=stored.size,
             mime_type="application/pdf",
             kind="pdf",
-            original_filename=citation.pop("filename", "Kế hoạch CCHC 2026.pdf"),
+            original_filename=filename,
+            uploaded_by_id=uploaded_by.id if uploaded_by else None,
+            search_text=fold(text),
             **citation,
         )
         evidence.links = [EvidenceLink(criterion_code=code) for code in codes]
@@ -1147,44 +1076,19 @@ def enter_survey(app: Any) -> Callable[[Any, str], None]:
     return enter
 
 
-# ---- dossier export (webapp/dossier): tests/integration/test_dossier_*.py ---------------
+# ---- dossier export (webapp/dossier): tests/integration/test_dossier_*.py ------
 
 
 @pytest.fixture
-def dossier_evidence(app: Any) -> Callable[..., Any]:
-    """Store bytes in the app's evidence store and link them to leaves (Evidence + links)."""
-    import io
-
-    from evidence_store import new_key
-    from webapp.extensions import db
-    from webapp.models import Evidence, EvidenceLink
-    from webapp.storage import get_store
-
-    def add(assessment: Any, codes: list[str], data: bytes, filename: str,
-            uploaded_by: Any = None, **citation: Any) -> Any:
-        stored = get_store().put(new_key(assessment.unit.code), io.BytesIO(data))
-        evidence = Evidence(
-            unit_id=assessment.unit_id, assessment_id=assessment.id, storage_key=stored.key,
-            sha256=stored.sha256, size=stored.size, mime_type="application/pdf", kind="pdf",
-            original_filename=filename, uploaded_by_id=uploaded_by.id if uploaded_by else None,
-            **citation,
-        )
-        evidence.links = [EvidenceLink(criterion_code=code) for code in codes]
-        db.session.add(evidence)
-        db.session.commit()
-        return evidence
-
-    return add
-
-
-@pytest.fixture
-def dossier_case(demo: dict[str, Any], dossier_evidence: Callable[..., Any]) -> dict[str, Any]:
+def dossier_case(
+    demo: dict[str, Any], add_evidence: Callable[..., Any]
+) -> dict[str, Any]:
     """Phường Trúc Lâm's draft with a few answers, notes and evidence:
 
-    - "Kế hoạch CCHC năm 2026.pdf" (125/KH-UBND, fully cited) proves 1.1.1 and 1.1.2;
-    - a second file with the same name and số/ký hiệu also proves 1.1.1 (name collision);
+    - "Kế hoạch CCHC năm 2026.pdf" (125/KH-UBND, fully cited) proves 1.1.1, 1.1.2;
+    - a second file, same name and số/ký hiệu, also proves 1.1.1 (name collision);
     - "Báo cáo kết quả.pdf" without citation proves 1.1.3 (incomplete evidence);
-    - 1.2 expects evidence and has none, but has an explanation; 1.3.2 is "không phát sinh".
+    - 1.2 expects evidence, has none but has an explanation; 1.3.2 "không phát sinh".
     """
     from datetime import date
 
@@ -1205,41 +1109,43 @@ def dossier_case(demo: dict[str, Any], dossier_evidence: Callable[..., Any]) -> 
     score_row(assessment, "1.2").note = "Chậm 01 báo cáo quý I do sự cố đường truyền."
     score_row(assessment, "1.1.1").note = "Kế hoạch ban hành trong tháng 01."
     db.session.commit()
-    plan = dossier_evidence(
-        assessment, ["1.1.1", "1.1.2"], b"%PDF-1.4 ke hoach " * 500,
-        "Kế hoạch CCHC năm 2026.pdf", uploaded_by=editor, doc_type="Kế hoạch",
-        doc_number="125/KH-UBND", issued_on=date(2026, 1, 15), issuer="UBND phường Trúc Lâm",
+    plan = add_evidence(
+        assessment,
+        ["1.1.1", "1.1.2"],
+        data=b"%PDF-1.4 ke hoach " * 500,
+        filename="Kế hoạch CCHC năm 2026.pdf",
+        uploaded_by=editor,
+        doc_type="Kế hoạch",
+        doc_number="125/KH-UBND",
+        issued_on=date(2026, 1, 15),
+        issuer="UBND phường Trúc Lâm",
         summary="Kế hoạch cải cách hành chính năm 2026",
     )
-    twin = dossier_evidence(
-        assessment, ["1.1.1"], b"%PDF-1.4 ban ky so", "Kế hoạch CCHC năm 2026.pdf",
-        uploaded_by=editor, doc_number="125/KH-UBND", issued_on=date(2026, 1, 16),
+    twin = add_evidence(
+        assessment,
+        ["1.1.1"],
+        data=b"%PDF-1.4 ban ky so",
+        filename="Kế hoạch CCHC năm 2026.pdf",
+        uploaded_by=editor,
+        doc_number="125/KH-UBND",
+        issued_on=date(2026, 1, 16),
         issuer="UBND phường Trúc Lâm",
     )
-    report = dossier_evidence(
-        assessment, ["1.1.3"], b"%PDF-1.4 bao cao", "Báo cáo kết quả.pdf", uploaded_by=editor
+    report = add_evidence(
+        assessment,
+        ["1.1.3"],
+        data=b"%PDF-1.4 bao cao",
+        filename="Báo cáo kết quả.pdf",
+        uploaded_by=editor,
     )
-    return {"assessment": assessment, "plan": plan, "twin": twin, "report": report,
-            "editor": editor, **demo}
-
-
-@pytest.fixture
-def dossier_submit(app: Any) -> Callable[[Any, Any], None]:
-    """Freeze an assessment with the assessment feature's own snapshot (status, time)."""
-    from webapp.assessment.services import assessment_view, build_snapshot
-    from webapp.clock import now
-    from webapp.extensions import db
-
-    def submit(assessment: Any, user: Any) -> None:
-        at = now()
-        assessment.snapshot = build_snapshot(assessment, assessment_view(assessment, user), at,
-                                             user)
-        assessment.status = "submitted"
-        assessment.submitted_at = at
-        assessment.submitted_by_id = user.id
-        db.session.commit()
-
-    return submit
+    return {
+        "assessment": assessment,
+        "plan": plan,
+        "twin": twin,
+        "report": report,
+        "editor": editor,
+        **demo,
+    }
 
 
 # --- end of dossier export fixtures ---

@@ -44,7 +44,11 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(
-        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
     )
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
@@ -64,7 +68,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Foreign keys are off by default in SQLite; WAL lets readers run during a write.
+            # SQLite leaves foreign keys off; WAL lets readers run during a write.
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -85,7 +89,15 @@ def register_blueprints(app: Flask) -> None:
 
     formatting.init_app(app)
     errors.init_app(app)
-    for bp in (main_bp, auth_bp, admin_bp, assessment_bp, evidence_bp, appraisal_bp, dossier_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        admin_bp,
+        assessment_bp,
+        evidence_bp,
+        appraisal_bp,
+        dossier_bp,
+    ):
         app.register_blueprint(bp)
     register_commands(app)
 

@@ -36,15 +36,19 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-def assigned_unit_ids(user: User, period_id: int | None = None) -> sa.Select[tuple[int]]:
-    q = sa.select(AppraiserAssignment.unit_id).where(AppraiserAssignment.user_id == user.id)
+def assigned_unit_ids(
+    user: User, period_id: int | None = None
+) -> sa.Select[tuple[int]]:
+    q = sa.select(AppraiserAssignment.unit_id).where(
+        AppraiserAssignment.user_id == user.id
+    )
     if period_id is not None:
         q = q.where(AppraiserAssignment.period_id == period_id)
     return q
 
 
 def visible_assessments(user: User) -> sa.Select[tuple[Assessment]]:
-    """The assessments this user may read: all (admin), own unit, or assigned and submitted."""
+    """Assessments the user may read: all (admin), own unit, or assigned + submitted."""
     q = sa.select(Assessment)
     if user.role == "admin":
         return q
@@ -63,7 +67,9 @@ def visible_assessments(user: User) -> sa.Select[tuple[Assessment]]:
 def get_assessment_or_404(assessment_id: int, user: User | None = None) -> Assessment:
     """Load an assessment the user may read, or 404 whatever the id."""
     user = user or current_user._get_current_object()  # type: ignore[attr-defined]
-    found = db.session.scalar(visible_assessments(user).where(Assessment.id == assessment_id))
+    found = db.session.scalar(
+        visible_assessments(user).where(Assessment.id == assessment_id)
+    )
     if found is None:
         abort(404)
     return found
@@ -89,6 +95,16 @@ def can_view_unit(user: User, unit: Unit) -> bool:
     if user.is_unit_user:
         return user.unit_id == unit.id
     if user.role == "appraiser":
-        return db.session.scalar(sa.select(sa.exists(assigned_unit_ids(user).where(
-            AppraiserAssignment.unit_id == unit.id)))) is True
+        return (
+            db.session.scalar(
+                sa.select(
+                    sa.exists(
+                        assigned_unit_ids(user).where(
+                            AppraiserAssignment.unit_id == unit.id
+                        )
+                    )
+                )
+            )
+            is True
+        )
     return False

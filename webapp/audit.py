@@ -82,7 +82,7 @@ def record(
     summary: str = "",
     actor: User | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction (the caller's commit makes it durable)."""
+    """Add an audit event to the current transaction (the caller commits)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()  # type: ignore[attr-defined]
     event = AuditEvent(
@@ -99,7 +99,9 @@ def record(
         ip_address=(request.remote_addr or "") if has_request_context() else "",
     )
     db.session.add(event)
-    logger.info("audit %s %s:%s by %s", action, object_type, object_id, event.actor_name)
+    logger.info(
+        "audit %s %s:%s by %s", action, object_type, object_id, event.actor_name
+    )
     return event
 
 

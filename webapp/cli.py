@@ -1,4 +1,4 @@
-"""Command-line interface: `flask criteria …`, `flask demo …` (feature groups register their own)."""
+"""Command line: `flask criteria …`, `flask demo …`; features add their own groups."""
 
 from __future__ import annotations
 
@@ -24,12 +24,17 @@ def validate_command(file: Path) -> None:
     except CriteriaError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    click.echo(f"Hợp lệ: {cs.id}: {len(cs.leaves())} tiêu chí thành phần, {cs.total_max_points} điểm.")
+    click.echo(
+        f"Hợp lệ: {cs.id}: {len(cs.leaves())} tiêu chí thành phần, "
+        f"{cs.total_max_points} điểm."
+    )
 
 
 @criteria_cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--replace", is_flag=True, help="Thay bộ tiêu chí chưa được kỳ nào sử dụng.")
+@click.option(
+    "--replace", is_flag=True, help="Thay bộ tiêu chí chưa được kỳ nào sử dụng."
+)
 def import_command(file: Path, replace: bool) -> None:
     """Import a criteria set into the database (idempotent)."""
     from webapp.criteria_sets import CriteriaSetInUse, import_criteria_set
@@ -42,7 +47,11 @@ def import_command(file: Path, replace: bool) -> None:
     except CriteriaSetInUse as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    labels = {"created": "Đã nhập", "unchanged": "Không thay đổi", "replaced": "Đã thay thế"}
+    labels = {
+        "created": "Đã nhập",
+        "unchanged": "Không thay đổi",
+        "replaced": "Đã thay thế",
+    }
     click.echo(f"{labels[outcome]}: {record.id}")
 
 
@@ -61,7 +70,10 @@ def score_command(file: Path, answers: Path) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     except json.JSONDecodeError as exc:
-        click.echo(f"{answers.name}: JSON không hợp lệ ở dòng {exc.lineno}: {exc.msg}", err=True)
+        click.echo(
+            f"{answers.name}: JSON không hợp lệ ở dòng {exc.lineno}: {exc.msg}",
+            err=True,
+        )
         sys.exit(1)
     except AnswerError as exc:
         click.echo(str(exc), err=True)

@@ -1,4 +1,4 @@
-"""The app's clock: one place to read the time, so tests can set it (deadline checks)."""
+"""The app's clock: one place to read the time, so tests can set it (deadlines)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def now() -> datetime:
-    """Current aware UTC time, or the time fixed by config["CLOCK"] (a callable) in tests."""
+    """Current aware UTC time, or config["CLOCK"]() when tests fix the time."""
     clock = current_app.config.get("CLOCK")
     return clock() if clock else utcnow()
 

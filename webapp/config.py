@@ -1,4 +1,4 @@
-"""Configuration: defaults here, overridden by environment variables (PARINDEX_*, DATABASE_URL)."""
+"""Configuration: defaults here, overridden by PARINDEX_* and DATABASE_URL variables."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ class DefaultConfig:
     """Embedded default: SQLite and a local evidence directory under instance/."""
 
     SECRET_KEY = "dev-only-change-me"
-    SQLALCHEMY_DATABASE_URI: str | None = None  # filled from instance_path in create_app
+    SQLALCHEMY_DATABASE_URI: str | None = (
+        None  # filled from instance_path in create_app
+    )
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
-    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; a long form must not expire
+    WTF_CSRF_TIME_LIMIT = (
+        None  # tokens live as long as the session; a long form must not expire
+    )
     MAX_CONTENT_LENGTH = 110 * 1024 * 1024  # upload limit (100 MB) plus form overhead
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True
@@ -39,8 +43,10 @@ class DefaultConfig:
     S3_PRESIGNED = False
 
 
-def env_overrides(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
-    """Read DATABASE_URL and PARINDEX_<KEY> variables, converting to the default's type."""
+def env_overrides(
+    environ: os._Environ[str] | dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Read DATABASE_URL and PARINDEX_<KEY>, converted to the default's type."""
     environ = os.environ if environ is None else environ
     out: dict[str, Any] = {}
     if environ.get("DATABASE_URL"):

@@ -18,8 +18,10 @@ class CriteriaSetInUse(Exception):
     """The set is used by a period: it is immutable."""
 
 
-def import_criteria_set(path: Path, *, replace: bool = False) -> tuple[CriteriaSetRecord, str]:
-    """Load, validate and store a set; idempotent. Returns (record, "created"|"unchanged"|"replaced")."""
+def import_criteria_set(
+    path: Path, *, replace: bool = False
+) -> tuple[CriteriaSetRecord, str]:
+    """Load, check and store a set (idempotent): created, unchanged or replaced."""
     text = path.read_text(encoding="utf-8")
     cs = parse_criteria_set(text, path.name)  # raises CriteriaError with every problem
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -27,25 +29,40 @@ def import_criteria_set(path: Path, *, replace: bool = False) -> tuple[CriteriaS
     if record is not None:
         if record.sha256 == digest:
             return record, "unchanged"
-        used = db.session.scalar(sa.select(sa.exists().where(Period.criteria_set_id == cs.id)))
+        used = db.session.scalar(
+            sa.select(sa.exists().where(Period.criteria_set_id == cs.id))
+        )
         if used:
             raise CriteriaSetInUse(
-                f"Bộ tiêu chí {cs.id} đã được dùng cho một kỳ đánh giá: không được thay đổi. "
+                f"Bộ tiêu chí {cs.id} đã được dùng cho một kỳ đánh giá: "
+                "không được thay đổi. "
                 "Hãy tạo tệp mới với meta.id mới."
             )
         if not replace:
             raise CriteriaSetInUse(
-                f"Bộ tiêu chí {cs.id} đã có với nội dung khác; dùng --replace để thay thế."
+                f"Bộ tiêu chí {cs.id} đã có với nội dung khác; "
+                "dùng --replace để thay thế."
             )
         before = {"sha256": record.sha256}
         _fill(record, cs, text, digest)
-        audit.record("criteria.import", "criteria_set", cs.id, before=before, after={"sha256": digest})
+        audit.record(
+            "criteria.import",
+            "criteria_set",
+            cs.id,
+            before=before,
+            after={"sha256": digest},
+        )
         db.session.commit()
         return record, "replaced"
     record = CriteriaSetRecord(id=cs.id)
     _fill(record, cs, text, digest)
     db.session.add(record)
-    audit.record("criteria.import", "criteria_set", cs.id, after={"sha256": digest, "title": cs.title})
+    audit.record(
+        "criteria.import",
+        "criteria_set",
+        cs.id,
+        after={"sha256": digest, "title": cs.title},
+    )
     db.session.commit()
     return record, "created"
 
@@ -59,7 +76,7 @@ def _fill(record: CriteriaSetRecord, cs: CriteriaSet, text: str, digest: str) ->
 
 
 def get_criteria_set(set_id: str) -> CriteriaSet:
-    """Parse a stored set (cached by content hash, since sets never change once used)."""
+    """Parse a stored set (cached by content hash: a used set never changes)."""
     record = db.session.get(CriteriaSetRecord, set_id)
     if record is None:
         raise KeyError(set_id)

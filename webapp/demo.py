@@ -1,4 +1,4 @@
-"""Demo data for the embedded default: the 2026 ward set, a period due 15/12/2026, units, one user per role."""
+"""Demo data: the 2026 ward set, a period due 15/12/2026, units, a user per role."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ USERS = [
 
 
 def load_demo() -> list[tuple[str, str, str]]:
-    """Create the demo data if missing (idempotent); return the logins (username, password, role)."""
+    """Create the demo data if missing; return the logins (username, password, role)."""
     path = next(p for p in shipped_set_paths() if p.stem == DEMO_SET_ID)
     import_criteria_set(path)
     units: dict[str, Unit] = {}
@@ -46,37 +46,56 @@ def load_demo() -> list[tuple[str, str, str]]:
         unit = db.session.scalar(sa.select(Unit).where(Unit.code == code))
         if unit is None:
             unit = Unit(
-                code=code, name=name, kind="xa_phuong", place_name=place, leader_name=leader,
-                parent_body="", report_number="",
+                code=code,
+                name=name,
+                kind="xa_phuong",
+                place_name=place,
+                leader_name=leader,
+                parent_body="",
+                report_number="",
             )
             db.session.add(unit)
         units[code] = unit
     db.session.flush()
     for username, full_name, role, unit_code in USERS:
         if db.session.scalar(sa.select(User).where(User.username == username)) is None:
-            db.session.add(User(
-                username=username, full_name=full_name, role=role,
-                unit=units[unit_code] if unit_code else None,
-                password_hash=hash_password(DEMO_PASSWORD),
-            ))
+            db.session.add(
+                User(
+                    username=username,
+                    full_name=full_name,
+                    role=role,
+                    unit=units[unit_code] if unit_code else None,
+                    password_hash=hash_password(DEMO_PASSWORD),
+                )
+            )
     db.session.flush()
-    period = db.session.scalar(sa.select(Period).where(Period.criteria_set_id == DEMO_SET_ID))
+    period = db.session.scalar(
+        sa.select(Period).where(Period.criteria_set_id == DEMO_SET_ID)
+    )
     if period is None:
         period = Period(
-            name="Đánh giá Chỉ số CCHC năm 2026 (cấp xã)", year=2026, criteria_set_id=DEMO_SET_ID,
+            name="Đánh giá Chỉ số CCHC năm 2026 (cấp xã)",
+            year=2026,
+            criteria_set_id=DEMO_SET_ID,
             opens_at=datetime(2026, 11, 1, tzinfo=VN_TZ),
             self_deadline=vn_end_of_day(2026, 12, 15),
             appraisal_deadline=vn_end_of_day(2027, 1, 15),
-            status="open", units=list(units.values()),
+            status="open",
+            units=list(units.values()),
         )
         db.session.add(period)
         db.session.flush()
         for unit in units.values():
             db.session.add(Assessment(period_id=period.id, unit_id=unit.id))
-        appraiser = db.session.scalar(sa.select(User).where(User.username == "thamdinh"))
+        appraiser = db.session.scalar(
+            sa.select(User).where(User.username == "thamdinh")
+        )
         for code in ("TRUCLAM", "NGHISON"):
-            db.session.add(AppraiserAssignment(period_id=period.id, unit_id=units[code].id,
-                                               user_id=appraiser.id))  # type: ignore[union-attr]
+            db.session.add(
+                AppraiserAssignment(
+                    period_id=period.id, unit_id=units[code].id, user_id=appraiser.id
+                )
+            )  # type: ignore[union-attr]
     db.session.commit()
     return [(u, DEMO_PASSWORD, r) for u, _, r, _ in USERS]
 
@@ -85,6 +104,6 @@ def load_demo() -> list[tuple[str, str, str]]:
 def load_command() -> None:
     """Load the demo data and print the demo logins."""
     logins = load_demo()
-    click.echo("Dữ liệu mẫu đã sẵn sàng. Tài khoản đăng nhập (mật khẩu chung: %s):" % DEMO_PASSWORD)
+    click.echo(f"Dữ liệu mẫu đã sẵn sàng. Tài khoản (mật khẩu chung: {DEMO_PASSWORD}):")
     for username, _, role in logins:
         click.echo(f"  {role:<12} {username}")

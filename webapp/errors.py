@@ -8,20 +8,39 @@ from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: ("Yêu cầu không hợp lệ", "Dữ liệu gửi lên không hợp lệ. Vui lòng thử lại."),
-    403: ("Không có quyền truy cập", "Tài khoản của bạn không có quyền thực hiện thao tác này."),
-    404: ("Không tìm thấy", "Trang hoặc dữ liệu bạn tìm không tồn tại hoặc bạn không có quyền xem."),
+    403: (
+        "Không có quyền truy cập",
+        "Tài khoản của bạn không có quyền thực hiện thao tác này.",
+    ),
+    404: (
+        "Không tìm thấy",
+        "Trang hoặc dữ liệu bạn tìm không tồn tại hoặc bạn không có quyền xem.",
+    ),
     405: ("Thao tác không được phép", "Phương thức truy cập không được hỗ trợ."),
-    409: ("Dữ liệu đã thay đổi", "Dữ liệu đã được người khác thay đổi. Vui lòng tải lại trang."),
+    409: (
+        "Dữ liệu đã thay đổi",
+        "Dữ liệu đã được người khác thay đổi. Vui lòng tải lại trang.",
+    ),
     413: ("Tệp quá lớn", "Tệp tải lên vượt quá dung lượng cho phép (100 MB)."),
-    429: ("Quá nhiều lần thử", "Bạn đã thử quá nhiều lần. Vui lòng đợi ít phút rồi thử lại."),
-    500: ("Lỗi hệ thống", "Đã có lỗi xảy ra. Dữ liệu của bạn không bị thay đổi; vui lòng thử lại."),
+    429: (
+        "Quá nhiều lần thử",
+        "Bạn đã thử quá nhiều lần. Vui lòng đợi ít phút rồi thử lại.",
+    ),
+    500: (
+        "Lỗi hệ thống",
+        "Đã có lỗi xảy ra. Dữ liệu của bạn không bị thay đổi; vui lòng thử lại.",
+    ),
 }
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
-        return _render(400, "Phiên làm việc hoặc mã bảo mật biểu mẫu đã hết hạn. Vui lòng tải lại trang và thử lại.")
+        return _render(
+            400,
+            "Phiên làm việc hoặc mã bảo mật biểu mẫu đã hết hạn. "
+            "Vui lòng tải lại trang và thử lại.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[object, int]:
@@ -41,4 +60,6 @@ def _render(code: int, detail: str | None = None) -> tuple[object, int]:
     message = detail or message
     if request.path.startswith("/api/"):
         return jsonify({"error": {"code": code, "message": message}}), code
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message
+    ), code

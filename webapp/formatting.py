@@ -1,4 +1,4 @@
-"""Jinja filters: Vietnamese number and date formats (decimal comma, dd/mm/yyyy, Asia/Ho_Chi_Minh)."""
+"""Jinja filters: Vietnamese formats (decimal comma, dd/mm/yyyy, Asia/Ho_Chi_Minh)."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ RETURN_STATUSES = ("open", "resubmitted", "expired")
 
 
 def utcnow() -> datetime:
-    """Current time, timezone-aware UTC (passed as a callable default, never called at import)."""
+    """Current time, aware UTC (a callable default, never evaluated at import)."""
     return datetime.now(UTC)
 
 
@@ -55,7 +55,9 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -63,14 +65,18 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return (
+            value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        )
 
 
 class Points(sa.types.TypeDecorator[Decimal]):
-    """Decimal points with two places; SQLite stores text so no float rounding creeps in."""
+    """Decimal points, two places; SQLite stores text so no float rounding creeps in."""
 
     impl = sa.Numeric(8, 2)
     cache_ok = True
@@ -101,7 +107,7 @@ class Unit(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[str] = mapped_column(sa.String(20))
     is_active: Mapped[bool] = mapped_column(default=True)
-    # Used in the exported report (Nghị định 30/2020 header, place/date line, signature).
+    # For the exported report (NĐ 30/2020 header, place/date line, signature).
     parent_body: Mapped[str] = mapped_column(sa.String(200), default="")
     place_name: Mapped[str] = mapped_column(sa.String(100), default="")
     leader_name: Mapped[str] = mapped_column(sa.String(120), default="")
@@ -120,9 +126,10 @@ class User(db.Model):  # type: ignore[name-defined]
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint(_check_in("role", ROLES), name="role"),
-        # Unit roles must belong to a unit; the web layer relies on it for every scope check.
+        # Unit roles must belong to a unit: every scope check relies on it.
         sa.CheckConstraint(
-            "role IN ('admin', 'appraiser') OR unit_id IS NOT NULL", name="unit_role_has_unit"
+            "role IN ('admin', 'appraiser') OR unit_id IS NOT NULL",
+            name="unit_role_has_unit",
         ),
     )
 
@@ -133,7 +140,7 @@ class User(db.Model):  # type: ignore[name-defined]
     role: Mapped[str] = mapped_column(sa.String(20))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on logout, password change and deactivation: older session cookies stop working.
+    # Bumped on logout, password change, deactivation: older cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     api_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -163,7 +170,7 @@ class User(db.Model):  # type: ignore[name-defined]
 
 
 class CriteriaSetRecord(db.Model):  # type: ignore[name-defined]
-    """An imported criteria set (Bộ tiêu chí): the YAML text is kept verbatim and immutable once used."""
+    """An imported criteria set (Bộ tiêu chí): YAML verbatim, immutable once used."""
 
     __tablename__ = "criteria_sets"
 
@@ -179,7 +186,9 @@ class CriteriaSetRecord(db.Model):  # type: ignore[name-defined]
 period_units = sa.Table(
     "period_units",
     db.metadata,
-    sa.Column("period_id", sa.ForeignKey("periods.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "period_id", sa.ForeignKey("periods.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("unit_id", sa.ForeignKey("units.id"), primary_key=True),
 )
 
@@ -188,7 +197,9 @@ class Period(db.Model):  # type: ignore[name-defined]
     __tablename__ = "periods"
     __table_args__ = (
         sa.CheckConstraint(_check_in("status", PERIOD_STATUSES), name="status"),
-        sa.CheckConstraint("self_deadline <= appraisal_deadline", name="deadlines_ordered"),
+        sa.CheckConstraint(
+            "self_deadline <= appraisal_deadline", name="deadlines_ordered"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -229,13 +240,20 @@ class Extension(db.Model):  # type: ignore[name-defined]
 
 class AppraiserAssignment(db.Model):  # type: ignore[name-defined]
     __tablename__ = "appraiser_assignments"
-    __table_args__ = (sa.UniqueConstraint("period_id", "unit_id", "user_id", name="one"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "period_id",
+            "unit_id",
+            "user_id",
+            name="uq_appraiser_assignments_period_unit_user",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("periods.id"), index=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    # None: every area; otherwise a list of area codes ("1", "3") this appraiser reviews.
+    # None: every area; otherwise the area codes ("1", "3") this appraiser reviews.
     area_codes: Mapped[list[str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -248,7 +266,7 @@ class Assessment(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "assessments"
     __table_args__ = (
-        sa.UniqueConstraint("period_id", "unit_id", name="period_unit"),
+        sa.UniqueConstraint("period_id", "unit_id", name="uq_assessments_period_unit"),
         sa.CheckConstraint(_check_in("status", ASSESSMENT_STATUSES), name="status"),
     )
 
@@ -279,10 +297,16 @@ class CriterionScore(db.Model):  # type: ignore[name-defined]
     """Per leaf: the unit's answer and self-score, and the appraisal (Điểm tiêu chí)."""
 
     __tablename__ = "criterion_scores"
-    __table_args__ = (sa.UniqueConstraint("assessment_id", "criterion_code", name="leaf"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "assessment_id", "criterion_code", name="uq_criterion_scores_leaf"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id"), index=True
+    )
     criterion_code: Mapped[str] = mapped_column(sa.String(32))
     answer: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     is_not_applicable: Mapped[bool] = mapped_column(default=False)
@@ -296,7 +320,9 @@ class CriterionScore(db.Model):  # type: ignore[name-defined]
     appraiser_comment: Mapped[str] = mapped_column(sa.Text, default="")
     appraised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     appraised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow
+    )
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # Optimistic lock: a stale save is refused instead of silently overwriting.
     version: Mapped[int] = mapped_column(default=1)
@@ -315,7 +341,9 @@ class Evidence(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
-    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id"), index=True
+    )
     storage_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int] = mapped_column(sa.BigInteger)
@@ -331,7 +359,7 @@ class Evidence(db.Model):  # type: ignore[name-defined]
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Replacing a file creates a new row; the old one keeps its object and points forward.
+    # Replacing a file adds a row; the old one keeps its object and points forward.
     replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence.id"))
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -366,13 +394,17 @@ class EvidenceLink(db.Model):  # type: ignore[name-defined]
 
 
 class ReturnRequest(db.Model):  # type: ignore[name-defined]
-    """Yêu cầu giải trình, bổ sung: chosen leaves reopened for the unit until a due date."""
+    """Yêu cầu giải trình, bổ sung: chosen leaves reopened for the unit until a date."""
 
     __tablename__ = "return_requests"
-    __table_args__ = (sa.CheckConstraint(_check_in("status", RETURN_STATUSES), name="status"),)
+    __table_args__ = (
+        sa.CheckConstraint(_check_in("status", RETURN_STATUSES), name="status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id"), index=True
+    )
     criterion_codes: Mapped[list[str]] = mapped_column(sa.JSON)
     message: Mapped[str] = mapped_column(sa.Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -393,14 +425,18 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, index=True
+    )
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(sa.String(120), default="hệ thống")
     action: Mapped[str] = mapped_column(sa.String(60), index=True)
     object_type: Mapped[str] = mapped_column(sa.String(40))
     object_id: Mapped[str] = mapped_column(sa.String(64), default="")
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
-    period_id: Mapped[int | None] = mapped_column(sa.ForeignKey("periods.id"), index=True)
+    period_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("periods.id"), index=True
+    )
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

@@ -1,4 +1,4 @@
-"""Sessions that really end, idle timeout and the security headers every response carries."""
+"""Sessions that really end, idle timeout, security headers on every response."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        # The cookie carries "id:session_version"; a version bump (logout, password change,
+        # The cookie carries "id:session_version"; a version bump (logout, password,
         # deactivation) makes every older cookie load no user.
         try:
             raw_id, raw_version = user_id.split(":", 1)
@@ -49,7 +49,10 @@ def init_app(app: Flask) -> None:
         if last is not None and now_ts - float(last) > limit.total_seconds():
             logout_user()
             session.clear()
-            flash("Phiên làm việc đã hết hạn do không thao tác. Vui lòng đăng nhập lại.", "warning")
+            flash(
+                "Phiên làm việc đã hết hạn do không thao tác. Vui lòng đăng nhập lại.",
+                "warning",
+            )
             return redirect(url_for("auth.login"))  # type: ignore[return-value]
         session["last_seen"] = now_ts
         session.permanent = True

@@ -8,11 +8,13 @@ from evidence_store import EvidenceStore, UploadLimits, store_from_settings
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["evidence_store"] = None  # built lazily: S3 may be configured later in tests
+    app.extensions["evidence_store"] = (
+        None  # built lazily: S3 may be configured later in tests
+    )
 
 
 def get_store() -> EvidenceStore:
-    """Return the configured store (local directory by default, S3/MinIO when configured)."""
+    """Return the configured store (local directory by default, or S3/MinIO)."""
     store = current_app.extensions.get("evidence_store")
     if store is None:
         store = store_from_settings(current_app.config)

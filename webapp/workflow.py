@@ -1,4 +1,4 @@
-"""The assessment workflow rules every feature shares: deadlines, what is editable, scores.
+"""Workflow rules every feature shares: deadlines, what is editable, scores.
 
 Self-assessment is editable while the assessment is a draft and the (possibly extended)
 deadline has not passed. After submission only leaves under an open return request
@@ -23,7 +23,7 @@ from webapp.models import Assessment, CriterionScore, Extension, ReturnRequest
 
 
 class NotEditable(Exception):
-    """A refusal to change a frozen assessment or leaf; the message is shown to the user."""
+    """A refusal to change a frozen assessment or leaf; the message is for the user."""
 
 
 def criteria_for(assessment: Assessment) -> CriteriaSet:
@@ -31,16 +31,19 @@ def criteria_for(assessment: Assessment) -> CriteriaSet:
 
 
 def effective_deadline(assessment: Assessment) -> datetime:
-    """The self-assessment deadline for this unit: the period's, or its latest extension."""
+    """This unit's self-assessment deadline: the period's, or its latest extension."""
     extensions = db.session.scalars(
         sa.select(Extension.new_deadline).where(
-            Extension.period_id == assessment.period_id, Extension.unit_id == assessment.unit_id
+            Extension.period_id == assessment.period_id,
+            Extension.unit_id == assessment.unit_id,
         )
     )
     return max([assessment.period.self_deadline, *extensions])
 
 
-def open_returns(assessment: Assessment, at: datetime | None = None) -> list[ReturnRequest]:
+def open_returns(
+    assessment: Assessment, at: datetime | None = None
+) -> list[ReturnRequest]:
     """Return requests still open for the unit (due date not passed)."""
     at = at or now()
     rows = db.session.scalars(
@@ -51,8 +54,10 @@ def open_returns(assessment: Assessment, at: datetime | None = None) -> list[Ret
     return [r for r in rows if r.due_at >= at]
 
 
-def editable_codes(assessment: Assessment, at: datetime | None = None) -> set[str] | None:
-    """None means every leaf is editable; a set lists the only editable leaves (maybe empty)."""
+def editable_codes(
+    assessment: Assessment, at: datetime | None = None
+) -> set[str] | None:
+    """None: every leaf is editable; else the set of the only editable leaves."""
     at = at or now()
     if assessment.period.status != "open" and assessment.status == "draft":
         return set()
@@ -67,14 +72,16 @@ def editable_codes(assessment: Assessment, at: datetime | None = None) -> set[st
 
 
 def ensure_editable(assessment: Assessment, code: str | None = None) -> None:
-    """Raise NotEditable (Vietnamese message) unless the unit may change this leaf now."""
+    """Raise NotEditable (Vietnamese message) unless the unit may change it now."""
     at = now()
     allowed = editable_codes(assessment, at)
     if allowed is None:
         return
     if assessment.status == "draft" and not allowed:
         if assessment.period.status != "open":
-            raise NotEditable("Kỳ đánh giá chưa mở hoặc đã đóng: không thể thay đổi hồ sơ.")
+            raise NotEditable(
+                "Kỳ đánh giá chưa mở hoặc đã đóng: không thể thay đổi hồ sơ."
+            )
         raise NotEditable(
             "Đã quá hạn tự đánh giá ("
             + to_vn(effective_deadline(assessment)).strftime("%H:%M:%S %d/%m/%Y")
@@ -86,13 +93,14 @@ def ensure_editable(assessment: Assessment, code: str | None = None) -> None:
         return
     if assessment.status == "returned":
         raise NotEditable(
-            "Tiêu chí này không nằm trong yêu cầu giải trình, bổ sung (hoặc đã quá hạn): không thể thay đổi."
+            "Tiêu chí này không nằm trong yêu cầu giải trình, bổ sung "
+            "(hoặc đã quá hạn): không thể thay đổi."
         )
     raise NotEditable("Hồ sơ đã gửi và được khóa: không thể thay đổi.")
 
 
 def answers_of(assessment: Assessment) -> dict[str, Any]:
-    """Answers keyed by leaf code, in the scoring engine's JSON form (survey values included)."""
+    """Answers by leaf code, in the engine's JSON form (survey values included)."""
     out: dict[str, Any] = {}
     for row in assessment.scores:
         if row.survey_value is not None:
@@ -120,7 +128,9 @@ def appraised_overrides(assessment: Assessment) -> Mapping[str, Decimal]:
 def final_score(assessment: Assessment) -> AssessmentScore:
     """Appraised points where set (self points elsewhere) plus survey points."""
     return score_assessment(
-        criteria_for(assessment), answers_of(assessment), points_override=appraised_overrides(assessment)
+        criteria_for(assessment),
+        answers_of(assessment),
+        points_override=appraised_overrides(assessment),
     )
 
 

@@ -45,6 +45,19 @@
     target.classList.add("targeted");
   }
 
+  // A refused save re-renders the whole page: bring the leaf at fault back into view.
+  function revealRefusedLeaf() {
+    var leaf = document.querySelector(".leaf.has-errors");
+    if (!leaf) { return false; }
+    for (var el = leaf; el; el = el.parentElement) {
+      if (el.tagName === "DETAILS") { el.open = true; }
+    }
+    leaf.scrollIntoView();
+    var input = leaf.querySelector(".has-error input, .has-error textarea");
+    if (input) { input.focus({ preventScroll: true }); }
+    return true;
+  }
+
   function wireNotApplicable() {
     document.querySelectorAll("form.leaf-form").forEach(function (form) {
       var toggle = form.querySelector(".na-toggle");
@@ -71,7 +84,7 @@
     startCountdowns();
     wireNotApplicable();
     wireConfirm();
-    openTarget();
+    if (!revealRefusedLeaf()) { openTarget(); }
   });
   window.addEventListener("hashchange", openTarget);
 })();

@@ -51,7 +51,7 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def live_server(app: Any, demo: dict[str, Any]) -> Iterator[str]:
-    """The app served on 127.0.0.1 at a free port, in a thread stopped after the test."""
+    """The app served on 127.0.0.1 at a free port, in a thread stopped afterwards."""
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -78,11 +78,15 @@ def browser_page(tmp_path: Path) -> Iterator[Any]:
         page.set_default_timeout(15_000)
         problems: list[str] = []
         page.on("pageerror", lambda exc: problems.append(f"JS error: {exc}"))
+        # A refused form is answered 422 on purpose; any other console error is a fault
+        # (a CSP refusal of an inline script or style shows up here).
         page.on(
             "console",
-            lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error"
-            else None,
+            lambda msg: (
+                problems.append(f"console {msg.type}: {msg.text}")
+                if msg.type == "error" and "status of 422" not in msg.text
+                else None
+            ),
         )
         page.problems = problems  # type: ignore[attr-defined]
         try:
@@ -123,8 +127,12 @@ def _screenshot(page: Any, tmp_path: Path, name: str) -> Path:
 
 
 def test_unit_answers_uploads_and_submits(
-    live_server: str, browser_page: Any, demo: dict[str, Any], clock: Any,
-    answer_all: Any, tmp_path: Path,
+    live_server: str,
+    browser_page: Any,
+    demo: dict[str, Any],
+    clock: Any,
+    fill_assessment: Any,
+    tmp_path: Path,
 ) -> None:
     from webapp.extensions import db
     from webapp.models import Assessment, Evidence
@@ -133,9 +141,9 @@ def test_unit_answers_uploads_and_submits(
     clock.value = datetime(2026, 12, 10, 9, 0, tzinfo=VN_TZ)
     truclam = demo["assessments"]["TRUCLAM"]
     # Everything but the plan-completion leaf is answered and explained beforehand.
-    answer_all(truclam, demo["users"]["truclam.chuyenvien"], skip=("1.1.3",))
+    fill_assessment(truclam, user=demo["users"]["truclam.chuyenvien"], skip=("1.1.3",))
 
-    # -- the unit's staff member: dashboard, answer a percentage, upload the proof ----------
+    # -- the unit staff member: dashboard, answer a percentage, upload the proof --
     _log_in(page, base, "truclam.chuyenvien", demo["password"])
     assert page.locator(".countdown").first.inner_text() == "còn 5 ngày 14 giờ"
     assert page.locator('tr.risk-row[data-code="1.1.3"]').count() == 1
@@ -143,8 +151,18 @@ def test_unit_answers_uploads_and_submits(
     page.wait_for_url(f"{base}/assessments/{truclam.id}")
 
     leaf = page.locator('[id="leaf-1.1.3"]')
+    leaf.locator('input[name="1.1.3-value"]').fill("101")
+    leaf.locator('button:has-text("Lưu tiêu chí 1.1.3")').click()
+    page.wait_for_load_state()
+    leaf = page.locator('[id="leaf-1.1.3"]')
+    error = leaf.locator(".field.has-error .error")
+    assert error.inner_text() == "Tỷ lệ 101% vượt quá 100%."
+    leaf.scroll_into_view_if_needed()
+    _screenshot(page, tmp_path, "assessment-error-1366x768.png")
     leaf.locator('input[name="1.1.3-value"]').fill("92,5")
-    leaf.locator('textarea[name="1.1.3-note"]').fill("Hoàn thành 37/40 nhiệm vụ đúng hạn.")
+    leaf.locator('textarea[name="1.1.3-note"]').fill(
+        "Hoàn thành 37/40 nhiệm vụ đúng hạn."
+    )
     leaf.locator('button:has-text("Lưu tiêu chí 1.1.3")').click()
     page.wait_for_url(f"{base}/assessments/{truclam.id}#leaf-1.1.3")
     leaf = page.locator('[id="leaf-1.1.3"]')
@@ -163,7 +181,8 @@ def test_unit_answers_uploads_and_submits(
     listed = leaf.locator(".evidence-list .evidence-name")
     assert listed.filter(has_text=FILENAME).count() == 1
 
-    page.reload()
+    page.goto(f"{base}/assessments/{truclam.id}")
+    _screenshot(page, tmp_path, "assessment-top-1366x768.png")
     page.locator('[id="leaf-1.1.3"]').scroll_into_view_if_needed()
     shot = _screenshot(page, tmp_path, "assessment-1366x768.png")
     assert shot.stat().st_size > 10_000
@@ -175,7 +194,7 @@ def test_unit_answers_uploads_and_submits(
     assert page.locator("tr.risk-row").count() == 0
     page.click('button:has-text("Đăng xuất")')
 
-    # -- the unit head: review and submit -----------------------------------------------
+    # -- the unit head: review and submit ---------------------------------------
     _log_in(page, base, "truclam.lanhdao", demo["password"])
     page.click("text=Gửi hồ sơ…")
     page.wait_for_url(f"{base}/assessments/{truclam.id}/submit")
@@ -192,9 +211,14 @@ def test_unit_answers_uploads_and_submits(
     db.session.expire_all()
     submitted = db.session.get(Assessment, truclam.id)
     assert submitted.status == "submitted"
-    uploaded = db.session.scalar(sa.select(Evidence).where(Evidence.original_filename == FILENAME))
+    uploaded = db.session.scalar(
+        sa.select(Evidence).where(Evidence.original_filename == FILENAME)
+    )
     assert {
-        "id": uploaded.id, "sha256": uploaded.sha256, "size": pdf.stat().st_size,
-        "original_filename": FILENAME, "codes": ["1.1.3"],
+        "id": uploaded.id,
+        "sha256": uploaded.sha256,
+        "size": pdf.stat().st_size,
+        "original_filename": FILENAME,
+        "codes": ["1.1.3"],
     } in submitted.snapshot["evidence"]
     assert submitted.snapshot["answers"]["1.1.3"] == {"value": "92.5"}

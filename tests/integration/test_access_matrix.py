@@ -20,8 +20,6 @@ from webapp.auth.services import hash_password
 from webapp.extensions import db
 from webapp.models import AppraiserAssignment, User
 
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
-
 ROLE_USERS = {
     "admin": "admin",
     "unit_editor": "truclam.chuyenvien",
@@ -33,8 +31,8 @@ UNIT = frozenset({"unit_editor", "unit_head"})
 STAFF = frozenset({"admin", "appraiser"})
 PUBLIC = {"static", "auth.login", "main.healthz"}
 
-# DESIGN.md §5: for each blueprint (or one endpoint, which then overrides its blueprint),
-# (roles that must be let in, roles that may be). Any role outside the second set gets 403.
+# DESIGN.md §5: per blueprint (or per endpoint, overriding its blueprint), the roles
+# that must be let in and the roles that may be. Any role outside the second set: 403.
 POLICY: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "main": (ALL, ALL),
     "auth": (ALL, ALL),
@@ -141,7 +139,9 @@ def test_every_page_answers_each_role_as_the_design_says(
         must, may = policy
         declared = declared_roles(app.view_functions[rule.endpoint])
         if declared is not None and not must <= declared <= may:
-            problems.append((rule.endpoint, sorted(declared), "decorator differs from §5"))
+            problems.append(
+                (rule.endpoint, sorted(declared), "decorator differs from §5")
+            )
         allowed = declared if declared is not None else must
         let_in = status == 200 or (status == 302 and not _is_login_redirect(response))
         if role in allowed and not let_in:
@@ -153,11 +153,13 @@ def test_every_page_answers_each_role_as_the_design_says(
     assert checked >= 5  # the admin pages alone are more; guards against an empty map
 
 
-# --- Another unit's objects -------------------------------------------------------------
+# --- Another unit's objects -----------------------------------------------------------
 
 
 @pytest.fixture
-def probe(app: Any, client: Any, db_state: Any) -> Callable[[dict[str, Any]], list[Any]]:
+def probe(
+    app: Any, client: Any, db_state: Any
+) -> Callable[[dict[str, Any]], list[Any]]:
     """Try every object-addressed route with the given ids; list what went wrong."""
 
     def run(target: dict[str, Any]) -> list[Any]:
@@ -180,11 +182,13 @@ def probe(app: Any, client: Any, db_state: Any) -> Callable[[dict[str, Any]], li
             url = _url(app, rule.endpoint, values)
             for method in sorted(rule.methods & {"GET", "POST"}):
                 response = client.open(url, method=method)
-                body = response.get_data(as_text=True) if response.mimetype.startswith(
-                    "text/") or response.is_json else response.get_data().decode("latin-1")
-                if owned and response.status_code not in (403, 404):
-                    problems.append((method, rule.rule, response.status_code))
-                elif response.status_code >= 500:
+                body = (
+                    response.get_data(as_text=True)
+                    if response.mimetype.startswith("text/") or response.is_json
+                    else response.get_data().decode("latin-1")
+                )
+                status = response.status_code
+                if (owned and status not in (403, 404)) or status >= 500:
                     problems.append((method, rule.rule, response.status_code))
                 leaked = [m for m in target["markers"] if m in body]
                 if leaked:
@@ -198,7 +202,9 @@ def probe(app: Any, client: Any, db_state: Any) -> Callable[[dict[str, Any]], li
 
 def _target(demo: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
     assignment_id = db.session.scalar(
-        sa.select(AppraiserAssignment.id).where(AppraiserAssignment.unit_id == secrets["unit_id"])
+        sa.select(AppraiserAssignment.id).where(
+            AppraiserAssignment.unit_id == secrets["unit_id"]
+        )
     )
     return {
         **secrets,
@@ -213,7 +219,10 @@ def _target(demo: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("username", ["truclam.chuyenvien", "truclam.lanhdao"])
 def test_unit_users_cannot_reach_another_units_objects(
-    demo: dict[str, Any], nghison_secrets: dict[str, Any], login_as: Any, probe: Any,
+    demo: dict[str, Any],
+    nghison_secrets: dict[str, Any],
+    login_as: Any,
+    probe: Any,
     username: str,
 ) -> None:
     login_as(username)
@@ -221,26 +230,41 @@ def test_unit_users_cannot_reach_another_units_objects(
 
 
 def test_appraiser_cannot_reach_units_they_are_not_assigned(
-    demo: dict[str, Any], nghison_secrets: dict[str, Any], login_as: Any, probe: Any,
+    demo: dict[str, Any],
+    nghison_secrets: dict[str, Any],
+    login_as: Any,
+    probe: Any,
 ) -> None:
     # NGHISON has submitted, so only the missing assignment stands in the way.
     assessment = demo["assessments"]["NGHISON"]
     assessment.status = "submitted"
-    other = User(username="thamdinh.cacson", full_name="Trịnh Văn Khoa", role="appraiser",
-                 password_hash=hash_password(demo["password"]))
+    other = User(
+        username="thamdinh.cacson",
+        full_name="Trịnh Văn Khoa",
+        role="appraiser",
+        password_hash=hash_password(demo["password"]),
+    )
     db.session.add(other)
     db.session.flush()
-    db.session.add(AppraiserAssignment(period_id=demo["period"].id,
-                                       unit_id=demo["units"]["CACSON"].id, user_id=other.id))
+    db.session.add(
+        AppraiserAssignment(
+            period_id=demo["period"].id,
+            unit_id=demo["units"]["CACSON"].id,
+            user_id=other.id,
+        )
+    )
     db.session.commit()
     login_as("thamdinh.cacson")
     assert probe(_target(demo, nghison_secrets)) == []
 
 
 def test_probe_sees_the_data_when_access_is_allowed(
-    demo: dict[str, Any], nghison_secrets: dict[str, Any], login_as: Any, client: Any,
+    demo: dict[str, Any],
+    nghison_secrets: dict[str, Any],
+    login_as: Any,
+    client: Any,
 ) -> None:
-    """The markers do show on NGHISON's own pages, so their absence above means something."""
+    """The markers show on NGHISON's own pages: their absence above means something."""
     login_as("nghison.chuyenvien")
     page = client.get(f"/evidence/{nghison_secrets['evidence_id']}")
     assert page.status_code == 200

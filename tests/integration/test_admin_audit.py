@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.models import AuditEvent
 
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
-
 PASSWORD = "MatKhau@2026x"
 
 
@@ -24,9 +22,14 @@ def admin(client: Any, demo: dict[str, Any], login_as: Any) -> Any:
 
 
 def _period_form(demo: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {"name": "Kỳ thử", "year": "2027",
-            "criteria_set_id": "thanhhoa-ubnd-xa-phuong-2026-draft",
-            "unit_ids": [demo["units"]["TRUCLAM"].id], "opens_on": "01/11/2027", **changes}
+    return {
+        "name": "Kỳ thử",
+        "year": "2027",
+        "criteria_set_id": "thanhhoa-ubnd-xa-phuong-2026-draft",
+        "unit_ids": [demo["units"]["TRUCLAM"].id],
+        "opens_on": "01/11/2027",
+        **changes,
+    }
 
 
 def _new_period_id(admin: Any, demo: dict[str, Any]) -> int:
@@ -34,48 +37,137 @@ def _new_period_id(admin: Any, demo: dict[str, Any]) -> int:
     return int(db.session.scalar(sa.select(sa.func.max(AuditEvent.period_id))) or 0)
 
 
-# Each admin action: (audit action, is a creation, the request as a function of client+demo).
+# Each admin action: (audit action, is it a creation, the request for client and demo).
 ACTIONS: list[tuple[str, bool, Callable[[Any, dict[str, Any]], Any]]] = [
-    ("unit.create", True, lambda c, d: c.post("/admin/units/new", data={
-        "code": "HAITIEN", "name": "Phường Hải Tiến", "kind": "xa_phuong"})),
-    ("unit.update", False, lambda c, d: c.post(f"/admin/units/{d['units']['CACSON'].id}/edit",
-        data={"code": "CACSON", "name": "Xã Các Sơn", "kind": "xa_phuong",
-              "report_number": "7/BC-UBND"})),
-    ("unit.deactivate", False,
-     lambda c, d: c.post(f"/admin/units/{d['units']['CACSON'].id}/deactivate")),
-    ("unit.import", True, lambda c, d: c.post("/admin/units/import", data={
-        "file": (BytesIO(b"code,name,kind\nHAITIEN,Hai Tien,xa_phuong\n"), "u.csv")},
-        content_type="multipart/form-data")),
-    ("user.create", True, lambda c, d: c.post("/admin/users/new", data={
-        "username": "moi", "full_name": "Người Mới", "role": "appraiser", "unit_id": 0,
-        "password": PASSWORD})),
-    ("user.update", False,
-     lambda c, d: c.post(f"/admin/users/{d['users']['thamdinh'].id}/edit", data={
-         "full_name": "Vũ Thị Thu Hà", "role": "appraiser", "unit_id": 0})),
-    ("user.reset_password", False,
-     lambda c, d: c.post(f"/admin/users/{d['users']['thamdinh'].id}/password",
-                         data={"password": PASSWORD, "confirm": PASSWORD})),
-    ("user.deactivate", False,
-     lambda c, d: c.post(f"/admin/users/{d['users']['thamdinh'].id}/deactivate")),
-    ("period.create", True, lambda c, d: c.post("/admin/periods/new", data=_period_form(d))),
-    ("period.update", False,
-     lambda c, d: c.post(f"/admin/periods/{d['period'].id}/edit", data=_period_form(
-         d, name="Tên mới", year="2026", opens_on="01/11/2026",
-         unit_ids=[u.id for u in d["units"].values()]))),
-    ("period.close", False, lambda c, d: c.post(f"/admin/periods/{d['period'].id}/close")),
-    ("extension.grant", False,
-     lambda c, d: c.post(f"/admin/periods/{d['period'].id}/extensions/new", data={
-         "unit_id": d["units"]["NGHISON"].id, "new_deadline": "20/12/2026",
-         "reason": "Đơn vị mới sáp nhập."})),
-    ("criteria.import", True,
-     lambda c, d: c.post("/admin/criteria-sets/import", data={"filename": "test-mini.yaml"})),
+    (
+        "unit.create",
+        True,
+        lambda c, d: c.post(
+            "/admin/units/new",
+            data={"code": "HAITIEN", "name": "Phường Hải Tiến", "kind": "xa_phuong"},
+        ),
+    ),
+    (
+        "unit.update",
+        False,
+        lambda c, d: c.post(
+            f"/admin/units/{d['units']['CACSON'].id}/edit",
+            data={
+                "code": "CACSON",
+                "name": "Xã Các Sơn",
+                "kind": "xa_phuong",
+                "report_number": "7/BC-UBND",
+            },
+        ),
+    ),
+    (
+        "unit.deactivate",
+        False,
+        lambda c, d: c.post(f"/admin/units/{d['units']['CACSON'].id}/deactivate"),
+    ),
+    (
+        "unit.import",
+        True,
+        lambda c, d: c.post(
+            "/admin/units/import",
+            data={
+                "file": (
+                    BytesIO(b"code,name,kind\nHAITIEN,Hai Tien,xa_phuong\n"),
+                    "u.csv",
+                )
+            },
+            content_type="multipart/form-data",
+        ),
+    ),
+    (
+        "user.create",
+        True,
+        lambda c, d: c.post(
+            "/admin/users/new",
+            data={
+                "username": "moi",
+                "full_name": "Người Mới",
+                "role": "appraiser",
+                "unit_id": 0,
+                "password": PASSWORD,
+            },
+        ),
+    ),
+    (
+        "user.update",
+        False,
+        lambda c, d: c.post(
+            f"/admin/users/{d['users']['thamdinh'].id}/edit",
+            data={"full_name": "Vũ Thị Thu Hà", "role": "appraiser", "unit_id": 0},
+        ),
+    ),
+    (
+        "user.reset_password",
+        False,
+        lambda c, d: c.post(
+            f"/admin/users/{d['users']['thamdinh'].id}/password",
+            data={"password": PASSWORD, "confirm": PASSWORD},
+        ),
+    ),
+    (
+        "user.deactivate",
+        False,
+        lambda c, d: c.post(f"/admin/users/{d['users']['thamdinh'].id}/deactivate"),
+    ),
+    (
+        "period.create",
+        True,
+        lambda c, d: c.post("/admin/periods/new", data=_period_form(d)),
+    ),
+    (
+        "period.update",
+        False,
+        lambda c, d: c.post(
+            f"/admin/periods/{d['period'].id}/edit",
+            data=_period_form(
+                d,
+                name="Tên mới",
+                year="2026",
+                opens_on="01/11/2026",
+                unit_ids=[u.id for u in d["units"].values()],
+            ),
+        ),
+    ),
+    (
+        "period.close",
+        False,
+        lambda c, d: c.post(f"/admin/periods/{d['period'].id}/close"),
+    ),
+    (
+        "extension.grant",
+        False,
+        lambda c, d: c.post(
+            f"/admin/periods/{d['period'].id}/extensions/new",
+            data={
+                "unit_id": d["units"]["NGHISON"].id,
+                "new_deadline": "20/12/2026",
+                "reason": "Đơn vị mới sáp nhập.",
+            },
+        ),
+    ),
+    (
+        "criteria.import",
+        True,
+        lambda c, d: c.post(
+            "/admin/criteria-sets/import", data={"filename": "test-mini.yaml"}
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("action", "creates", "perform"), ACTIONS,
-                         ids=[a[0] for a in ACTIONS])
+@pytest.mark.parametrize(
+    ("action", "creates", "perform"), ACTIONS, ids=[a[0] for a in ACTIONS]
+)
 def test_each_admin_action_writes_exactly_one_audit_event(
-    admin: Any, demo: dict[str, Any], action: str, creates: bool,
+    admin: Any,
+    demo: dict[str, Any],
+    action: str,
+    creates: bool,
     perform: Callable[[Any, dict[str, Any]], Any],
 ) -> None:
     last = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
@@ -102,17 +194,30 @@ def test_open_and_reactivate_are_audited_too(admin: Any, demo: dict[str, Any]) -
     user = demo["users"]["thamdinh"]
     admin.post(f"/admin/users/{user.id}/deactivate")
     admin.post(f"/admin/users/{user.id}/activate")
-    actions = list(db.session.scalars(
-        sa.select(AuditEvent.action).where(AuditEvent.id > last).order_by(AuditEvent.id)
-    ))
-    assert actions == ["period.open", "unit.deactivate", "unit.activate", "user.deactivate",
-                       "user.activate"]
+    actions = list(
+        db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.id > last)
+            .order_by(AuditEvent.id)
+        )
+    )
+    assert actions == [
+        "period.open",
+        "unit.deactivate",
+        "unit.activate",
+        "user.deactivate",
+        "user.activate",
+    ]
 
 
 def _event(when: datetime, **fields: Any) -> AuditEvent:
-    values: dict[str, Any] = {"action": "unit.update", "object_type": "unit",
-                              "object_id": "1", "actor_name": "Nguyễn Văn Quản",
-                              "summary": "Sửa đơn vị"}
+    values: dict[str, Any] = {
+        "action": "unit.update",
+        "object_type": "unit",
+        "object_id": "1",
+        "actor_name": "Nguyễn Văn Quản",
+        "summary": "Sửa đơn vị",
+    }
     values.update(fields)
     return AuditEvent(occurred_at=when, **values)
 
@@ -121,11 +226,15 @@ def test_audit_page_shows_vietnam_time_actor_label_object_and_changes(
     admin: Any, demo: dict[str, Any]
 ) -> None:
     unit = demo["units"]["TRUCLAM"]
-    db.session.add(_event(
-        datetime(2026, 12, 15, 17, 30, tzinfo=UTC), object_id=str(unit.id), unit_id=unit.id,
-        before={"leader_name": "Lê Văn Minh", "is_active": True},
-        after={"leader_name": "Lê Thị Thu", "is_active": True},
-    ))
+    db.session.add(
+        _event(
+            datetime(2026, 12, 15, 17, 30, tzinfo=UTC),
+            object_id=str(unit.id),
+            unit_id=unit.id,
+            before={"leader_name": "Lê Văn Minh", "is_active": True},
+            after={"leader_name": "Lê Thị Thu", "is_active": True},
+        )
+    )
     db.session.commit()
     page = admin.get(f"/admin/audit?unit={unit.id}").get_data(as_text=True)
     assert "16/12/2026 00:30" in page  # 17:30 UTC is 00:30 next day in Vietnam
@@ -133,7 +242,9 @@ def test_audit_page_shows_vietnam_time_actor_label_object_and_changes(
     assert "Sửa đơn vị" in page
     assert "Đơn vị: Phường Trúc Lâm (TRUCLAM)" in page
     assert "<del>Lê Văn Minh</del> → <ins>Lê Thị Thu</ins>" in page
-    assert "Đang hoạt động" not in page.split("<tbody>")[1]  # unchanged keys are not shown
+    assert (
+        "Đang hoạt động" not in page.split("<tbody>")[1]
+    )  # unchanged keys are not shown
 
 
 def test_audit_page_filters_by_unit_period_action_user_and_dates(
@@ -142,30 +253,49 @@ def test_audit_page_filters_by_unit_period_action_user_and_dates(
     units, period = demo["units"], demo["period"]
     me = demo["users"]["admin"]
     base = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-    db.session.add_all([
-        _event(base, unit_id=units["TRUCLAM"].id, summary="SU-KIEN-A"),
-        _event(base + timedelta(days=1), unit_id=units["NGHISON"].id, summary="SU-KIEN-B",
-               period_id=period.id, action="extension.grant"),
-        _event(base + timedelta(days=2), actor_id=me.id, summary="SU-KIEN-C",
-               action="period.close", period_id=period.id),
-        # 20:00 UTC on 3 December is already 4 December in Vietnam.
-        _event(datetime(2026, 12, 3, 20, 0, tzinfo=UTC), summary="SU-KIEN-D"),
-    ])
+    db.session.add_all(
+        [
+            _event(base, unit_id=units["TRUCLAM"].id, summary="SU-KIEN-A"),
+            _event(
+                base + timedelta(days=1),
+                unit_id=units["NGHISON"].id,
+                summary="SU-KIEN-B",
+                period_id=period.id,
+                action="extension.grant",
+            ),
+            _event(
+                base + timedelta(days=2),
+                actor_id=me.id,
+                summary="SU-KIEN-C",
+                action="period.close",
+                period_id=period.id,
+            ),
+            # 20:00 UTC on 3 December is already 4 December in Vietnam.
+            _event(datetime(2026, 12, 3, 20, 0, tzinfo=UTC), summary="SU-KIEN-D"),
+        ]
+    )
     db.session.commit()
 
     def shown(query: str) -> list[str]:
         page = admin.get(f"/admin/audit?{query}").get_data(as_text=True)
-        return [m for m in ("SU-KIEN-A", "SU-KIEN-B", "SU-KIEN-C", "SU-KIEN-D") if m in page]
+        return [
+            m for m in ("SU-KIEN-A", "SU-KIEN-B", "SU-KIEN-C", "SU-KIEN-D") if m in page
+        ]
 
     assert shown(f"unit={units['TRUCLAM'].id}") == ["SU-KIEN-A"]
     assert shown(f"period={period.id}") == ["SU-KIEN-B", "SU-KIEN-C"]
     assert shown("action=extension.grant") == ["SU-KIEN-B"]
     assert shown(f"user={me.id}&date_from=01/12/2026") == ["SU-KIEN-C"]
-    assert shown("date_from=02/12/2026&date_to=03/12/2026") == ["SU-KIEN-B", "SU-KIEN-C"]
+    assert shown("date_from=02/12/2026&date_to=03/12/2026") == [
+        "SU-KIEN-B",
+        "SU-KIEN-C",
+    ]
     assert shown("date_from=04/12/2026&date_to=04/12/2026") == ["SU-KIEN-D"]
 
 
-def test_bad_date_filter_shows_error_and_is_ignored(admin: Any, form_errors: Any) -> None:
+def test_bad_date_filter_shows_error_and_is_ignored(
+    admin: Any, form_errors: Any
+) -> None:
     response = admin.get("/admin/audit?date_from=31/02/2026")
     assert response.status_code == 200
     assert form_errors(response.data) == {
@@ -173,13 +303,21 @@ def test_bad_date_filter_shows_error_and_is_ignored(admin: Any, form_errors: Any
     }
 
 
-def test_audit_page_is_paginated_and_keeps_filters(admin: Any, demo: dict[str, Any]) -> None:
+def test_audit_page_is_paginated_and_keeps_filters(
+    admin: Any, demo: dict[str, Any]
+) -> None:
     unit = demo["units"]["TINHGIA"]
     start = datetime(2026, 12, 1, tzinfo=UTC)
-    db.session.add_all([
-        _event(start + timedelta(minutes=i), unit_id=unit.id, summary=f"Sự kiện số {i:03d}.")
-        for i in range(120)
-    ])
+    db.session.add_all(
+        [
+            _event(
+                start + timedelta(minutes=i),
+                unit_id=unit.id,
+                summary=f"Sự kiện số {i:03d}.",
+            )
+            for i in range(120)
+        ]
+    )
     db.session.commit()
     first = admin.get(f"/admin/audit?unit={unit.id}").get_data(as_text=True)
     assert "Sự kiện số 119." in first and "Sự kiện số 070." in first

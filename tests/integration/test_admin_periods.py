@@ -1,4 +1,4 @@
-"""Admin: periods (create, open, close, add units), extensions, criteria sets, dashboard."""
+"""Admin: periods (create, open, close, add units), extensions, criteria, dashboard."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from webapp.extensions import db
 from webapp.models import Assessment, AuditEvent, CriteriaSetRecord, Period
 from webapp.workflow import NotEditable, effective_deadline, ensure_editable
 
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
-
 SET_ID = "thanhhoa-ubnd-xa-phuong-2026-draft"
 
 
@@ -24,8 +22,12 @@ def admin(client: Any, demo: dict[str, Any], login_as: Any) -> Any:
 
 def _new_period(admin: Any, units: list[Any], **extra: str) -> Period:
     data: dict[str, Any] = {
-        "name": "Đánh giá năm 2027", "year": "2027", "criteria_set_id": SET_ID,
-        "unit_ids": [u.id for u in units], "opens_on": "01/11/2027", **extra,
+        "name": "Đánh giá năm 2027",
+        "year": "2027",
+        "criteria_set_id": SET_ID,
+        "unit_ids": [u.id for u in units],
+        "opens_on": "01/11/2027",
+        **extra,
     }
     response = admin.post("/admin/periods/new", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -37,7 +39,9 @@ def _new_period(admin: Any, units: list[Any], **extra: str) -> Period:
 
 def _assessment_units(period: Period) -> list[str]:
     db.session.expire_all()
-    rows = db.session.scalars(sa.select(Assessment).where(Assessment.period_id == period.id))
+    rows = db.session.scalars(
+        sa.select(Assessment).where(Assessment.period_id == period.id)
+    )
     return sorted(a.unit.code for a in rows)
 
 
@@ -60,15 +64,21 @@ def test_open_creates_one_draft_assessment_per_unit_idempotently(
     admin: Any, demo: dict[str, Any]
 ) -> None:
     units = demo["units"]
-    period = _new_period(admin, [units["TRUCLAM"], units["NGHISON"]],
-                         self_deadline="10/12/2027", appraisal_deadline="20/01/2028")
+    period = _new_period(
+        admin,
+        [units["TRUCLAM"], units["NGHISON"]],
+        self_deadline="10/12/2027",
+        appraisal_deadline="20/01/2028",
+    )
     assert period.self_deadline == datetime(2027, 12, 10, 16, 59, 59, tzinfo=UTC)
     assert admin.post(f"/admin/periods/{period.id}/open").status_code == 302
     assert _assessment_units(period) == ["NGHISON", "TRUCLAM"]
     assert db.session.get(Period, period.id).status == "open"  # type: ignore[union-attr]
     assert admin.post(f"/admin/periods/{period.id}/open").status_code == 302
     assert _assessment_units(period) == ["NGHISON", "TRUCLAM"]
-    opened = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "period.open"))
+    opened = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "period.open")
+    )
     assert len(list(opened)) == 1  # the second click changed nothing, so logged nothing
 
 
@@ -78,17 +88,29 @@ def test_unit_added_to_an_open_period_gets_its_assessment(
     units = demo["units"]
     period = _new_period(admin, [units["TRUCLAM"]])
     admin.post(f"/admin/periods/{period.id}/open")
-    response = admin.post(f"/admin/periods/{period.id}/edit", data={
-        "name": period.name, "year": "2027", "criteria_set_id": SET_ID,
-        "unit_ids": [units["TRUCLAM"].id, units["CACSON"].id], "opens_on": "01/11/2027",
-        "self_deadline": "15/12/2027", "appraisal_deadline": "15/01/2028",
-    })
+    response = admin.post(
+        f"/admin/periods/{period.id}/edit",
+        data={
+            "name": period.name,
+            "year": "2027",
+            "criteria_set_id": SET_ID,
+            "unit_ids": [units["TRUCLAM"].id, units["CACSON"].id],
+            "opens_on": "01/11/2027",
+            "self_deadline": "15/12/2027",
+            "appraisal_deadline": "15/01/2028",
+        },
+    )
     assert response.status_code == 302
     assert _assessment_units(period) == ["CACSON", "TRUCLAM"]
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "period.update"))
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "period.update")
+    )
     assert event is not None
     assert event.before == {"units": ["TRUCLAM"]}
-    assert event.after == {"units": ["CACSON", "TRUCLAM"], "assessments_created": ["CACSON"]}
+    assert event.after == {
+        "units": ["CACSON", "TRUCLAM"],
+        "assessments_created": ["CACSON"],
+    }
 
 
 def test_unit_with_an_assessment_cannot_be_removed(
@@ -96,13 +118,21 @@ def test_unit_with_an_assessment_cannot_be_removed(
 ) -> None:
     period = demo["period"]
     before = db_state()
-    response = admin.post(f"/admin/periods/{period.id}/edit", data={
-        "name": period.name, "year": "2026", "criteria_set_id": SET_ID,
-        "unit_ids": [demo["units"]["TRUCLAM"].id], "opens_on": "01/11/2026",
-    })
+    response = admin.post(
+        f"/admin/periods/{period.id}/edit",
+        data={
+            "name": period.name,
+            "year": "2026",
+            "criteria_set_id": SET_ID,
+            "unit_ids": [demo["units"]["TRUCLAM"].id],
+            "opens_on": "01/11/2026",
+        },
+    )
     assert response.status_code == 200
     errors = form_errors(response.data)["unit_ids"]
-    assert errors and errors[0].startswith("Không thể bỏ đơn vị đã có hồ sơ tự đánh giá")
+    assert errors and errors[0].startswith(
+        "Không thể bỏ đơn vị đã có hồ sơ tự đánh giá"
+    )
     assert db_state() == before
 
 
@@ -122,18 +152,28 @@ def test_closing_a_period_freezes_its_drafts_and_it_can_be_reopened(
 
 def test_extension_moves_one_units_deadline(admin: Any, demo: dict[str, Any]) -> None:
     period, unit = demo["period"], demo["units"]["TINHGIA"]
-    response = admin.post(f"/admin/periods/{period.id}/extensions/new", data={
-        "unit_id": unit.id, "new_deadline": "22/12/2026",
-        "reason": "Mất điện diện rộng do bão số 5.",
-    })
+    response = admin.post(
+        f"/admin/periods/{period.id}/extensions/new",
+        data={
+            "unit_id": unit.id,
+            "new_deadline": "22/12/2026",
+            "reason": "Mất điện diện rộng do bão số 5.",
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assessment = demo["assessments"]["TINHGIA"]
-    assert effective_deadline(assessment) == datetime(2026, 12, 22, 16, 59, 59, tzinfo=UTC)
+    assert effective_deadline(assessment) == datetime(
+        2026, 12, 22, 16, 59, 59, tzinfo=UTC
+    )
     other = demo["assessments"]["TRUCLAM"]
     assert effective_deadline(other) == datetime(2026, 12, 15, 16, 59, 59, tzinfo=UTC)
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "extension.grant"))
-    assert event is not None and event.unit_id == unit.id and event.period_id == period.id
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "extension.grant")
+    )
+    assert (
+        event is not None and event.unit_id == unit.id and event.period_id == period.id
+    )
     assert event.before == {"deadline": "2026-12-15T16:59:59+00:00"}
     assert event.after["reason"] == "Mất điện diện rộng do bão số 5."
     page = admin.get(f"/admin/periods/{period.id}").get_data(as_text=True)
@@ -146,23 +186,49 @@ def test_extension_moves_one_units_deadline(admin: Any, demo: dict[str, Any]) ->
     [
         ({"reason": ""}, "reason", "Vui lòng nhập lý do gia hạn."),
         ({"reason": "   "}, "reason", "Vui lòng nhập lý do gia hạn."),
-        ({"new_deadline": "10/12/2026"}, "new_deadline", "Hạn mới phải sau hạn hiện tại"),
-        ({"new_deadline": "31/02/2026"}, "new_deadline",
-         "Ngày không hợp lệ, nhập theo dạng dd/mm/yyyy."),
-        ({"new_deadline": "20/01/2027"}, "new_deadline",
-         "Hạn mới không được sau hạn thẩm định"),
+        (
+            {"new_deadline": "10/12/2026"},
+            "new_deadline",
+            "Hạn mới phải sau hạn hiện tại",
+        ),
+        (
+            {"new_deadline": "31/02/2026"},
+            "new_deadline",
+            "Ngày không hợp lệ, nhập theo dạng dd/mm/yyyy.",
+        ),
+        (
+            {"new_deadline": "20/01/2027"},
+            "new_deadline",
+            "Hạn mới không được sau hạn thẩm định",
+        ),
         ({"reason": "x" * 2001}, "reason", "Lý do tối đa 2000 ký tự."),
     ],
-    ids=["empty-reason", "blank-reason", "earlier", "malformed", "after-appraisal", "too-long"],
+    ids=[
+        "empty-reason",
+        "blank-reason",
+        "earlier",
+        "malformed",
+        "after-appraisal",
+        "too-long",
+    ],
 )
 def test_bad_extension_is_refused_next_to_the_field(
-    admin: Any, demo: dict[str, Any], db_state: Any, form_errors: Any,
-    data: dict[str, str], field: str, message: str,
+    admin: Any,
+    demo: dict[str, Any],
+    db_state: Any,
+    form_errors: Any,
+    data: dict[str, str],
+    field: str,
+    message: str,
 ) -> None:
     period = demo["period"]
     before = db_state()
-    form = {"unit_id": demo["units"]["TINHGIA"].id, "new_deadline": "22/12/2026",
-            "reason": "Lý do", **data}
+    form = {
+        "unit_id": demo["units"]["TINHGIA"].id,
+        "new_deadline": "22/12/2026",
+        "reason": "Lý do",
+        **data,
+    }
     response = admin.post(f"/admin/periods/{period.id}/extensions/new", data=form)
     assert response.status_code == 200
     assert form_errors(response.data)[field][0].startswith(message)
@@ -172,12 +238,19 @@ def test_bad_extension_is_refused_next_to_the_field(
 def test_extension_for_a_unit_outside_the_period_is_refused(
     admin: Any, demo: dict[str, Any], db_state: Any, form_errors: Any
 ) -> None:
-    admin.post("/admin/units/new", data={"code": "MOI", "name": "Xã Mới", "kind": "xa_phuong"})
+    admin.post(
+        "/admin/units/new", data={"code": "MOI", "name": "Xã Mới", "kind": "xa_phuong"}
+    )
     before = db_state()
     new_unit_id = max(u.id for u in demo["units"].values()) + 1
-    response = admin.post(f"/admin/periods/{demo['period'].id}/extensions/new", data={
-        "unit_id": new_unit_id, "new_deadline": "22/12/2026", "reason": "Lý do",
-    })
+    response = admin.post(
+        f"/admin/periods/{demo['period'].id}/extensions/new",
+        data={
+            "unit_id": new_unit_id,
+            "new_deadline": "22/12/2026",
+            "reason": "Lý do",
+        },
+    )
     assert "unit_id" in form_errors(response.data)
     assert db_state() == before
 
@@ -186,17 +259,24 @@ def test_criteria_sets_page_imports_a_shipped_file(admin: Any) -> None:
     page = admin.get("/admin/criteria-sets").get_data(as_text=True)
     assert "thanhhoa-ubnd-xa-phuong-2026-draft" in page
     assert "Đã nhập" in page and "Chưa nhập" in page
-    response = admin.post("/admin/criteria-sets/import", data={"filename": "test-mini.yaml"})
+    response = admin.post(
+        "/admin/criteria-sets/import", data={"filename": "test-mini.yaml"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     records = {r.id for r in db.session.scalars(sa.select(CriteriaSetRecord))}
     assert len(records) == 2
-    events = list(db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "criteria.import")
-    ))
+    events = list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "criteria.import")
+        )
+    )
     assert len(events) == 2  # the demo set and this one
-    again = admin.post("/admin/criteria-sets/import", data={"filename": "test-mini.yaml"},
-                       follow_redirects=True)
+    again = admin.post(
+        "/admin/criteria-sets/import",
+        data={"filename": "test-mini.yaml"},
+        follow_redirects=True,
+    )
     assert "không thay đổi" in again.get_data(as_text=True)
 
 
@@ -204,13 +284,18 @@ def test_criteria_import_refuses_names_outside_the_shipped_list(
     admin: Any, db_state: Any
 ) -> None:
     before = db_state()
-    response = admin.post("/admin/criteria-sets/import",
-                          data={"filename": "../../etc/passwd"}, follow_redirects=True)
+    response = admin.post(
+        "/admin/criteria-sets/import",
+        data={"filename": "../../etc/passwd"},
+        follow_redirects=True,
+    )
     assert "không có trong danh sách" in response.get_data(as_text=True)
     assert db_state() == before
 
 
-def test_criteria_set_list_shows_title_and_leaf_count(admin: Any, demo: dict[str, Any]) -> None:
+def test_criteria_set_list_shows_title_and_leaf_count(
+    admin: Any, demo: dict[str, Any]
+) -> None:
     from webapp.criteria_sets import get_criteria_set
 
     cs = get_criteria_set(SET_ID)
@@ -231,5 +316,6 @@ def test_dashboard_shows_each_units_status_and_counts(
     for name in ("Phường Trúc Lâm", "Phường Nghi Sơn", "Phường Tĩnh Gia", "Xã Các Sơn"):
         assert name in page
     assert "10/12/2026 10:30" in page  # submission time shown in Vietnam time
-    assert "<strong>1</strong> đã gửi" in page
-    assert "<strong>3</strong> đang tự đánh giá" in page
+    assert "<strong>1/4</strong> đơn vị đã gửi hồ sơ" in page
+    assert "Đang tự đánh giá: <strong>3</strong>" in page
+    assert "Đã gửi: <strong>1</strong>" in page

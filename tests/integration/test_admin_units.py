@@ -11,8 +11,6 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.models import AuditEvent, Unit
 
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
-
 NEW_UNIT = {
     "code": "hoangmai",
     "name": "Phường Hoàng Mai",
@@ -36,7 +34,9 @@ def _unit(code: str) -> Unit | None:
 
 
 def _events(action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)))
+    return list(
+        db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action))
+    )
 
 
 def _upload(admin: Any, content: bytes, name: str = "don-vi.csv") -> Any:
@@ -53,7 +53,9 @@ def test_create_unit_with_report_settings(admin: Any) -> None:
     unit = _unit("HOANGMAI")  # codes are stored upper-case
     assert unit is not None
     assert (unit.name, unit.parent_body, unit.report_number) == (
-        "Phường Hoàng Mai", "UBND TỈNH THANH HÓA", "15/BC-UBND"
+        "Phường Hoàng Mai",
+        "UBND TỈNH THANH HÓA",
+        "15/BC-UBND",
     )
     listing = admin.get("/admin/units").get_data(as_text=True)
     assert "Phường Hoàng Mai" in listing
@@ -63,14 +65,21 @@ def test_edit_unit_changes_report_settings(admin: Any, demo: dict[str, Any]) -> 
     unit = demo["units"]["TRUCLAM"]
     form = admin.get(f"/admin/units/{unit.id}/edit").get_data(as_text=True)
     assert 'value="Phường Trúc Lâm"' in form
-    data = {**NEW_UNIT, "code": "TRUCLAM", "name": "Phường Trúc Lâm",
-            "leader_name": "Lê Thị Thu", "leader_title": "PHÓ CHỦ TỊCH",
-            "report_number": "210/BC-UBND"}
+    data = {
+        **NEW_UNIT,
+        "code": "TRUCLAM",
+        "name": "Phường Trúc Lâm",
+        "leader_name": "Lê Thị Thu",
+        "leader_title": "PHÓ CHỦ TỊCH",
+        "report_number": "210/BC-UBND",
+    }
     assert admin.post(f"/admin/units/{unit.id}/edit", data=data).status_code == 302
     unit = _unit("TRUCLAM")
     assert unit is not None
     assert (unit.leader_name, unit.leader_title, unit.report_number) == (
-        "Lê Thị Thu", "PHÓ CHỦ TỊCH", "210/BC-UBND"
+        "Lê Thị Thu",
+        "PHÓ CHỦ TỊCH",
+        "210/BC-UBND",
     )
     (event,) = _events("unit.update")
     assert event.before["leader_name"] == "Lê Văn Minh"
@@ -84,8 +93,12 @@ def test_deactivated_unit_is_not_offered_for_new_periods_or_accounts(
     unit = demo["units"]["CACSON"]
     assert admin.post(f"/admin/units/{unit.id}/deactivate").status_code == 302
     assert _unit("CACSON").is_active is False  # type: ignore[union-attr]
-    assert "Xã Các Sơn (CACSON)" not in admin.get("/admin/periods/new").get_data(as_text=True)
-    assert "Xã Các Sơn (CACSON)" not in admin.get("/admin/users/new").get_data(as_text=True)
+    assert "Xã Các Sơn (CACSON)" not in admin.get("/admin/periods/new").get_data(
+        as_text=True
+    )
+    assert "Xã Các Sơn (CACSON)" not in admin.get("/admin/users/new").get_data(
+        as_text=True
+    )
     assert admin.post(f"/admin/units/{unit.id}/activate").status_code == 302
     assert _unit("CACSON").is_active is True  # type: ignore[union-attr]
 
@@ -113,7 +126,11 @@ def test_csv_import_creates_every_row(admin: Any, bom: bytes) -> None:
     assert _unit("SOTUPHAP").kind == "so_ban_nganh"  # type: ignore[union-attr]
     assert _unit("QUANGPHU").name == "Xã Quảng Phú, huyện cũ"  # type: ignore[union-attr]
     (event,) = _events("unit.import")
-    assert [u["code"] for u in event.after["created"]] == ["HAITIEN", "SOTUPHAP", "QUANGPHU"]
+    assert [u["code"] for u in event.after["created"]] == [
+        "HAITIEN",
+        "SOTUPHAP",
+        "QUANGPHU",
+    ]
 
 
 def test_csv_with_one_bad_row_imports_nothing_and_names_the_row(
@@ -128,7 +145,7 @@ def test_csv_with_one_bad_row_imports_nothing_and_names_the_row(
         "HAITIEN,Trùng mã,xa_phuong\n"
         "THIEUTEN,,xa_phuong\n"
         "MOTCOT\n"
-    ).encode("utf-8")
+    ).encode()
     response = _upload(admin, content)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -147,15 +164,27 @@ def test_csv_with_one_bad_row_imports_nothing_and_names_the_row(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("ma,ten,loai\nX,Y,xa_phuong\n".encode(), "Dòng tiêu đề phải đúng là: code,name,kind"),
+        (
+            b"ma,ten,loai\nX,Y,xa_phuong\n",
+            "Dòng tiêu đề phải đúng là: code,name,kind",
+        ),
         # Saved by an old Excel as a Windows code page: not UTF-8.
-        ("code,name,kind\nHAITIEN,Phòng Văn hóa,xa_phuong\n".encode("cp1252", "replace"),
-         "Tệp không phải mã UTF-8"),
+        (
+            "code,name,kind\nHAITIEN,Phòng Văn hóa,xa_phuong\n".encode(
+                "cp1252", "replace"
+            ),
+            "Tệp không phải mã UTF-8",
+        ),
         (b"", "Tệp trống"),
         (b"code,name,kind\n", "Tệp không có dòng dữ liệu nào"),
-        ("code,name,kind\nHAI TIEN,Phường Hải Tiến,xa_phuong\n".encode(),
-         "chỉ được gồm chữ in hoa không dấu"),
-        (f"code,name,kind\nHAITIEN,{'x' * 201},xa_phuong\n".encode(), "dài quá 200 ký tự"),
+        (
+            "code,name,kind\nHAI TIEN,Phường Hải Tiến,xa_phuong\n".encode(),
+            "chỉ được gồm chữ in hoa không dấu",
+        ),
+        (
+            f"code,name,kind\nHAITIEN,{'x' * 201},xa_phuong\n".encode(),
+            "dài quá 200 ký tự",
+        ),
     ],
     ids=["header", "not-utf8", "empty", "no-rows", "bad-code", "long-name"],
 )

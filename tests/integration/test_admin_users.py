@@ -10,8 +10,6 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.models import AuditEvent, User
 
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
-
 PASSWORD = "KhoiTao@2026x"
 
 
@@ -29,20 +27,35 @@ def test_created_account_can_log_in_with_its_role_and_unit(
     app: Any, admin: Any, demo: dict[str, Any]
 ) -> None:
     unit = demo["units"]["TINHGIA"]
-    response = admin.post("/admin/users/new", data={
-        "username": "TinhGia.ChuyenVien", "full_name": "Phạm Thị Dung",
-        "role": "unit_editor", "unit_id": unit.id, "password": PASSWORD,
-    })
+    response = admin.post(
+        "/admin/users/new",
+        data={
+            "username": "TinhGia.ChuyenVien",
+            "full_name": "Phạm Thị Dung",
+            "role": "unit_editor",
+            "unit_id": unit.id,
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     user = _user("tinhgia.chuyenvien")  # stored lower-case, as the login form reads it
     assert user is not None
-    assert (user.role, user.unit_id, user.full_name) == ("unit_editor", unit.id, "Phạm Thị Dung")
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.create"))
+    assert (user.role, user.unit_id, user.full_name) == (
+        "unit_editor",
+        unit.id,
+        "Phạm Thị Dung",
+    )
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "user.create")
+    )
     assert event is not None and event.after["unit"] == "TINHGIA"
-    assert PASSWORD not in str(event.after) and user.password_hash not in str(event.after)
+    assert PASSWORD not in str(event.after) and user.password_hash not in str(
+        event.after
+    )
     other = app.test_client()
-    login = other.post("/auth/login",
-                       data={"username": "tinhgia.chuyenvien", "password": PASSWORD})
+    login = other.post(
+        "/auth/login", data={"username": "tinhgia.chuyenvien", "password": PASSWORD}
+    )
     assert login.status_code == 302
     assert other.get("/assessments/").status_code == 200
     assert other.get("/admin/").status_code == 403
@@ -50,22 +63,36 @@ def test_created_account_can_log_in_with_its_role_and_unit(
 
 def test_edit_changes_role_unit_and_name(admin: Any, demo: dict[str, Any]) -> None:
     user = demo["users"]["truclam.chuyenvien"]
-    response = admin.post(f"/admin/users/{user.id}/edit", data={
-        "full_name": "Hoàng Thị Lan Anh", "role": "unit_head",
-        "unit_id": demo["units"]["NGHISON"].id,
-    })
+    response = admin.post(
+        f"/admin/users/{user.id}/edit",
+        data={
+            "full_name": "Hoàng Thị Lan Anh",
+            "role": "unit_head",
+            "unit_id": demo["units"]["NGHISON"].id,
+        },
+    )
     assert response.status_code == 302
     user = _user("truclam.chuyenvien")
     assert user is not None
     assert (user.full_name, user.role, user.unit.code) == (  # type: ignore[union-attr]
-        "Hoàng Thị Lan Anh", "unit_head", "NGHISON"
+        "Hoàng Thị Lan Anh",
+        "unit_head",
+        "NGHISON",
     )
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.update"))
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "user.update")
+    )
     assert event is not None
-    assert event.before == {"full_name": "Hoàng Thị Lan", "role": "unit_editor",
-                            "unit": "TRUCLAM"}
-    assert event.after == {"full_name": "Hoàng Thị Lan Anh", "role": "unit_head",
-                           "unit": "NGHISON"}
+    assert event.before == {
+        "full_name": "Hoàng Thị Lan",
+        "role": "unit_editor",
+        "unit": "TRUCLAM",
+    }
+    assert event.after == {
+        "full_name": "Hoàng Thị Lan Anh",
+        "role": "unit_head",
+        "unit": "NGHISON",
+    }
 
 
 def test_appraiser_edit_page_offers_no_unit(admin: Any, demo: dict[str, Any]) -> None:
@@ -87,15 +114,21 @@ def test_locked_account_cannot_log_in_and_can_be_unlocked(
     assert other.post("/auth/login", data=data).status_code == 302
 
 
-def test_admin_cannot_lock_or_demote_themself(admin: Any, demo: dict[str, Any],
-                                               db_state: Any, form_errors: Any) -> None:
+def test_admin_cannot_lock_or_demote_themself(
+    admin: Any, demo: dict[str, Any], db_state: Any, form_errors: Any
+) -> None:
     me = demo["users"]["admin"]
     before = db_state()
     response = admin.post(f"/admin/users/{me.id}/deactivate", follow_redirects=True)
     assert "Không thể tự khóa" in response.get_data(as_text=True)
-    response = admin.post(f"/admin/users/{me.id}/edit", data={
-        "full_name": me.full_name, "role": "appraiser", "unit_id": 0,
-    })
+    response = admin.post(
+        f"/admin/users/{me.id}/edit",
+        data={
+            "full_name": me.full_name,
+            "role": "appraiser",
+            "unit_id": 0,
+        },
+    )
     assert form_errors(response.data) == {
         "role": ["Không thể tự thay đổi vai trò của chính mình."]
     }
@@ -103,10 +136,14 @@ def test_admin_cannot_lock_or_demote_themself(admin: Any, demo: dict[str, Any],
     assert admin.get("/admin/").status_code == 200
 
 
-def test_reset_password_replaces_the_old_one(app: Any, admin: Any, demo: dict[str, Any]) -> None:
+def test_reset_password_replaces_the_old_one(
+    app: Any, admin: Any, demo: dict[str, Any]
+) -> None:
     user = demo["users"]["truclam.lanhdao"]
-    response = admin.post(f"/admin/users/{user.id}/password",
-                          data={"password": PASSWORD, "confirm": PASSWORD})
+    response = admin.post(
+        f"/admin/users/{user.id}/password",
+        data={"password": PASSWORD, "confirm": PASSWORD},
+    )
     assert response.status_code == 302
     other = app.test_client()
     old = {"username": "truclam.lanhdao", "password": demo["password"]}
@@ -119,3 +156,34 @@ def test_user_search_ignores_accents(admin: Any) -> None:
     page = admin.get("/admin/users?q=hoang thi lan").get_data(as_text=True)
     assert "truclam.chuyenvien" in page
     assert "nghison.chuyenvien" not in page
+
+
+def test_account_of_a_stopped_unit_can_still_be_renamed_but_none_can_join_it(
+    admin: Any, demo: dict[str, Any], form_errors: Any
+) -> None:
+    unit = demo["units"]["NGHISON"]
+    admin.post(f"/admin/units/{unit.id}/deactivate")
+    member = demo["users"]["nghison.lanhdao"]
+    response = admin.post(
+        f"/admin/users/{member.id}/edit",
+        data={
+            "full_name": "Nguyễn Thị Hoa (nghỉ)",
+            "role": "unit_head",
+            "unit_id": unit.id,
+        },
+    )
+    assert response.status_code == 302
+    outsider = demo["users"]["truclam.chuyenvien"]
+    response = admin.post(
+        f"/admin/users/{outsider.id}/edit",
+        data={
+            "full_name": outsider.full_name,
+            "role": "unit_editor",
+            "unit_id": unit.id,
+        },
+    )
+    # The stopped unit is not even offered, so the choice itself is refused.
+    assert form_errors(response.data) == {
+        "unit_id": ["Lựa chọn không hợp lệ, vui lòng chọn trong danh sách."]
+    }
+    assert _user("truclam.chuyenvien").unit_id != unit.id  # type: ignore[union-attr]

@@ -110,52 +110,31 @@ def test_only_the_returned_leaves_reopen_until_the_end_of_the_due_day(
     assert event.after["criterion_codes"] == ["1.5", "2.2.1"]
 
 
-@pytest.mark.parametrize(
-    ("codes", "due", "message", "error"),
-    [
-        (
-            [],
-            "05/12/2026",
-            "Bổ sung",
-            "Chọn ít nhất một tiêu chí cần giải trình, bổ sung.",
-        ),
-        (
-            ["1.5"],
-            "30/11/2026",
-            "Bổ sung",
-            "Hạn giải trình, bổ sung phải từ hôm nay trở đi.",
-        ),
-        (
-            ["1.5"],
-            "31/02/2026",
-            "Bổ sung",
-            "Hạn không hợp lệ, nhập theo dạng dd/mm/yyyy.",
-        ),
-        (
-            ["1.5"],
-            "05/12/2026",
-            "",
-            "Vui lòng ghi nội dung yêu cầu giải trình, bổ sung.",
-        ),
-        (["1.8"], "05/12/2026", "Bổ sung", "Tiêu chí 1.8 không thuộc phần thẩm định."),
-    ],
-)
+BAD_RETURNS = [
+    ([], "05/12/2026", "Bổ sung", "Chọn ít nhất một tiêu chí cần giải trình, bổ sung."),
+    (
+        ["1.5"],
+        "30/11/2026",
+        "Bổ sung",
+        "Hạn giải trình, bổ sung phải từ hôm nay trở đi.",
+    ),
+    (["1.5"], "31/02/2026", "Bổ sung", "Hạn không hợp lệ, nhập theo dạng dd/mm/yyyy."),
+    (["1.5"], "05/12/2026", "", "Vui lòng ghi nội dung yêu cầu giải trình, bổ sung."),
+    (["1.8"], "05/12/2026", "Bổ sung", "Tiêu chí 1.8 không thuộc phần thẩm định."),
+]
+
+
 def test_a_bad_return_is_refused_and_changes_nothing(
-    client: Any,
-    login_as: Any,
-    appraised: Any,
-    codes: list[str],
-    due: str,
-    message: str,
-    error: str,
+    client: Any, login_as: Any, appraised: Any
 ) -> None:
     login_as("thamdinh")
-    response = send_return(client, appraised, codes, due, message)
-    assert response.status_code == 422
-    assert error in response.text
-    assert appraised.status == "appraised"
-    assert db.session.scalar(sa.select(sa.func.count(ReturnRequest.id))) == 0
-    assert row(appraised, "1.5").appraised_points == Decimal("0.50")
+    for codes, due, message, error in BAD_RETURNS:
+        response = send_return(client, appraised, codes, due, message)
+        assert response.status_code == 422, error
+        assert error in response.text
+        assert appraised.status == "appraised"
+        assert db.session.scalar(sa.select(sa.func.count(ReturnRequest.id))) == 0
+        assert row(appraised, "1.5").appraised_points == Decimal("0.50")
 
 
 def test_one_open_return_at_a_time_and_a_lapsed_one_lets_the_appraiser_finish(

@@ -53,29 +53,30 @@ def make_appraiser(username: str) -> User:
     return user
 
 
-@pytest.mark.parametrize(
-    ("code", "typed", "message"),
-    [
-        # 1.5 is a manual rule: levels 1, 0,5 and 0 only.
-        ("1.5", "0,7", "không đạt được theo cách tính của tiêu chí này"),
-        ("1.5", "1,5", "phải từ 0 đến 1,00"),
-        ("1.5", "-1", "phải từ 0 đến 1,00"),
-        ("1.5", "abc", "không phải là số"),
-        # 1.2 is a deduction of 0,25 per late report from 1: 0,8 is not reachable.
-        ("1.2", "0,8", "chỉ nhận một trong các mức: 1,00; 0,75; 0,50; 0,25; 0,00"),
-        # 3.3 is a ratio rule: any value from 0 to 4, but with two decimals at most.
-        ("3.3", "4,01", "phải từ 0 đến 4,00"),
-        ("3.3", "2,375", "tối đa hai chữ số thập phân"),
-    ],
-)
+OUT_OF_RULE = [
+    # 1.5 is a manual rule: levels 1, 0,5 and 0 only.
+    ("1.5", "0,7", "không đạt được theo cách tính của tiêu chí này"),
+    ("1.5", "1,5", "phải từ 0 đến 1,00"),
+    ("1.5", "-1", "phải từ 0 đến 1,00"),
+    ("1.5", "abc", "không phải là số"),
+    # 1.2 is a deduction of 0,25 per late report from 1: 0,8 is not reachable.
+    ("1.2", "0,8", "chỉ nhận một trong các mức: 1,00; 0,75; 0,50; 0,25; 0,00"),
+    # 3.3 is a ratio rule: any value from 0 to 4, but with two decimals at most.
+    ("3.3", "4,01", "phải từ 0 đến 4,00"),
+    ("3.3", "2,375", "tối đa hai chữ số thập phân"),
+]
+
+
 def test_a_score_the_rule_cannot_give_is_refused_with_a_message(
-    client: Any, login_as: Any, submitted: Any, code: str, typed: str, message: str
+    client: Any, login_as: Any, submitted: Any
 ) -> None:
+    # One database for all cases: a refusal changes nothing, so they cannot interfere.
     login_as("thamdinh")
-    response = post(client, submitted, code, points=typed, comment="Có nhận xét")
-    assert response.status_code == 422
-    assert message in response.text
-    assert score(submitted, code).appraised_at is None
+    for code, typed, message in OUT_OF_RULE:
+        response = post(client, submitted, code, points=typed, comment="Có nhận xét")
+        assert response.status_code == 422, (code, typed)
+        assert message in response.text, (code, typed)
+        assert score(submitted, code).appraised_at is None
     assert not db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "appraisal.save")
     ).all()
@@ -114,42 +115,42 @@ def test_a_score_different_from_the_self_score_needs_a_comment(
     assert score(submitted, "3.3").appraised_points == Decimal("2.37")
 
 
-@pytest.mark.parametrize(
-    ("code", "correction", "expected", "stored"),
-    [
-        # tiers, 80 % to under 100 % gives max × value ÷ 100: 1 × 85 ÷ 100
-        ("1.1.3", {"value": "85"}, "0.85", {"value": "85"}),
-        # checklist: items 1 and 2 only (0,2 + 0,15)
-        ("1.1.2", {"checked": ["0", "1"]}, "0.35", {"checked": [0, 1]}),
-        # deduction: two late reports, 1 − 2 × 0,25
-        ("1.2", {"counts-0": "2"}, "0.50", {"counts": [2]}),
-        # date tiers: signed in February, 0,25
-        ("1.1.1", {"value": "15/02/2026"}, "0.25", {"value": "2026-02-15"}),
-    ],
-)
+CORRECTIONS = [
+    # tiers, 80 % to under 100 % gives max × value ÷ 100: 1 × 85 ÷ 100
+    ("1.1.3", {"value": "85"}, "0.85", {"value": "85"}),
+    # checklist: items 1 and 2 only (0,2 + 0,15)
+    ("1.1.2", {"checked": ["0", "1"]}, "0.35", {"checked": [0, 1]}),
+    # deduction: two late reports, 1 − 2 × 0,25
+    ("1.2", {"counts-0": "2"}, "0.50", {"counts": [2]}),
+    # date tiers: signed in February, 0,25
+    ("1.1.1", {"value": "15/02/2026"}, "0.25", {"value": "2026-02-15"}),
+    # binary: the condition does not hold after all
+    ("2.2.1", {"value": "false"}, "0.00", {"value": False}),
+]
+
+
 def test_correcting_the_value_recomputes_the_score_with_the_engine(
-    client: Any,
-    login_as: Any,
-    submitted: Any,
-    code: str,
-    correction: dict[str, Any],
-    expected: str,
-    stored: dict[str, Any],
+    client: Any, login_as: Any, submitted: Any
 ) -> None:
     login_as("thamdinh")
-    response = post(
-        client,
-        submitted,
-        code,
-        correct="y",
-        points="",
-        comment="Số liệu thực tế khác",
-        **correction,
-    )
-    assert response.status_code == 302, response.text
-    row = score(submitted, code)
-    assert row.appraised_points == Decimal(expected)
-    assert row.appraised_answer == stored
+    for code, correction, expected, stored in CORRECTIONS:
+        response = post(
+            client,
+            submitted,
+            code,
+            correct="y",
+            points="",
+            comment="Số liệu thực tế khác",
+            **correction,
+        )
+        assert response.status_code == 302, (code, response.text)
+        row = score(submitted, code)
+        assert row.appraised_points == Decimal(expected), code
+        assert row.appraised_answer == stored, code
+    # A corrected value is checked by the engine like the unit's own answer.
+    refused = post(client, submitted, "1.1.3", correct="y", value="101", comment="x")
+    assert refused.status_code == 422
+    assert "Số liệu sửa không hợp lệ: 1.1.3: tỷ lệ 101% vượt quá 100%" in refused.text
 
 
 def test_a_stale_form_is_refused_instead_of_overwriting(

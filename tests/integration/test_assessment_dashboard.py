@@ -43,14 +43,14 @@ def test_dashboard_shows_deadline_progress_score_and_chart(
     login_as: Any,
     client: Any,
     save_leaf: Any,
-    evidence_row: Any,
+    add_evidence: Any,
 ) -> None:
     login_as("truclam.chuyenvien")
     save_leaf(truclam.id, "1.1.3", value="92,5")
     save_leaf(truclam.id, "3.3", numerator="7", denominator="8")
     save_leaf(truclam.id, "1.5", level="0", note="Có quyết định khen thưởng")
-    evidence_row(truclam, ["1.1.3", "1.1.1"])
-    old, new = evidence_row(truclam, ["3.3"]), evidence_row(truclam, [])
+    add_evidence(truclam, ["1.1.3", "1.1.1"])
+    old, new = add_evidence(truclam, ["3.3"]), add_evidence(truclam, [])
     old.replaced_by_id = new.id  # a replaced file proves nothing any more
     db.session.commit()
 
@@ -83,10 +83,10 @@ def test_dashboard_shows_deadline_progress_score_and_chart(
 def test_points_at_risk_sorted_by_points_with_links(
     truclam: Any,
     demo: dict[str, Any],
-    answer_all: Any,
+    fill_assessment: Any,
     login_as: Any,
     client: Any,
-    evidence_row: Any,
+    add_evidence: Any,
 ) -> None:
     from webapp.assessment.services import save_answer
 
@@ -94,7 +94,7 @@ def test_points_at_risk_sorted_by_points_with_links(
     # Everything answered and explained, except: 3.3 (4 pts) and 1.1.1 (0.5) unanswered;
     # 3.2.2 (3 pts claimed) and 1.1.3 (0.85 claimed) without document or explanation;
     # 1.2 without explanation but with a document (not at risk).
-    answer_all(truclam, editor, skip=("3.3", "1.1.1"))
+    fill_assessment(truclam, user=editor, skip=("3.3", "1.1.1"))
     cs = criteria_for(truclam)
     for code, answer in {
         "3.2.2": {"value": "100"},
@@ -110,7 +110,7 @@ def test_points_at_risk_sorted_by_points_with_links(
             version=row.version,
             user=editor,
         )
-    evidence_row(truclam, ["1.2"])
+    add_evidence(truclam, ["1.2"])
     login_as("truclam.chuyenvien")
 
     page = client.get("/assessments/").get_data(as_text=True)
@@ -125,9 +125,13 @@ def test_points_at_risk_sorted_by_points_with_links(
 
 
 def test_nothing_at_risk_when_everything_is_answered_and_explained(
-    truclam: Any, demo: dict[str, Any], answer_all: Any, login_as: Any, client: Any
+    truclam: Any, demo: dict[str, Any], fill_assessment: Any, login_as: Any, client: Any
 ) -> None:
-    answer_all(truclam, demo["users"]["truclam.chuyenvien"])
+    fill_assessment(
+        truclam,
+        user=demo["users"]["truclam.chuyenvien"],
+        note="Tài liệu kiểm chứng nộp bổ sung khi thẩm định.",
+    )
     login_as("truclam.lanhdao")
     page = client.get("/assessments/").get_data(as_text=True)
     assert 'class="risk-row"' not in page
@@ -159,6 +163,15 @@ def test_open_return_requests_are_shown_first(
             status="resubmitted",
         )
     )
+    db.session.add(
+        ReturnRequest(
+            assessment_id=truclam.id,
+            criterion_codes=["1.5"],
+            message="Giải trình mức đánh giá.",
+            due_at=vn_end_of_day(2026, 11, 30),
+            status="open",
+        )
+    )
     db.session.commit()
     login_as("truclam.chuyenvien")
 
@@ -167,6 +180,9 @@ def test_open_return_requests_are_shown_first(
     returns = page[
         page.index('class="card returns"') : page.index('class="grid dash-stats"')
     ]
+    overdue, current = returns.split('class="return-request"')[1:]
+    assert "Giải trình mức đánh giá." in overdue and "Đã quá hạn" in overdue
+    assert "Đã quá hạn" not in current
     assert "Bổ sung báo cáo kết quả thực hiện kế hoạch." in returns
     assert "22/12/2026 23:59" in returns
     assert f'href="/assessments/{truclam.id}#leaf-1.1.3"' in returns

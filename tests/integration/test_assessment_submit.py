@@ -37,9 +37,13 @@ def truclam(demo: dict[str, Any], clock: Any) -> Any:
 
 
 @pytest.fixture
-def filled(truclam: Any, demo: dict[str, Any], answer_all: Any) -> Any:
+def filled(truclam: Any, demo: dict[str, Any], fill_assessment: Any) -> Any:
     """Every self-assessed leaf answered and explained: the gate lets it through."""
-    answer_all(truclam, demo["users"]["truclam.chuyenvien"])
+    fill_assessment(
+        truclam,
+        user=demo["users"]["truclam.chuyenvien"],
+        note="Tài liệu kiểm chứng nộp bổ sung khi thẩm định.",
+    )
     return truclam
 
 
@@ -78,8 +82,9 @@ def _changes_logged() -> int:
 
 
 def _flashes(client: Any) -> str:
+    """The messages flashed since the last call (taken out, as a page view would)."""
     with client.session_transaction() as session:
-        return " ".join(message for _, message in session.get("_flashes", []))
+        return " ".join(message for _, message in session.pop("_flashes", []))
 
 
 def _version(assessment: Any, code: str) -> int:
@@ -213,15 +218,15 @@ def test_other_units_extension_does_not_help(
 def test_submit_refusal_lists_exactly_the_leaves_at_fault(
     truclam: Any,
     demo: dict[str, Any],
-    answer_all: Any,
-    evidence_row: Any,
+    fill_assessment: Any,
+    add_evidence: Any,
     login_as: Any,
     client: Any,
 ) -> None:
     from webapp.assessment.services import save_answer
 
     editor = demo["users"]["truclam.chuyenvien"]
-    answer_all(truclam, editor, skip=("1.1.1", "3.3"))
+    fill_assessment(truclam, user=editor, skip=("1.1.1", "3.3"))
     cs = criteria_for(truclam)
 
     def resave(code: str, answer: dict[str, Any]) -> None:
@@ -239,7 +244,7 @@ def test_submit_refusal_lists_exactly_the_leaves_at_fault(
     resave("1.1.2", {"checked": []})  # claims nothing: no proof needed
     resave("2.3.3", {"value": False})  # claims nothing
     resave("2.2.1", {"value": True})  # proven by a document below
-    evidence_row(truclam, ["2.2.1"])
+    add_evidence(truclam, ["2.2.1"])
     login_as("truclam.lanhdao")
 
     response = client.post(f"/assessments/{truclam.id}/submit")
@@ -259,7 +264,7 @@ def test_submit_refusal_lists_exactly_the_leaves_at_fault(
 
 
 def test_replaced_document_does_not_count_as_proof(
-    filled: Any, demo: dict[str, Any], evidence_row: Any, login_as: Any, client: Any
+    filled: Any, demo: dict[str, Any], add_evidence: Any, login_as: Any, client: Any
 ) -> None:
     from webapp.assessment.services import save_answer
 
@@ -273,7 +278,10 @@ def test_replaced_document_does_not_count_as_proof(
         version=_version(filled, "1.1.3"),
         user=editor,
     )
-    old, new = evidence_row(filled, ["1.1.3"]), evidence_row(filled, [], "Bản mới.pdf")
+    old, new = (
+        add_evidence(filled, ["1.1.3"]),
+        add_evidence(filled, [], filename="Bản mới.pdf"),
+    )
     old.replaced_by_id = new.id
     db.session.commit()
     login_as("truclam.lanhdao")
@@ -298,14 +306,14 @@ def test_only_the_unit_head_submits(filled: Any, login_as: Any, client: Any) -> 
 def test_submission_freezes_a_snapshot_of_what_was_submitted(
     filled: Any,
     demo: dict[str, Any],
-    evidence_row: Any,
+    add_evidence: Any,
     login_as: Any,
     client: Any,
     clock: Any,
 ) -> None:
-    plan = evidence_row(filled, ["1.1.1", "1.1.2"], "Kế hoạch CCHC 2026.pdf")
-    report = evidence_row(filled, ["1.1.3"], "Báo cáo CCHC năm 2026.pdf")
-    draft = evidence_row(filled, ["1.1.3"], "Bản nháp.pdf")
+    plan = add_evidence(filled, ["1.1.1", "1.1.2"], filename="Kế hoạch CCHC 2026.pdf")
+    report = add_evidence(filled, ["1.1.3"], filename="Báo cáo CCHC năm 2026.pdf")
+    draft = add_evidence(filled, ["1.1.3"], filename="Bản nháp.pdf")
     draft.replaced_by_id = report.id
     db.session.commit()
     expected_answers = answers_of(filled)
@@ -362,12 +370,12 @@ def test_submission_freezes_a_snapshot_of_what_was_submitted(
 def test_after_submission_every_write_is_refused(
     filled: Any,
     demo: dict[str, Any],
-    evidence_row: Any,
+    add_evidence: Any,
     login_as: Any,
     client: Any,
     save_leaf: Any,
 ) -> None:
-    plan = evidence_row(filled, ["1.1.1"], "Kế hoạch CCHC 2026.pdf")
+    plan = add_evidence(filled, ["1.1.1"], filename="Kế hoạch CCHC 2026.pdf")
     login_as("truclam.lanhdao")
     assert client.post(f"/assessments/{filled.id}/submit").status_code == 303
     snapshot = _fresh(filled).snapshot
@@ -385,13 +393,14 @@ def test_after_submission_every_write_is_refused(
         ("1.1.1", {"value": "01/03/2026"}),
         ("1.1.2", {"checked": ["0"]}),
         ("1.1.3", {"value": "50"}),
+        ("1.1.3", {"value": "abc"}),  # bad input too: refused as locked, not as bad
         ("1.2", {"count_0": "3"}),
         ("1.5", {"level": "2"}),
         ("2.2.1", {"value": "no"}),
         ("1.3.2", {"not_applicable": "y"}),
     ]:
         response = save_leaf(filled.id, code, version=_version(filled, code), **fields)
-        assert response.status_code in (303, 409), code
+        assert response.status_code == 303, code
         assert "Hồ sơ đã gửi và được khóa" in _flashes(client)
     # The evidence feature's write routes go through the same rule.
     writes = [
@@ -574,10 +583,10 @@ def test_returned_leaves_reopen_and_the_head_resubmits(
 
 
 def test_evidence_link_counts_only_current_documents(
-    filled: Any, evidence_row: Any, login_as: Any, client: Any
+    filled: Any, add_evidence: Any, login_as: Any, client: Any
 ) -> None:
-    old = evidence_row(filled, ["1.1.3"], "Cũ.pdf")
-    new = evidence_row(filled, ["1.1.3"], "Mới.pdf")
+    old = add_evidence(filled, ["1.1.3"], filename="Cũ.pdf")
+    new = add_evidence(filled, ["1.1.3"], filename="Mới.pdf")
     old.replaced_by_id = new.id
     db.session.commit()
     assert (

@@ -1,4 +1,4 @@
-"""Sessions that really end: logout, password change, deactivation, reset, idle timeout."""
+"""Sessions that end: logout, password change, deactivation, reset, idle timeout."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
 
 COOKIE = "parindex_session"
 NEW_PASSWORD = "MatKhauMoi@2026"
@@ -22,7 +20,7 @@ def _cookie_of(client: Any) -> str:
 
 @pytest.fixture
 def replay(app: Any) -> Callable[[str, str], Any]:
-    """Send a stolen copy of a session cookie from a fresh browser to a protected page."""
+    """Send a stolen copy of a session cookie from another browser to a page."""
 
     def request(cookie: str, path: str) -> Any:
         other = app.test_client()
@@ -41,7 +39,9 @@ def test_cookie_copied_before_logout_is_refused_after(
 ) -> None:
     login_as("admin")
     cookie = _cookie_of(client)
-    assert replay(cookie, "/admin/").status_code == 200  # the copy works while logged in
+    assert (
+        replay(cookie, "/admin/").status_code == 200
+    )  # the copy works while logged in
     client.post("/auth/logout")
     assert _is_login_redirect(replay(cookie, "/admin/"))
     assert _is_login_redirect(client.get("/admin/"))
@@ -54,7 +54,11 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(
     cookie = _cookie_of(client)
     response = client.post(
         "/auth/password",
-        data={"current": demo["password"], "new": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        data={
+            "current": demo["password"],
+            "new": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
     )
     assert response.status_code == 302
     assert _is_login_redirect(replay(cookie, "/assessments/"))
@@ -74,7 +78,8 @@ def test_deactivation_ends_the_users_sessions_at_once(
     assert _is_login_redirect(replay(cookie, "/assessments/"))
     assert _is_login_redirect(client.get("/assessments/"))
     refused = client.post(
-        "/auth/login", data={"username": "truclam.chuyenvien", "password": demo["password"]}
+        "/auth/login",
+        data={"username": "truclam.chuyenvien", "password": demo["password"]},
     )
     assert refused.status_code == 401
 
@@ -94,7 +99,8 @@ def test_password_reset_by_admin_ends_the_users_sessions(
     assert response.status_code == 302
     assert _is_login_redirect(replay(cookie, "/assessments/"))
     old = client.post(
-        "/auth/login", data={"username": "nghison.lanhdao", "password": demo["password"]}
+        "/auth/login",
+        data={"username": "nghison.lanhdao", "password": demo["password"]},
     )
     assert old.status_code == 401
     new = client.post(
@@ -112,7 +118,9 @@ def test_idle_session_expires_after_the_limit_and_activity_extends_it(
     login_as("truclam.lanhdao")
     clock.value = start + limit - timedelta(minutes=1)
     assert client.get("/assessments/").status_code == 200
-    clock.value = start + 2 * limit - timedelta(minutes=2)  # idle time counts from last use
+    clock.value = (
+        start + 2 * limit - timedelta(minutes=2)
+    )  # idle time counts from last use
     assert client.get("/assessments/").status_code == 200
     clock.value += limit + timedelta(minutes=1)
     expired = client.get("/assessments/")

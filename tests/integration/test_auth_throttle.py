@@ -6,8 +6,6 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
-
 WRONG = "sai-mat-khau-123"
 
 
@@ -38,7 +36,9 @@ def test_fourth_failure_for_same_username_and_address_is_refused(
     assert client.get("/assessments/").status_code == 302
 
 
-def test_username_case_does_not_dodge_the_limit(client: Any, demo: dict[str, Any]) -> None:
+def test_username_case_does_not_dodge_the_limit(
+    client: Any, demo: dict[str, Any]
+) -> None:
     for name in ("truclam.chuyenvien", "TrucLam.ChuyenVien", " truclam.chuyenvien"):
         assert _login(client, name, WRONG).status_code == 401
     assert _login(client, "TRUCLAM.CHUYENVIEN", WRONG).status_code == 429

@@ -22,17 +22,23 @@ def test_validate_accepts_the_shipped_ward_set(app: Any) -> None:
 
 def test_validate_lists_every_problem_and_exits_1(app: Any, tmp_path: Path) -> None:
     text = WARD_SET.read_text(encoding="utf-8")
-    broken = text.replace('code: "1.1.1"', "code: 1.1", 1).replace("type: checklist", "type: lottery", 1)
+    broken = text.replace('code: "1.1.1"', "code: 1.1", 1).replace(
+        "type: checklist", "type: lottery", 1
+    )
     bad = tmp_path / "broken.yaml"
     bad.write_text(broken, encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["criteria", "validate", str(bad)])
     assert result.exit_code == 1
     assert "broken.yaml" in result.output
     assert "lottery" in result.output
-    assert len(result.output.strip().splitlines()) >= 2  # both problems, not just the first
+    assert (
+        len(result.output.strip().splitlines()) >= 2
+    )  # both problems, not just the first
 
 
-def test_validate_reports_yaml_syntax_error_with_its_line(app: Any, tmp_path: Path) -> None:
+def test_validate_reports_yaml_syntax_error_with_its_line(
+    app: Any, tmp_path: Path
+) -> None:
     bad = tmp_path / "syntax.yaml"
     bad.write_text("meta:\n  id: x\n  title: [unclosed\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["criteria", "validate", str(bad)])
@@ -41,7 +47,9 @@ def test_validate_reports_yaml_syntax_error_with_its_line(app: Any, tmp_path: Pa
     assert "Traceback" not in result.output
 
 
-def test_import_is_idempotent_and_refuses_to_change_a_used_set(app: Any, tmp_path: Path) -> None:
+def test_import_is_idempotent_and_refuses_to_change_a_used_set(
+    app: Any, tmp_path: Path
+) -> None:
     from webapp.extensions import db
     from webapp.models import AuditEvent, CriteriaSetRecord, Period
 
@@ -50,16 +58,30 @@ def test_import_is_idempotent_and_refuses_to_change_a_used_set(app: Any, tmp_pat
     again = runner.invoke(args=["criteria", "import", str(WARD_SET)])
     assert first.exit_code == 0 and "Đã nhập" in first.output
     assert again.exit_code == 0 and "Không thay đổi" in again.output
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(CriteriaSetRecord)) == 1
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(CriteriaSetRecord))
+        == 1
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 1
 
     set_id = "thanhhoa-ubnd-xa-phuong-2026-draft"
     at = datetime(2026, 12, 15, 16, 59, 59, tzinfo=UTC)
-    db.session.add(Period(name="2026", year=2026, criteria_set_id=set_id, opens_at=at,
-                          self_deadline=at, appraisal_deadline=at))
+    db.session.add(
+        Period(
+            name="2026",
+            year=2026,
+            criteria_set_id=set_id,
+            opens_at=at,
+            self_deadline=at,
+            appraisal_deadline=at,
+        )
+    )
     db.session.commit()
     edited = tmp_path / "edited.yaml"
-    edited.write_text(WARD_SET.read_text(encoding="utf-8").replace("DỰ THẢO", "DỰ THẢO 2"), encoding="utf-8")
+    edited.write_text(
+        WARD_SET.read_text(encoding="utf-8").replace("DỰ THẢO", "DỰ THẢO 2"),
+        encoding="utf-8",
+    )
     refused = runner.invoke(args=["criteria", "import", str(edited), "--replace"])
     assert refused.exit_code == 1
     assert "đã được dùng" in refused.output
@@ -71,7 +93,10 @@ def test_replace_only_with_flag_for_unused_sets(app: Any, tmp_path: Path) -> Non
     runner = app.test_cli_runner()
     runner.invoke(args=["criteria", "import", str(WARD_SET)])
     edited = tmp_path / "edited.yaml"
-    edited.write_text(WARD_SET.read_text(encoding="utf-8").replace("DỰ THẢO", "DỰ THẢO 2"), encoding="utf-8")
+    edited.write_text(
+        WARD_SET.read_text(encoding="utf-8").replace("DỰ THẢO", "DỰ THẢO 2"),
+        encoding="utf-8",
+    )
     without = runner.invoke(args=["criteria", "import", str(edited)])
     assert without.exit_code == 1 and "--replace" in without.output
     replaced = runner.invoke(args=["criteria", "import", str(edited), "--replace"])
@@ -87,7 +112,9 @@ def test_score_prints_the_design_json(app: Any, tmp_path: Path) -> None:
     }
     path = tmp_path / "answers.json"
     path.write_text(json.dumps(answers), encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["criteria", "score", str(WARD_SET), str(path)])
+    result = app.test_cli_runner().invoke(
+        args=["criteria", "score", str(WARD_SET), str(path)]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["set"] == "thanhhoa-ubnd-xa-phuong-2026-draft"
@@ -95,16 +122,20 @@ def test_score_prints_the_design_json(app: Any, tmp_path: Path) -> None:
     assert report["nodes"]["1.1"]["max"] == "2.00"
     assert report["nodes"]["1.2"]["points"] == "0.75"
     assert "31/01/2026" in report["nodes"]["1.1.1"]["explanation"]
-    # Every survey leaf is pending: out of both points and maximum (32 of the 100 points).
+    # Every survey leaf is pending: out of points and maximum (32 of the 100 points).
     assert report["total"]["max"] == "68.00"
     assert report["total"]["points"] == "2.50"
     assert report["total"]["index"] == "3.68"  # 100 × 2.50 / 68 = 3.676… → 3.68
-    assert report["pending"] and all(code in report["nodes"] for code in report["pending"])
+    assert report["pending"] and all(
+        code in report["nodes"] for code in report["pending"]
+    )
 
 
 def test_score_names_the_leaf_of_a_bad_answer(app: Any, tmp_path: Path) -> None:
     path = tmp_path / "answers.json"
     path.write_text(json.dumps({"1.1.3": {"value": 101}}), encoding="utf-8")
-    result = app.test_cli_runner().invoke(args=["criteria", "score", str(WARD_SET), str(path)])
+    result = app.test_cli_runner().invoke(
+        args=["criteria", "score", str(WARD_SET), str(path)]
+    )
     assert result.exit_code == 1
     assert "1.1.3" in result.output

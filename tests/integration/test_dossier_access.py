@@ -31,20 +31,20 @@ def test_a_unit_user_cannot_export_another_units_dossier(
 
 
 def test_own_unit_appraiser_and_admin_may_export(
-    dossier_case: dict[str, Any], dossier_submit: Any, login_as: Any
+    dossier_case: dict[str, Any], submit_directly: Any, login_as: Any
 ) -> None:
     assessment = dossier_case["assessment"]
     url = f"/dossier/assessments/{assessment.id}/scores.xlsx"
     assert login_as("truclam.chuyenvien").get(url).status_code == 200
     # An appraiser sees a unit's dossier once it has been submitted, not the draft.
     assert login_as("thamdinh").get(url).status_code == 404
-    dossier_submit(assessment, dossier_case["users"]["truclam.lanhdao"])
+    submit_directly(assessment, dossier_case["users"]["truclam.lanhdao"])
     assert login_as("thamdinh").get(url).status_code == 200
     assert login_as("admin").get(url).status_code == 200
 
 
 def test_an_appraiser_not_assigned_to_the_unit_gets_404(
-    dossier_case: dict[str, Any], dossier_submit: Any, login_as: Any
+    dossier_case: dict[str, Any], submit_directly: Any, login_as: Any
 ) -> None:
     from webapp.auth.services import hash_password
     from webapp.models import User
@@ -58,7 +58,7 @@ def test_an_appraiser_not_assigned_to_the_unit_gets_404(
         )
     )
     tinhgia = dossier_case["assessments"]["TINHGIA"]
-    dossier_submit(tinhgia, dossier_case["users"]["admin"])
+    submit_directly(tinhgia, dossier_case["users"]["admin"])
     client = login_as("thamdinh2")
     assert (
         client.get(f"/dossier/assessments/{tinhgia.id}/dossier.zip").status_code == 404
@@ -80,7 +80,7 @@ def test_only_the_coordinator_exports_a_period_ranking(
 
 def test_period_ranking_lists_units_ranked_with_a_sheet_each(
     dossier_case: dict[str, Any],
-    dossier_submit: Any,
+    submit_directly: Any,
     fill_assessment: Any,
     appraise_directly: Any,
     enter_survey: Any,
@@ -89,8 +89,8 @@ def test_period_ranking_lists_units_ranked_with_a_sheet_each(
     assessments = dossier_case["assessments"]
     admin = dossier_case["users"]["admin"]
     for code in ("TRUCLAM", "NGHISON"):
-        dossier_submit(assessments[code], admin)
-    dossier_submit(assessments["TINHGIA"], admin)
+        submit_directly(assessments[code], admin)
+    submit_directly(assessments["TINHGIA"], admin)
     fill_assessment(assessments["NGHISON"])
     appraise_directly(assessments["NGHISON"])
     enter_survey(assessments["NGHISON"], "80")

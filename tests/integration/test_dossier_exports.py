@@ -1,4 +1,4 @@
-"""Score table (XLSX) and NĐ 30 report (DOCX) downloads, checked by opening the files."""
+"""Score table (XLSX) and NĐ 30 report (DOCX) downloads, checked by opening them."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _all_text(doc: Any) -> str:
     return "\n".join(parts)
 
 
-# -- XLSX --------------------------------------------------------------------------------
+# -- XLSX ------------------------------------------------------------------------
 
 
 def test_score_table_lists_every_leaf_with_the_engines_totals(
@@ -148,12 +148,12 @@ def test_score_table_is_formatted_for_print(
 
 def test_appraised_scores_fill_the_last_two_columns(
     dossier_case: dict[str, Any],
-    dossier_submit: Any,
+    submit_directly: Any,
     appraise_directly: Any,
     login_as: Any,
 ) -> None:
     assessment = dossier_case["assessment"]
-    dossier_submit(assessment, dossier_case["users"]["truclam.lanhdao"])
+    submit_directly(assessment, dossier_case["users"]["truclam.lanhdao"])
     appraise_directly(assessment, {"1.1.3": "0.50"})
     ws = _sheet(
         login_as("thamdinh").get(f"/dossier/assessments/{assessment.id}/scores.xlsx")
@@ -182,7 +182,7 @@ def test_each_export_is_audited(dossier_case: dict[str, Any], login_as: Any) -> 
     assert {e.unit_id for e in events} == {assessment.unit_id}
 
 
-# -- DOCX --------------------------------------------------------------------------------
+# -- DOCX ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The dossier page: report section III (khó khăn, kiến nghị) edited by the unit, audited."""
+"""The dossier page: report section III (khó khăn, kiến nghị), edited and audited."""
 
 from __future__ import annotations
 
@@ -49,10 +49,10 @@ def test_unit_saves_difficulties_and_the_report_prints_them(
 
 
 def test_difficulties_are_frozen_once_submitted(
-    dossier_case: dict[str, Any], dossier_submit: Any, login_as: Any
+    dossier_case: dict[str, Any], submit_directly: Any, login_as: Any
 ) -> None:
     assessment = dossier_case["assessment"]
-    dossier_submit(assessment, dossier_case["users"]["truclam.lanhdao"])
+    submit_directly(assessment, dossier_case["users"]["truclam.lanhdao"])
     client = login_as("truclam.lanhdao")
     page = client.get(_url(assessment)).get_data(as_text=True)
     assert "<textarea" not in page and "Hồ sơ đang khóa" in page

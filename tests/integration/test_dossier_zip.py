@@ -1,4 +1,4 @@
-"""The streamed evidence ZIP: readable, verifiable, true to the database, loud when tampered."""
+"""The streamed evidence ZIP: readable, verifiable, true to the DB, loud if tampered."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_files_are_named_by_leaf_and_citation_in_vietnamese(
 
     folder = "1.1.1 - Thời điểm ban hành Kế hoạch CCHC năm 2026 của UBND xã"
     plan, twin = dossier_case["plan"], dossier_case["twin"]
-    # "/" of the số/ký hiệu cannot be part of a name; two identical names do not collide.
+    # "/" of the số/ký hiệu cannot be in a name; two identical names do not collide.
     assert paths[plan.id] == f"{folder}/125-KH-UBND - Kế hoạch CCHC năm 2026.pdf"
     assert paths[twin.id] == f"{folder}/125-KH-UBND - Kế hoạch CCHC năm 2026 (2).pdf"
     assert unicodedata.is_normalized("NFC", paths[plan.id])
@@ -175,20 +175,20 @@ def test_a_missing_object_aborts_the_download_too(
 
 def test_a_submitted_assessment_exports_its_snapshot(
     dossier_case: dict[str, Any],
-    dossier_submit: Any,
-    dossier_evidence: Any,
+    submit_directly: Any,
+    add_evidence: Any,
     login_as: Any,
 ) -> None:
     from webapp.workflow import score_row
 
     assessment = dossier_case["assessment"]
     head = dossier_case["users"]["truclam.lanhdao"]
-    dossier_submit(assessment, head)
+    submit_directly(assessment, head)
     submitted_points = assessment.snapshot["totals"]["points"]
-    # Later changes (a returned leaf being edited, a document added) are not the dossier.
+    # Later changes (a returned leaf edited, a document added) are not the dossier.
     score_row(assessment, "1.1.3").answer = {"value": "100"}
     score_row(assessment, "1.1.3").note = "Sửa sau khi gửi"
-    late = dossier_evidence(assessment, ["1.2"], b"%PDF late", "Bổ sung.pdf")
+    late = add_evidence(assessment, ["1.2"], data=b"%PDF late", filename="Bổ sung.pdf")
     db.session.commit()
 
     zf = zipfile.ZipFile(

@@ -258,3 +258,36 @@ def test_replacing_with_a_refused_file_changes_nothing(
     db.session.expire_all()
     assert uploaded.is_current and uploaded.criterion_codes == ["1.1.1", "1.1.2"]
     assert len(list(evidence_store.list(""))) == 1
+
+
+def test_s3_presigned_downloads_redirect_after_the_access_check(
+    app: Any,
+    client: Any,
+    login_as: Any,
+    demo: dict[str, Any],
+    upload_file: Any,
+    pdf_bytes: bytes,
+    s3_settings: dict[str, Any],
+) -> None:
+    app.config.update(s3_settings, S3_PRESIGNED=True)
+    app.extensions["evidence_store"] = None
+    login_as("truclam.chuyenvien")
+    body = upload_file(demo["assessments"]["TRUCLAM"].id, NAME, pdf_bytes).get_json()
+    response = client.get(f"/evidence/{body['evidence']['id']}/download")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(s3_settings["S3_ENDPOINT_URL"])
+    assert "response-content-disposition" in location and "Signature" in location
+    login_as("nghison.chuyenvien")
+    assert client.get(f"/evidence/{body['evidence']['id']}/download").status_code == 404
+
+
+def test_the_back_link_stays_on_the_site(client: Any, uploaded: Any) -> None:
+    page = client.get(
+        f"/evidence/{uploaded.id}", query_string={"next": "/\\evil.example"}
+    )
+    assert "evil.example" not in page.get_data(as_text=True)
+    page = client.get(
+        f"/evidence/{uploaded.id}", query_string={"next": "/assessments/1"}
+    )
+    assert '<a href="/assessments/1">← Quay lại</a>' in page.get_data(as_text=True)

@@ -408,3 +408,19 @@ def test_upload_without_csrf_token_is_refused(
     assert response.status_code == 400
     assert "mã bảo mật biểu mẫu đã hết hạn" in response.get_json()["error"]
     assert _rows() == []
+
+
+def test_a_request_over_the_server_limit_gets_a_json_answer_for_the_widget(
+    app: Any, demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
+) -> None:
+    login_as("truclam.chuyenvien")
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = upload_file(
+        demo["assessments"]["TRUCLAM"].id, "lớn.pdf", evidence_files.pdf(PDF_LINES)
+    )
+    assert response.status_code == 413
+    assert response.get_json() == {
+        "ok": False,
+        "error": "Tệp tải lên vượt quá dung lượng cho phép (100 MB).",
+    }
+    assert _rows() == []

@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+"""Migrations build exactly the schema the models describe (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, CriterionScore
+from webapp.models import Assessment, AuditEvent, CriterionScore, Unit
 
 
 def survey_values() -> dict[tuple[str, str], Decimal]:
@@ -21,8 +21,6 @@ def survey_values() -> dict[tuple[str, str], Decimal]:
             CriterionScore.survey_value,
         ).where(CriterionScore.survey_value.is_not(None))
     )
-    from webapp.models import Assessment
-
     codes = {a.id: a.unit.code for a in db.session.scalars(sa.select(Assessment))}
     return {(codes[aid], code): value for aid, code, value in rows}
 
@@ -68,11 +66,18 @@ def test_an_import_with_bad_rows_imports_nothing_and_lists_every_bad_row(
     ).all()
 
 
+def test_a_bad_first_row_is_reported_not_taken_for_a_header(
+    client: Any, login_as: Any, demo: dict[str, Any]
+) -> None:
+    login_as("admin")
+    response = upload(client, demo["period"].id, "kq.csv", b"TRUCLAM;1.8;abc\n")
+    assert response.status_code == 422
+    assert "Dòng 1: Kết quả “abc” không phải là số." in response.text
+
+
 def test_a_unit_outside_the_period_is_refused(
     client: Any, login_as: Any, demo: dict[str, Any]
 ) -> None:
-    from webapp.models import Unit
-
     db.session.add(Unit(code="HAITHANH", name="Phường Hải Thanh", kind="xa_phuong"))
     db.session.commit()
     login_as("admin")

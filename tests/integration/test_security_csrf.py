@@ -1,4 +1,4 @@
-"""CSRF protection on: a POST without a valid token is refused (400) and changes nothing."""
+"""CSRF on: a POST without a valid token is refused (400) and changes nothing."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.models import AuditEvent, Unit, User
 
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
-
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
@@ -21,18 +19,29 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 def _login(client: Any, csrf_token_in: Any, username: str, password: str) -> Any:
     token = csrf_token_in(client.get("/auth/login").data)
-    return client.post("/auth/login", data={
-        "username": username, "password": password, "csrf_token": token,
-    })
+    return client.post(
+        "/auth/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": token,
+        },
+    )
 
 
 def _logins() -> int:
-    return len(list(db.session.scalars(
-        sa.select(AuditEvent.id).where(AuditEvent.action == "user.login")
-    )))
+    return len(
+        list(
+            db.session.scalars(
+                sa.select(AuditEvent.id).where(AuditEvent.action == "user.login")
+            )
+        )
+    )
 
 
-@pytest.mark.parametrize("token", [None, "gia-mao", ""], ids=["missing", "forged", "empty"])
+@pytest.mark.parametrize(
+    "token", [None, "gia-mao", ""], ids=["missing", "forged", "empty"]
+)
 def test_login_without_valid_token_is_refused(
     client: Any, demo: dict[str, Any], token: str | None
 ) -> None:
@@ -58,9 +67,14 @@ def test_token_of_another_browser_is_refused(
 ) -> None:
     other = app.test_client()
     token = csrf_token_in(other.get("/auth/login").data)
-    response = client.post("/auth/login", data={
-        "username": "admin", "password": demo["password"], "csrf_token": token,
-    })
+    response = client.post(
+        "/auth/login",
+        data={
+            "username": "admin",
+            "password": demo["password"],
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 400
     assert _logins() == 0
 
@@ -86,7 +100,10 @@ def test_admin_form_without_token_creates_nothing(
     assert client.post(f"/admin/users/{user.id}/deactivate").status_code == 400
     assert db_state() == before
     token = csrf_token_in(client.get("/admin/units/new").data)
-    assert client.post("/admin/units/new", data={**data, "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/admin/units/new", data={**data, "csrf_token": token}).status_code
+        == 302
+    )
     assert db.session.scalar(sa.select(Unit).where(Unit.code == "HAITIEN")) is not None
 
 
@@ -98,7 +115,9 @@ def test_one_click_buttons_carry_the_token(
     page = client.get("/admin/users").get_data(as_text=True)
     form_start = page.index(f'action="/admin/users/{user.id}/deactivate"')
     token = csrf_token_in(page[form_start:])
-    response = client.post(f"/admin/users/{user.id}/deactivate", data={"csrf_token": token})
+    response = client.post(
+        f"/admin/users/{user.id}/deactivate", data={"csrf_token": token}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).is_active is False  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""No state change on GET: every page is opened by every role and the database is compared.
+"""No state change on GET: every role opens every page; the database must not change.
 
 POST-only routes answer GET with 405; pages that show a form (GET and POST) must render
 it without side effects. Recording that a dossier was exported is the one write a GET
@@ -10,15 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from flask import url_for
 from werkzeug.routing import Rule
 
 from webapp.extensions import db
 from webapp.models import AppraiserAssignment, AuditEvent
-
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
 
 READ_ACTIONS = {"dossier.export", "dossier.export_failed"}
 
@@ -29,7 +26,9 @@ def _rules(app: Any) -> Iterator[Rule]:
             yield rule
 
 
-def _ids(demo: dict[str, Any], unit: str, evidence_id: int, code: str) -> dict[str, Any]:
+def _ids(
+    demo: dict[str, Any], unit: str, evidence_id: int, code: str
+) -> dict[str, Any]:
     assessment = demo["assessments"][unit]
     return {
         "assessment_id": assessment.id,
@@ -37,38 +36,59 @@ def _ids(demo: dict[str, Any], unit: str, evidence_id: int, code: str) -> dict[s
         "unit_id": assessment.unit_id,
         "user_id": demo["users"]["truclam.chuyenvien"].id,
         "period_id": demo["period"].id,
-        "assignment_id": db.session.scalar(sa.select(AppraiserAssignment.id).where(
-            AppraiserAssignment.unit_id == assessment.unit_id)),
+        "assignment_id": db.session.scalar(
+            sa.select(AppraiserAssignment.id).where(
+                AppraiserAssignment.unit_id == assessment.unit_id
+            )
+        ),
         "code": code,
     }
 
 
 def _url(app: Any, rule: Rule, ids: dict[str, Any]) -> str:
     with app.test_request_context():
-        return str(url_for(rule.endpoint, **{a: ids.get(a, ids["assessment_id"])
-                                               for a in rule.arguments}))
+        return str(
+            url_for(
+                rule.endpoint,
+                **{a: ids.get(a, ids["assessment_id"]) for a in rule.arguments},
+            )
+        )
 
 
-def test_post_only_routes_refuse_get(app: Any, client: Any, demo: dict[str, Any],
-                                     login_as: Any) -> None:
+def test_post_only_routes_refuse_get(
+    app: Any, client: Any, demo: dict[str, Any], login_as: Any
+) -> None:
     ids = _ids(demo, "TRUCLAM", 1, "1.1.1")
     post_only = [r for r in _rules(app) if "GET" not in r.methods]
     assert post_only  # logout at least
     for who in (None, "admin"):
         if who:
             login_as(who)
-        wrong = [(r.rule, s) for r in post_only
-                 if (s := client.get(_url(app, r, ids)).status_code) != 405]
+        wrong = [
+            (r.rule, s)
+            for r in post_only
+            if (s := client.get(_url(app, r, ids)).status_code) != 405
+        ]
         assert wrong == []
 
 
 def test_opening_every_page_as_every_role_changes_nothing(
-    app: Any, client: Any, demo: dict[str, Any], login_as: Any, db_state: Any,
-    stored_evidence: Any, nghison_secrets: dict[str, Any],
+    app: Any,
+    client: Any,
+    demo: dict[str, Any],
+    login_as: Any,
+    db_state: Any,
+    add_evidence: Any,
+    nghison_secrets: dict[str, Any],
 ) -> None:
     code = nghison_secrets["code"]
-    own = stored_evidence(demo["assessments"]["TRUCLAM"], code, filename="Kế hoạch.pdf",
-                          summary="Kế hoạch CCHC năm 2026", doc_number="12/KH-UBND")
+    own = add_evidence(
+        demo["assessments"]["TRUCLAM"],
+        [code],
+        filename="Kế hoạch.pdf",
+        summary="Kế hoạch CCHC năm 2026",
+        doc_number="12/KH-UBND",
+    )
     nghison = demo["assessments"]["NGHISON"]
     nghison.status = "submitted"  # what the appraiser (assigned to NGHISON) may open
     db.session.commit()

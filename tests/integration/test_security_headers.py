@@ -1,4 +1,4 @@
-"""Security headers on every response; session cookie flags; no inline script or style."""
+"""Security headers on every response; session cookie flags; no inline script/style."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-pytestmark = pytest.mark.usefixtures("fresh_g_per_request")
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
 INLINE_STYLE = re.compile(r"<[^>]+\sstyle\s*=", re.I)
@@ -25,15 +23,22 @@ def _problems(label: str, response: Any) -> list[str]:
     if "frame-ancestors" not in csp and "X-Frame-Options" not in response.headers:
         out.append(f"{label}: may be framed")
     if response.headers.get("X-Frame-Options") not in ("DENY", "SAMEORIGIN"):
-        out.append(f"{label}: X-Frame-Options {response.headers.get('X-Frame-Options')!r}")
+        out.append(
+            f"{label}: X-Frame-Options {response.headers.get('X-Frame-Options')!r}"
+        )
     if response.headers.get("X-Content-Type-Options") != "nosniff":
         out.append(f"{label}: no nosniff")
     if response.mimetype == "text/html":
         html = response.get_data(as_text=True)
-        for name, pattern in (("script", INLINE_SCRIPT), ("style=", INLINE_STYLE),
-                              ("on…= handler", INLINE_HANDLER)):
+        for name, pattern in (
+            ("script", INLINE_SCRIPT),
+            ("style=", INLINE_STYLE),
+            ("on…= handler", INLINE_HANDLER),
+        ):
             if pattern.search(html):
-                out.append(f"{label}: inline {name}: {pattern.search(html).group(0)[:80]}")
+                out.append(
+                    f"{label}: inline {name}: {pattern.search(html).group(0)[:80]}"
+                )
     response.close()  # static files are streamed from an open file
     return out
 
@@ -53,8 +58,12 @@ def test_every_page_carries_the_security_headers(
     problems += _problems("static", client.get("/static/css/app.css"))
     problems += _problems("404", client.get("/khong-co-trang-nay"))
     problems += _problems("405", client.get("/auth/logout"))
-    problems += _problems("failed login", client.post(
-        "/auth/login", data={"username": "admin", "password": "sai-mat-khau"}))
+    problems += _problems(
+        "failed login",
+        client.post(
+            "/auth/login", data={"username": "admin", "password": "sai-mat-khau"}
+        ),
+    )
     for username in ("admin", "truclam.lanhdao", "thamdinh"):
         login_as(username)
         for path in _pages(app):
@@ -65,10 +74,14 @@ def test_every_page_carries_the_security_headers(
 def test_session_cookie_is_httponly_and_samesite_lax(
     client: Any, demo: dict[str, Any]
 ) -> None:
-    response = client.post("/auth/login",
-                           data={"username": "admin", "password": demo["password"]})
-    cookie = next(c for c in response.headers.getlist("Set-Cookie")
-                  if c.startswith("parindex_session="))
+    response = client.post(
+        "/auth/login", data={"username": "admin", "password": demo["password"]}
+    )
+    cookie = next(
+        c
+        for c in response.headers.getlist("Set-Cookie")
+        if c.startswith("parindex_session=")
+    )
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # plain HTTP in the embedded default
@@ -86,10 +99,16 @@ def secure_cookie_app_config(
 
 
 @pytest.mark.usefixtures("secure_cookie_app_config")
-def test_session_cookie_is_secure_when_configured(client: Any, demo: dict[str, Any]) -> None:
-    response = client.post("/auth/login",
-                           data={"username": "admin", "password": demo["password"]})
-    cookie = next(c for c in response.headers.getlist("Set-Cookie")
-                  if c.startswith("parindex_session="))
+def test_session_cookie_is_secure_when_configured(
+    client: Any, demo: dict[str, Any]
+) -> None:
+    response = client.post(
+        "/auth/login", data={"username": "admin", "password": demo["password"]}
+    )
+    cookie = next(
+        c
+        for c in response.headers.getlist("Set-Cookie")
+        if c.startswith("parindex_session=")
+    )
     assert "Secure" in cookie
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

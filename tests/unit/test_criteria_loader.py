@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -171,8 +172,14 @@ def test_loaded_objects_are_frozen_and_compare_by_value(
         mini_set.node("1.1.1").max_points = Decimal(5)  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         mini_set.id = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        mini_set.meta["id"] = "other"  # type: ignore[index]
     again = load_criteria_set(mini_path)
     assert again == mini_set and hash(again) == hash(mini_set)
+    # Picklable (a cache may hold it), with its lookups rebuilt.
+    copied = pickle.loads(pickle.dumps(mini_set))
+    assert copied == mini_set and copied.node("2.1.1") == mini_set.node("2.1.1")
+    assert copied.meta == mini_set.meta
 
 
 def test_documentation_keys_and_top_level_extras_are_allowed(mini_path: Path) -> None:
@@ -470,12 +477,15 @@ BROKEN: list[tuple[str, list[tuple[str, str]], list[str]]] = [
                 "      type: deduction",
             )
         ],
-        ["bad.yaml: dòng 82: khóa 'max_points' bị lặp lại trong cùng một mục"],
+        [
+            "bad.yaml: 1.2: khóa 'max_points' bị lặp lại trong cùng một mục "
+            "(max_points, dòng 82)"
+        ],
     ),
     (
         "meta without id",
         [("  id: test-mini\n", "")],
-        ["bad.yaml: meta: phải là một chuỗi văn bản không rỗng (id)"],
+        ["bad.yaml: meta: thiếu giá trị (cần một chuỗi văn bản) (id)"],
     ),
 ]
 

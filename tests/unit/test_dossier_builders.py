@@ -1,4 +1,4 @@
-"""Dossier builders without an app: a hand-made Dossier in, files opened and read back."""
+"""Dossier builders without an app: a hand-made Dossier in, files read back."""
 
 from __future__ import annotations
 
@@ -233,7 +233,8 @@ def test_names_are_safe_and_keep_vietnamese() -> None:
     )
     assert folder.startswith("1.2 - Thực hiện chế độ báo cáo") and len(folder) <= 66
     assert citation(PLAN_EV) == (
-        "Kế hoạch số 125/KH-UBND ngày 15/01/2026 của UBND phường Trúc Lâm: Kế hoạch CCHC năm 2026"
+        "Kế hoạch số 125/KH-UBND ngày 15/01/2026 của UBND phường Trúc Lâm: "
+        "Kế hoạch CCHC năm 2026"
     )
     assert citation(REPORT_EV) == "Báo cáo.pdf"
 

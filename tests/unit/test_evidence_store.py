@@ -305,6 +305,9 @@ def test_presigned_urls_are_off_unless_enabled(any_store: EvidenceStore) -> None
     stored = any_store.put(new_key("U1"), io.BytesIO(b"x"))
 
     assert any_store.presigned_url(stored.key, filename="Báo cáo.pdf") is None
+    for expires in (0, 301, 7 * 24 * 3600):
+        with pytest.raises(ValueError):
+            any_store.presigned_url(stored.key, filename="Báo cáo.pdf", expires=expires)
 
 
 # -- keys and settings -----------------------------------------------------------
@@ -418,6 +421,47 @@ def test_s3_objects_carry_their_sha256_and_content_type(
     assert s3_store.stored_sha256(stored.key) == stored.sha256
     assert head["ContentType"] == "application/vnd.ms-excel"
     assert head["ContentLength"] == size
+
+
+def test_s3_odd_part_sizes_round_trip(
+    s3_client: Any, s3_settings: dict[str, Any]
+) -> None:
+    store = S3Store(
+        s3_client,
+        s3_settings["S3_BUCKET"],
+        part_size=5 * MIB + 4097,
+        create_bucket=True,
+    )
+    data = data_of(11 * MIB)
+
+    stored = store.put(new_key("U1"), io.BytesIO(data))
+
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(store.iter_chunks(stored.key)) == data
+    assert store.stored_sha256(stored.key) == stored.sha256
+
+
+class ShrinkingFile(io.BytesIO):
+    """A seekable source that loses its tail after the store's hash pass."""
+
+    rewinds = 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if (offset, whence) == (0, 0):
+            self.rewinds += 1
+            if self.rewinds == 2:  # after the size probe and the hash pass
+                self.truncate(7 * MIB)
+        return super().seek(offset, whence)
+
+
+def test_s3_a_source_changing_during_the_put_is_refused(s3_store: S3Store) -> None:
+    key = new_key("U1")
+
+    with pytest.raises(StorageError, match="tệp bị thay đổi khi đang lưu"):
+        s3_store.put(key, ShrinkingFile(data_of(12 * MIB)))
+
+    assert not s3_store.exists(key)
+    assert leftovers(s3_store) == []
 
 
 def test_s3_presigned_url_downloads_with_the_exact_vietnamese_name(

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WEB_FRAMEWORKS = {"flask", "flask_sqlalchemy", "flask_wtf", "flask_login", "sqlalchemy", "werkzeug", "webapp"}
+WEB_FRAMEWORKS = {
+    "flask",
+    "flask_sqlalchemy",
+    "flask_wtf",
+    "flask_login",
+    "sqlalchemy",
+    "werkzeug",
+    "webapp",
+}
 FORBIDDEN = {
     "criteria": WEB_FRAMEWORKS | {"scoring", "evidence_store", "boto3"},
     "scoring": WEB_FRAMEWORKS | {"evidence_store", "boto3"},
@@ -32,7 +40,8 @@ def test_domain_package_imports_no_web_layer(package: str) -> None:
     files = sorted((ROOT / package).rglob("*.py"))
     assert files, f"{package} has no Python files"
     offenders = {
-        str(f.relative_to(ROOT)): sorted(imported_roots(f) & FORBIDDEN[package]) for f in files
+        str(f.relative_to(ROOT)): sorted(imported_roots(f) & FORBIDDEN[package])
+        for f in files
     }
     assert {k: v for k, v in offenders.items() if v} == {}
 
@@ -48,5 +57,7 @@ def test_boto3_only_in_the_s3_backend() -> None:
 
 def test_the_check_catches_a_planted_flask_import(tmp_path: Path) -> None:
     planted = tmp_path / "engine.py"
-    planted.write_text("from flask import Flask\nimport sqlalchemy.orm\n", encoding="utf-8")
+    planted.write_text(
+        "from flask import Flask\nimport sqlalchemy.orm\n", encoding="utf-8"
+    )
     assert imported_roots(planted) & FORBIDDEN["scoring"] == {"flask", "sqlalchemy"}

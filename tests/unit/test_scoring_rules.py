@@ -416,6 +416,18 @@ BAD: list[tuple[str, Any, str, str]] = [
     ),
     (
         "1.1.3",
+        {"numerator": "1e999999", "denominator": "1e999999"},
+        "numerator",
+        "1.1.3: giá trị '1e999999' nằm ngoài phạm vi cho phép",
+    ),
+    (
+        "1.1.3",
+        {"value": "1e-999999"},
+        "value",
+        "1.1.3: giá trị '1e-999999' nằm ngoài phạm vi cho phép",
+    ),
+    (
+        "1.1.3",
         {"numerator": 41, "denominator": 40},
         "numerator",
         "1.1.3: tử số 41 lớn hơn mẫu số 40",
@@ -605,6 +617,7 @@ CANONICAL: list[tuple[str, Any, dict[str, Any] | None]] = [
     ("1.1.3", {"value": "92.50"}, {"value": "92.5"}),
     ("1.1.3", {"value": D("100.00")}, {"value": "100"}),
     ("1.1.3", {"value": " 80 "}, {"value": "80"}),
+    ("1.1.3", {"value": -0.0}, {"value": "0"}),
     (
         "1.1.3",
         {"numerator": 37, "denominator": 40.0},
@@ -947,6 +960,8 @@ def test_every_rule_type_has_a_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
         ("-1234.5", 2, "-1.234,50"),
         ("1234.5", 0, "1.235"),
         ("91.65", 1, "91,7"),
+        ("0.0000001", 8, "0,00000010"),
+        ("0", 6, "0,000000"),
     ],
 )
 def test_format_decimal(value: str, places: int, text: str) -> None:

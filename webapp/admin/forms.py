@@ -277,6 +277,7 @@ class PeriodForm(FlaskForm):
     unit_ids = MultiCheckboxField(
         "Đơn vị tham gia",
         coerce=int,
+        validators=[DataRequired("Vui lòng chọn ít nhất một đơn vị tham gia.")],
         invalid_value_message=INVALID_CHOICE,
         invalid_choice_message="Có đơn vị không hợp lệ trong danh sách đã chọn.",
     )

@@ -373,11 +373,15 @@ def _user_snapshot(user: User) -> dict[str, Any]:
     }
 
 
-def _check_role_unit(role: str, unit_id: int | None) -> Unit | None:
+def _check_role_unit(
+    role: str, unit_id: int | None, current_unit_id: int | None = None
+) -> Unit | None:
     if role not in ROLES:
         raise FieldError("role", "Vui lòng chọn vai trò.")
     unit = db.session.get(Unit, unit_id) if unit_id else None
-    if unit_id and (unit is None or not unit.is_active):
+    # An account may stay in a unit that has since stopped, but none may join one.
+    stopped = unit is not None and not unit.is_active and unit.id != current_unit_id
+    if unit_id and (unit is None or stopped):
         raise FieldError("unit_id", "Đơn vị không tồn tại hoặc đã ngừng hoạt động.")
     if role in ("unit_editor", "unit_head") and unit is None:
         raise FieldError(
@@ -437,7 +441,7 @@ def update_user(
     """Change name, role and unit; False when nothing changed."""
     if user.id == actor.id and role != user.role:
         raise FieldError("role", "Không thể tự thay đổi vai trò của chính mình.")
-    unit = _check_role_unit(role, unit_id)
+    unit = _check_role_unit(role, unit_id, current_unit_id=user.unit_id)
     before = _user_snapshot(user)
     before_unit_id = user.unit_id
     user.full_name = full_name.strip()
@@ -902,7 +906,7 @@ def period_progress(period: Period) -> PeriodProgress:
     ):
         all_ext[unit_id] = max(all_ext.get(unit_id, deadline), deadline)
     out = []
-    for unit in period.units:
+    for unit in sorted(period.units, key=lambda u: fold(u.name)):
         a = assessments.get(unit.id)
         ext = all_ext.get(unit.id)
         out.append(
@@ -1172,7 +1176,7 @@ class AuditRow:
     action_label: str
     object_label: str
     unit_name: str
-    diff: list[tuple[str, str, str]]
+    diff: list[tuple[str, str | None, str | None]]
 
 
 def describe_events(events: Iterable[AuditEvent]) -> list[AuditRow]:
@@ -1195,8 +1199,10 @@ def describe_events(events: Iterable[AuditEvent]) -> list[AuditRow]:
         name = names.get((e.object_type, e.object_id))
         if name:
             obj = f"{type_label}: {name}"
-        elif e.object_id:
+        elif e.object_id.isdigit():
             obj = f"{type_label} #{e.object_id}"
+        elif e.object_id:
+            obj = f"{type_label}: {e.object_id}"
         else:
             obj = type_label
         rows.append(
@@ -1233,8 +1239,8 @@ def _object_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
 
 def audit_diff(
     before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
-) -> list[tuple[str, str, str]]:
-    """(label, before, after) for every key whose value differs; "—" where absent."""
+) -> list[tuple[str, str | None, str | None]]:
+    """(label, before, after) for every key whose value differs; None where absent."""
     before = before or {}
     after = after or {}
     keys = list(dict.fromkeys([*before, *after]))
@@ -1246,8 +1252,8 @@ def audit_diff(
         out.append(
             (
                 FIELD_LABELS.get(key, key),
-                _display(key, old) if key in before else "—",
-                _display(key, new) if key in after else "—",
+                _display(key, old) if key in before else None,
+                _display(key, new) if key in after else None,
             )
         )
     return out

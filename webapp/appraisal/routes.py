@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from webapp.access import get_assessment_or_404, roles_required, visible_assessments
+from webapp.access import get_assessment_or_404, roles_required
 from webapp.appraisal import bp
 from webapp.appraisal.forms import (
     AssignmentForm,
@@ -41,8 +40,10 @@ from webapp.appraisal.services import (
     delete_assignment,
     list_appraisers,
     list_assignments,
+    list_periods,
     next_leaf_to_appraise,
     save_appraisal,
+    unit_assessments,
 )
 from webapp.appraisal.survey import (
     SurveyImportRejected,
@@ -85,20 +86,8 @@ def _period_or_404(period_id: int) -> Period:
 def index() -> str:
     """The appraiser's queue and, for the coordinator, each period's tools."""
     user = _user()
-    periods = db.session.scalars(
-        sa.select(Period).order_by(Period.year.desc(), Period.id.desc())
-    )
-    if user.role == "appraiser":
-        assigned = sa.select(AppraiserAssignment.period_id).where(
-            AppraiserAssignment.user_id == user.id
-        )
-        periods = db.session.scalars(
-            sa.select(Period)
-            .where(Period.id.in_(assigned))
-            .order_by(Period.year.desc())
-        )
     return render_template(
-        "appraisal/index.html", queue=appraisal_queue(user), periods=list(periods)
+        "appraisal/index.html", queue=appraisal_queue(user), periods=list_periods(user)
     )
 
 
@@ -465,10 +454,9 @@ def unit_results(assessment_id: int) -> str:
 @roles_required(*UNIT_ROLES)
 def my_results() -> str:
     """The unit's own results, one line per period."""
-    assessments = db.session.scalars(
-        visible_assessments(_user()).join(Period).order_by(Period.year.desc())
+    return render_template(
+        "appraisal/my_results.html", assessments=unit_assessments(_user())
     )
-    return render_template("appraisal/my_results.html", assessments=list(assessments))
 
 
 @bp.get("/periods/<int:period_id>/criteria")

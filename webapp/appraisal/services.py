@@ -31,7 +31,9 @@ from scoring import (
 )
 from webapp import audit
 from webapp.access import visible_assessments
+from webapp.assessment.services import evidence_by_leaf
 from webapp.clock import now, to_vn, vn_end_of_day
+from webapp.criteria_sets import get_criteria_set
 from webapp.extensions import db
 from webapp.models import (
     AppraiserAssignment,
@@ -361,6 +363,31 @@ def delete_assignment(assignment: AppraiserAssignment, *, actor: User) -> None:
     db.session.commit()
 
 
+def list_periods(user: User) -> list[Period]:
+    """Periods the user works on: all (coordinator), or those assigned (appraiser)."""
+    q = sa.select(Period).order_by(Period.year.desc(), Period.id.desc())
+    if user.role != "admin":
+        q = q.where(Period.id.in_(assigned_period_ids(user)))
+    return list(db.session.scalars(q))
+
+
+def assigned_period_ids(user: User) -> sa.Select[tuple[int]]:
+    return sa.select(AppraiserAssignment.period_id).where(
+        AppraiserAssignment.user_id == user.id
+    )
+
+
+def unit_assessments(user: User) -> list[Assessment]:
+    """The assessments a user may read, newest period first (a unit's own history)."""
+    return list(
+        db.session.scalars(
+            visible_assessments(user)
+            .join(Period, Period.id == Assessment.period_id)
+            .order_by(Period.year.desc(), Period.id.desc())
+        )
+    )
+
+
 def appraiser_areas(user: User, assessment: Assessment) -> set[str] | None:
     """Areas this user may appraise in the assessment: None means every area."""
     if user.role == "admin":
@@ -382,8 +409,6 @@ def appraiser_areas(user: User, assessment: Assessment) -> set[str] | None:
 
 
 def criteria_for_period(period: Period) -> CriteriaSet:
-    from webapp.criteria_sets import get_criteria_set
-
     return get_criteria_set(period.criteria_set_id)
 
 
@@ -407,7 +432,7 @@ class QueueRow:
         return self.total - self.appraised
 
 
-def appraisal_queue(user: User, period_id: int | None = None) -> list[QueueRow]:
+def appraisal_queue(user: User) -> list[QueueRow]:
     """Submitted assessments this user may appraise, with their progress."""
     q = (
         visible_assessments(user)
@@ -416,8 +441,6 @@ def appraisal_queue(user: User, period_id: int | None = None) -> list[QueueRow]:
         .join(Unit, Unit.id == Assessment.unit_id)
         .order_by(Assessment.period_id.desc(), Unit.name)
     )
-    if period_id is not None:
-        q = q.where(Assessment.period_id == period_id)
     out = []
     for assessment in db.session.scalars(q):
         cs = criteria_for(assessment)
@@ -638,23 +661,6 @@ class AppraisalScreen:
         )
 
 
-def current_evidence(assessment: Assessment) -> dict[str, list[Evidence]]:
-    """The assessment's current (not replaced) evidence, by the leaf code it proves."""
-    rows = db.session.scalars(
-        sa.select(Evidence)
-        .where(
-            Evidence.assessment_id == assessment.id, Evidence.replaced_by_id.is_(None)
-        )
-        .options(selectinload(Evidence.links))
-        .order_by(Evidence.issued_on.desc().nulls_last(), Evidence.id)
-    )
-    by_code: dict[str, list[Evidence]] = {}
-    for evidence in rows:
-        for link in evidence.links:
-            by_code.setdefault(link.criterion_code, []).append(evidence)
-    return by_code
-
-
 def snapshot_hashes(assessment: Assessment) -> dict[int, str]:
     """Evidence id → SHA-256 as recorded in the submitted snapshot."""
     snapshot = assessment.snapshot or {}
@@ -679,7 +685,7 @@ def appraisal_screen(
     cs = criteria_for(assessment)
     rows = {r.criterion_code: r for r in assessment.scores}
     own = self_score(assessment)
-    evidence_by_code = current_evidence(assessment)
+    evidence_by_code = evidence_by_leaf(assessment)
     hashes = snapshot_hashes(assessment)
     areas = appraiser_areas(user, assessment)
     returns = list(
@@ -1090,7 +1096,7 @@ def create_return(
         )
 
     rows = {r.criterion_code: r for r in assessment.scores}
-    evidence_by_code = current_evidence(assessment)
+    evidence_by_code = evidence_by_leaf(assessment)
     before: dict[str, Any] = {}
     for code in chosen:
         row = rows.get(code)

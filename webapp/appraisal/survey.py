@@ -169,7 +169,8 @@ def import_survey(period: Period, filename: str, data: bytes, *, actor: User) ->
         texts = [_cell_text(c) for c in cells]
         if not any(texts):
             continue
-        if data_rows == 0 and not wanted and not errors and _looks_like_header(cells):
+        first = data_rows == 0 and not wanted and not errors
+        if first and texts[0].upper() not in units and _looks_like_header(cells):
             continue
         data_rows += 1
         problems: list[str] = []

@@ -16,7 +16,6 @@ from webapp.assessment.forms import (
     ReopenForm,
     SubmitForm,
     build_leaf_form,
-    rule_kind,
 )
 from webapp.assessment.services import AnswerInvalid, StaleAnswer, SubmitRefused
 from webapp.models import Assessment
@@ -72,11 +71,12 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
     leaf = criteria_for(assessment).nodes().get(code)
     if leaf is None or not leaf.is_leaf:
         abort(404)
-    if rule_kind(leaf) is None:
-        flash(
-            services.SURVEY_MESSAGE,
-            "error",
-        )
+    try:
+        # Refuse a frozen or survey leaf before reading the form: what matters is
+        # "locked", not a complaint about the figures typed.
+        services.check_leaf_editable(assessment, leaf)
+    except NotEditable as exc:
+        flash(str(exc), "error")
         return redirect(_leaf_url(assessment, code), 303)
     form = build_leaf_form(leaf, formdata=request.form)
     if not form.validate():

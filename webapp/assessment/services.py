@@ -58,7 +58,6 @@ from webapp.workflow import (
     editable_codes,
     effective_deadline,
     ensure_editable,
-    open_returns,
     score_row,
     self_score,
 )
@@ -261,7 +260,18 @@ def assessment_view(assessment: Assessment, user: User | None = None) -> Assessm
             evidence=documents.get(leaf.code, []),
             editable=editable,
         )
-    returns = open_returns(assessment) if assessment.status == "returned" else []
+    # Every request still open is shown, past its due date too: the unit must see why
+    # the returned leaves no longer accept changes.
+    returns = list(
+        db.session.scalars(
+            sa.select(ReturnRequest)
+            .where(
+                ReturnRequest.assessment_id == assessment.id,
+                ReturnRequest.status == "open",
+            )
+            .order_by(ReturnRequest.due_at)
+        )
+    )
     return AssessmentView(assessment, cs, score, leaves, allowed, returns)
 
 
@@ -454,6 +464,13 @@ def stale_message(leaf: Node, row: CriterionScore | None) -> str:
     )
 
 
+def check_leaf_editable(assessment: Assessment, leaf: Node) -> None:
+    """Raise NotEditable unless the unit may change the leaf (frozen, late, survey)."""
+    if leaf.assessed_by not in SELF_ASSESSED:
+        raise NotEditable(SURVEY_MESSAGE)
+    ensure_editable(assessment, leaf.code)
+
+
 def save_answer(
     assessment: Assessment,
     leaf: Node,
@@ -468,9 +485,7 @@ def save_answer(
     Raises NotEditable (frozen or late), AnswerInvalid (the engine refused it)
     or StaleAnswer (`version` is not the row's current one: someone saved meanwhile).
     """
-    ensure_editable(assessment, leaf.code)
-    if leaf.assessed_by not in SELF_ASSESSED:
-        raise NotEditable(SURVEY_MESSAGE)
+    check_leaf_editable(assessment, leaf)
     try:
         normalized = normalize_answer(leaf, answer)
     except AnswerError as exc:

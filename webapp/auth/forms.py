@@ -4,14 +4,34 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Tên đăng nhập", validators=[DataRequired("Vui lòng nhập tên đăng nhập."), Length(max=64)])
-    password = PasswordField("Mật khẩu", validators=[DataRequired("Vui lòng nhập mật khẩu."), Length(max=200)])
+    username = StringField(
+        "Tên đăng nhập",
+        validators=[DataRequired("Vui lòng nhập tên đăng nhập."), Length(max=64)],
+    )
+    password = PasswordField(
+        "Mật khẩu",
+        validators=[DataRequired("Vui lòng nhập mật khẩu."), Length(max=200)],
+    )
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired("Vui lòng nhập mật khẩu hiện tại.")])
-    new = PasswordField("Mật khẩu mới", validators=[DataRequired("Vui lòng nhập mật khẩu mới."), Length(min=10, max=200, message="Mật khẩu mới phải có từ 10 đến 200 ký tự.")])
-    confirm = PasswordField("Nhập lại mật khẩu mới", validators=[EqualTo("new", "Mật khẩu nhập lại không khớp.")])
+    current = PasswordField(
+        "Mật khẩu hiện tại",
+        validators=[DataRequired("Vui lòng nhập mật khẩu hiện tại.")],
+    )
+    new = PasswordField(
+        "Mật khẩu mới",
+        validators=[
+            DataRequired("Vui lòng nhập mật khẩu mới."),
+            Length(
+                min=10, max=200, message="Mật khẩu mới phải có từ 10 đến 200 ký tự."
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Nhập lại mật khẩu mới",
+        validators=[EqualTo("new", "Mật khẩu nhập lại không khớp.")],
+    )
 
 
 class EmptyForm(FlaskForm):

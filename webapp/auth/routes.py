@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -28,7 +36,9 @@ def _login_limit() -> str:
     key_func=_login_key,
     methods=["POST"],
     deduct_when=lambda response: response.status_code != 302,
-    error_message="Bạn đã đăng nhập sai quá nhiều lần. Vui lòng đợi 15 phút rồi thử lại.",
+    error_message=(
+        "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng đợi 15 phút rồi thử lại."
+    ),
 )
 def login() -> str | Response:
     """Log in with username and password."""
@@ -75,6 +85,8 @@ def change_password() -> str | Response:
         else:
             # Other sessions are now dead; keep this one alive with the new version.
             login_user(user)
-            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.", "success")
+            flash(
+                "Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.", "success"
+            )
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 
@@ -34,21 +35,23 @@ def hash_password(password: str) -> str:
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordPolicyError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+        raise PasswordPolicyError(
+            f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự."
+        )
     if len(password) > 200:
         raise PasswordPolicyError("Mật khẩu quá dài (tối đa 200 ký tự).")
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """Return the active user whose password matches, else None (same answer for every failure)."""
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    """Return the active user whose password matches, else None (one answer for all)."""
+    user = db.session.scalar(
+        sa.select(User).where(User.username == username.strip().lower())
+    )
     hasher = _hasher()
     if user is None or not user.is_active:
         # Spend the same time as a real check so usernames cannot be probed by timing.
-        try:
+        with contextlib.suppress(VerificationError, InvalidHashError):
             hasher.verify(_DUMMY_HASH.get(hasher), password)
-        except (VerificationError, InvalidHashError):
-            pass
         return None
     try:
         hasher.verify(user.password_hash, password)
@@ -95,9 +98,14 @@ def change_password(user: User, current: str, new: str) -> None:
         raise PasswordPolicyError("Mật khẩu hiện tại không đúng.") from exc
     user.password_hash = hash_password(new)
     end_sessions(user)
-    audit.record("user.change_password", "user", user.id, unit_id=user.unit_id,
-                 before={"session_version": user.session_version - 1},
-                 after={"session_version": user.session_version})
+    audit.record(
+        "user.change_password",
+        "user",
+        user.id,
+        unit_id=user.unit_id,
+        before={"session_version": user.session_version - 1},
+        after={"session_version": user.session_version},
+    )
     db.session.commit()
 
 

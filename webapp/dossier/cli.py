@@ -1,4 +1,4 @@
-"""`flask dossier …` commands: export a dossier ZIP to a file, verify a ZIP against its manifest."""
+"""`flask dossier …`: export a dossier ZIP to a file, verify a ZIP with its manifest."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ cli = AppGroup("dossier", help="Hồ sơ tự chấm điểm: xuất và kiểm 
 )
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(assessment_id: int, out: Path) -> None:
-    """Write the dossier ZIP of an assessment to OUT (exit 1 if a file fails its hash)."""
+    """Write an assessment's dossier ZIP to OUT (exit 1 if a file fails its hash)."""
     from webapp.dossier.builders.zip import IntegrityError
     from webapp.dossier.services import export_zip
     from webapp.extensions import db
@@ -50,14 +50,15 @@ def export_command(assessment_id: int, out: Path) -> None:
         partial.unlink(missing_ok=True)
         raise
     click.echo(
-        f"Đã xuất {out} ({export.files} tài liệu kiểm chứng, {out.stat().st_size} byte)."
+        f"Đã xuất {out} ({export.files} tài liệu kiểm chứng, "
+        f"{out.stat().st_size} byte)."
     )
 
 
 @cli.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def verify_command(file: Path) -> None:
-    """Re-hash every file of a dossier ZIP against its manifest.json; exit 1 on any difference."""
+    """Re-hash each file of a dossier ZIP against manifest.json (exit 1 on mismatch)."""
     from webapp.dossier.builders.zip import verify_zip
 
     problems = verify_zip(file)

@@ -1,4 +1,4 @@
-"""Dossier forms: shape only (length); whether the unit may edit is the service's call."""
+"""Dossier forms: shape only (length); whether the unit may edit is for the service."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Dossier pages and downloads: score table, NĐ 30 report, streamed evidence ZIP, ranking."""
+"""Dossier pages and downloads: score table, NĐ 30 report, evidence ZIP, ranking."""
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from typing import Any
 from urllib.parse import quote
 
@@ -36,16 +37,15 @@ def _user() -> Any:
 
 def _attachment(filename: str) -> str:
     """Content-Disposition with an ASCII fallback and the Vietnamese name (RFC 6266)."""
-    fallback = (
-        filename.encode("ascii", "ignore").decode().replace('"', "") or "ho-so.zip"
-    )
+    plain = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
+    fallback = plain.encode("ascii", "ignore").decode().replace('"', "") or "ho-so.zip"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @bp.get("/")
 @roles_required(*ALL_ROLES)
 def index() -> str:
-    """Every dossier the user may export; the coordinator also gets each period's ranking."""
+    """Every dossier the user may export; the coordinator also gets period rankings."""
     assessments = db.session.scalars(
         visible_assessments(_user()).order_by(
             Assessment.period_id.desc(), Assessment.id
@@ -66,41 +66,39 @@ def index() -> str:
 @bp.route("/assessments/<int:assessment_id>/settings", methods=["GET", "POST"])
 @roles_required(*ALL_ROLES)
 def settings(assessment_id: int) -> Any:
-    """Downloads plus the report's section III, editable by the unit while it may edit."""
+    """Downloads plus the report's section III, editable by the unit while it may."""
     assessment = get_assessment_or_404(assessment_id)
-    editable = services.can_edit_settings(assessment, _user())
-    form = DifficultiesForm(data={"difficulties": assessment.difficulties})
-    if request.method == "POST":
-        form = DifficultiesForm()
-        if form.validate():
-            try:
-                changed = services.save_difficulties(
-                    assessment, form.difficulties.data or "", user=_user()
-                )
-            except NotEditable as exc:
-                flash(str(exc), "error")
-                return redirect(
-                    url_for("dossier.settings", assessment_id=assessment.id), 303
-                )
-            flash(
-                "Đã lưu nội dung báo cáo." if changed else "Nội dung không thay đổi.",
-                "success",
-            )
-            return redirect(
-                url_for("dossier.settings", assessment_id=assessment.id), 303
-            )
-        status = 422
-    else:
-        status = 200
+    if request.method == "GET":
+        form = DifficultiesForm(data={"difficulties": assessment.difficulties})
+        return _render_settings(assessment, form, 200)
+    form = DifficultiesForm()
+    if not form.validate():
+        return _render_settings(assessment, form, 422)
+    try:
+        changed = services.save_difficulties(
+            assessment, form.difficulties.data or "", user=_user()
+        )
+        flash(
+            "Đã lưu nội dung báo cáo." if changed else "Nội dung không đổi.", "success"
+        )
+    except NotEditable as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
+
+
+def _render_settings(
+    assessment: Assessment, form: DifficultiesForm, status: int
+) -> tuple[str, int]:
     dossier = services.build_dossier(assessment)
-    return render_template(
+    page = render_template(
         "dossier/settings.html",
         assessment=assessment,
         dossier=dossier,
         gaps=services.missing_summary(dossier),
         form=form,
-        editable=editable,
-    ), status
+        editable=services.can_edit_settings(assessment, _user()),
+    )
+    return page, status
 
 
 @bp.get("/assessments/<int:assessment_id>/scores.xlsx")
@@ -149,7 +147,7 @@ def dossier_zip(assessment_id: int) -> Response:
 @bp.get("/periods/<int:period_id>/ranking.xlsx")
 @roles_required("admin")
 def ranking_xlsx(period_id: int) -> Response:
-    """The coordinator's export of a whole period: ranking plus every unit's score table."""
+    """The coordinator's export of a period: ranking plus every unit's score table."""
     period = db.get_or_404(Period, period_id)
     export = services.export_ranking(period, _user())
     return send_file(

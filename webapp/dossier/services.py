@@ -1,4 +1,4 @@
-"""Dossier export (hồ sơ tự chấm điểm): score table, NĐ 30 report, streamed evidence ZIP.
+"""Dossier export (hồ sơ tự chấm điểm): score table, NĐ 30 report, evidence ZIP.
 
 ``build_dossier`` turns an assessment into the plain :class:`Dossier` the builders read.
 A submitted assessment is exported as submitted: answers, self-scores, notes and the
@@ -12,9 +12,11 @@ transaction of its own, so the record survives whatever happens to the request.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from queue import Full, Queue
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +31,12 @@ from webapp.dossier.builders.docx import build_report
 from webapp.dossier.builders.text import safe_name
 from webapp.dossier.builders.types import Dossier, EvidenceFile, Row, Totals, UnitInfo
 from webapp.dossier.builders.xlsx import RankingRow, build_ranking, build_score_table
-from webapp.dossier.builders.zip import IntegrityError, document_names, stream_dossier
+from webapp.dossier.builders.zip import (
+    IntegrityError,
+    document_names,
+    plan_layout,
+    stream_dossier,
+)
 from webapp.extensions import db
 from webapp.models import Assessment, AuditEvent, Evidence, Period, User
 from webapp.workflow import (
@@ -72,11 +79,11 @@ class ZipExport:
     total_bytes: int
 
 
-# -- reading the assessment -------------------------------------------------------------
+# -- reading the assessment ------------------------------------------------------
 
 
 def uses_snapshot(assessment: Assessment) -> bool:
-    """Exports follow the submitted snapshot once the assessment has left the draft state."""
+    """Exports follow the submitted snapshot once the assessment has left draft."""
     return assessment.status != "draft" and bool(assessment.snapshot)
 
 
@@ -88,16 +95,14 @@ def build_dossier(
     cs = criteria_for(assessment)
     snapshot = assessment.snapshot if uses_snapshot(assessment) else None
     rows_by_code = {r.criterion_code: r for r in assessment.scores}
+    notes = {code: row.note for code, row in rows_by_code.items()}
     if snapshot is not None:
         answers = snapshot.get("answers") or {}
-        notes = {
-            c: str(v.get("note") or "")
-            for c, v in (snapshot.get("leaves") or {}).items()
-        }
+        if "leaves" in snapshot:  # the explanations as submitted
+            notes = {c: str(v.get("note") or "") for c, v in snapshot["leaves"].items()}
         evidence = _snapshot_evidence(assessment, snapshot, cs)
     else:
         answers = answers_of(assessment)
-        notes = {code: row.note for code, row in rows_by_code.items()}
         evidence = _live_evidence(assessment, cs)
     own = score_assessment(cs, answers)
     appraised = assessment.status == "appraised"
@@ -146,7 +151,7 @@ def build_dossier(
 
 
 def _snapshot_time(snapshot: dict[str, Any]) -> datetime | None:
-    """When the snapshot was taken (the last submission): the date the report carries."""
+    """When the snapshot was taken (last submission): the date on the report."""
     for key in ("resubmitted_at", "taken_at"):
         raw = snapshot.get(key)
         if raw:
@@ -212,6 +217,12 @@ def _row(
     )
 
 
+def _in_order(codes: Iterable[str], cs: CriteriaSet) -> tuple[str, ...]:
+    """The leaf codes among ``codes``, in criteria order (1.2 before 1.10)."""
+    order = {leaf.code: i for i, leaf in enumerate(cs.leaves())}
+    return tuple(sorted({c for c in codes if c in order}, key=order.__getitem__))
+
+
 def _evidence_file(
     ev: Evidence,
     codes: Iterable[str],
@@ -221,8 +232,6 @@ def _evidence_file(
     size: int | None = None,
     original_filename: str | None = None,
 ) -> EvidenceFile:
-    order = {code: i for i, code in enumerate(cs.nodes())}
-    leaf_codes = sorted({c for c in codes if c in order}, key=order.__getitem__)
     return EvidenceFile(
         id=ev.id,
         storage_key=ev.storage_key,
@@ -236,7 +245,7 @@ def _evidence_file(
         issued_on=ev.issued_on,
         issuer=ev.issuer or "",
         summary=ev.summary or "",
-        codes=tuple(leaf_codes),
+        codes=_in_order(codes, cs),
         uploaded_by=ev.uploaded_by.full_name if ev.uploaded_by else "",
         uploaded_at=ev.uploaded_at,
     )
@@ -258,7 +267,7 @@ def _live_evidence(assessment: Assessment, cs: CriteriaSet) -> list[EvidenceFile
 def _snapshot_evidence(
     assessment: Assessment, snapshot: dict[str, Any], cs: CriteriaSet
 ) -> list[EvidenceFile]:
-    """The evidence list as submitted; citation and storage key from the (immutable) rows."""
+    """The evidence list as submitted; citation and storage key from the rows."""
     items = snapshot.get("evidence") or []
     ids = [int(item["id"]) for item in items]
     rows = {
@@ -271,22 +280,25 @@ def _snapshot_evidence(
     }
     out = []
     for item in items:
+        codes = item.get("codes") or []
         ev = rows.get(int(item["id"]))
         if ev is None:
-            # A row that vanished cannot be exported; keep it so the ZIP fails loudly.
-            ev = Evidence(
-                id=int(item["id"]),
-                storage_key="",
-                sha256=item["sha256"],
-                size=int(item["size"]),
-                mime_type="",
-                kind="",
-                original_filename=item.get("original_filename", ""),
+            # A row that vanished cannot be read back; keep it so the ZIP fails loudly.
+            out.append(
+                EvidenceFile(
+                    id=int(item["id"]),
+                    storage_key="",
+                    sha256=item["sha256"],
+                    size=int(item["size"]),
+                    original_filename=item.get("original_filename", ""),
+                    codes=_in_order(codes, cs),
+                )
             )
+            continue
         out.append(
             _evidence_file(
                 ev,
-                item.get("codes") or [],
+                codes,
                 cs,
                 sha256=item["sha256"],
                 size=item.get("size"),
@@ -296,7 +308,7 @@ def _snapshot_evidence(
     return [ev for ev in out if ev.codes]
 
 
-# -- exports ----------------------------------------------------------------------------
+# -- exports ---------------------------------------------------------------------
 
 
 def _file_stem(assessment: Assessment) -> str:
@@ -375,28 +387,18 @@ def export_zip(
         "ip_address": ip_address,
     }
 
-    def read(ev: EvidenceFile) -> Iterator[bytes]:
-        if not ev.storage_key:
-            raise IntegrityError(
-                ev,
-                f"Tài liệu #{ev.id} của hồ sơ đã gửi không còn trong cơ sở "
-                "dữ liệu. Hồ sơ không được xuất.",
-            )
-        try:
-            yield from store.iter_chunks(ev.storage_key)
-        except StorageError as exc:
-            raise IntegrityError(
-                ev,
-                f"Không đọc được tệp “{ev.original_filename}” (tài liệu #{ev.id}): "
-                f"{exc.message} Hồ sơ không được xuất.",
-            ) from exc
+    # Files are read in the order the ZIP writes them, by one helper thread running
+    # ahead of the writer (so the next GET starts while the current file is sent).
+    reader = ReadAhead(store, [p.evidence for p in plan_layout(dossier).files])
 
     def chunks() -> Iterator[bytes]:
         try:
-            yield from stream_dossier(dossier, read=read, xlsx=xlsx, docx=docx)
+            yield from stream_dossier(dossier, read=reader.chunks, xlsx=xlsx, docx=docx)
         except Exception as exc:
             _record_failure(failure, exc)
             raise
+        finally:
+            reader.close()
 
     return ZipExport(
         chunks(),
@@ -404,6 +406,93 @@ def export_zip(
         len(dossier.evidence),
         total,
     )
+
+
+READ_AHEAD_CHUNK = 4 << 20  # big reads: fewer trips through boto3 per byte
+READ_AHEAD_CHUNKS = 4  # chunks kept ready: ~16 MiB of memory per download
+_END = object()
+
+
+class ReadAhead:
+    """Read evidence files one after another on a helper thread, ahead of the writer.
+
+    While one chunk is hashed, zipped and written to the client, the next ones (and,
+    at the end of a file, the next file's GET) are already under way: hashlib, zlib and
+    sockets release the GIL, so reading overlaps with the CPU work. The queue is
+    bounded, so memory stays flat whatever the dossier's size. ``chunks(ev)`` must be
+    asked in the order given; a read error is raised there as :class:`IntegrityError`;
+    ``close()`` (the download ended or the client went away) stops the reader.
+    """
+
+    def __init__(
+        self,
+        store: EvidenceStore,
+        files: list[EvidenceFile],
+        depth: int = READ_AHEAD_CHUNKS,
+    ) -> None:
+        self._store = store
+        self._files = files
+        self._queue: Queue[tuple[int, object]] = Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+
+    def _put(self, item: tuple[int, object]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        for ev in self._files:
+            if not ev.storage_key:
+                continue  # refused by chunks() before anything is read
+            try:
+                for chunk in self._store.iter_chunks(ev.storage_key, READ_AHEAD_CHUNK):
+                    if not self._put((ev.id, chunk)):
+                        return
+            except BaseException as exc:  # handed to the writer, raised there
+                self._put((ev.id, exc))
+                return
+            if not self._put((ev.id, _END)):
+                return
+
+    def chunks(self, ev: EvidenceFile) -> Iterator[bytes]:
+        """Yield one file's bytes, as read ahead by the helper thread."""
+        if not ev.storage_key:
+            raise IntegrityError(
+                ev,
+                f"Tài liệu #{ev.id} của hồ sơ đã gửi không còn trong "
+                "cơ sở dữ liệu. Hồ sơ không được xuất.",
+            )
+        if self._worker is None:
+            self._worker = threading.Thread(
+                target=self._produce, name="dossier-read-ahead", daemon=True
+            )
+            self._worker.start()
+        while True:
+            evidence_id, item = self._queue.get()
+            if evidence_id != ev.id:
+                raise RuntimeError(f"read-ahead out of order: {evidence_id} != {ev.id}")
+            if item is _END:
+                return
+            if isinstance(item, StorageError):
+                raise IntegrityError(
+                    ev,
+                    f"Không đọc được tệp “{ev.original_filename}” (tài liệu #{ev.id}): "
+                    f"{item.message} Hồ sơ không được xuất.",
+                ) from item
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def close(self) -> None:
+        """Stop the helper thread (it may be blocked on a full queue or a slow read)."""
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.join(timeout=5)
 
 
 def _record_failure(context: dict[str, Any], exc: Exception) -> None:
@@ -448,7 +537,7 @@ def _record_failure(context: dict[str, Any], exc: Exception) -> None:
 
 
 def export_ranking(period: Period, user: User | None) -> Export:
-    """The period's ranking (final scores, index, band, rank) plus one score table per unit."""
+    """The period's ranking (final scores, index, band, rank) plus each score table."""
     from webapp.appraisal.results import (
         period_results,
     )  # the one ranking the UI shows too
@@ -555,5 +644,5 @@ def save_difficulties(assessment: Assessment, text: str, *, user: User) -> bool:
 
 
 def missing_summary(dossier: Dossier) -> list[Row]:
-    """Leaves the report's section II lists (no evidence, or evidence lacking citation data)."""
+    """Leaves listed in the report's section II (no evidence, incomplete citation)."""
     return [r for r in dossier.leaves() if r.needs_explanation]

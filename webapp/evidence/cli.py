@@ -112,7 +112,7 @@ def sweep_command(grace_hours: int, delete: bool, no_hashes: bool) -> None:
     sys.exit(1)
 
 
-def _describe(row: sa.Row[Any], key: str) -> str:
+def _describe(row: Any, key: str) -> str:
     return (
         f"  - Tài liệu #{row.id} “{row.original_filename}” "
         f"(đơn vị {row.code}): khóa {key}"

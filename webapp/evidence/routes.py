@@ -7,7 +7,7 @@ import itertools
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Any
+from typing import Any, BinaryIO, cast
 from urllib.parse import quote
 
 from flask import (
@@ -25,7 +25,9 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from evidence_store import ObjectNotFound, StorageError
 from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
@@ -277,6 +279,8 @@ def _detail_page(
         versions=services.versions(evidence),
         previewable=services.is_previewable(evidence),
         warnings=services.date_warnings(evidence.issued_on, assessment.period.year),
+        back_url=_next_url(url_for("evidence.library") if unit_user else ""),
+        next_param=_next_url(""),
     )
     return page, status
 
@@ -353,78 +357,93 @@ def search(assessment_id: int) -> Any:
 @bp.post("/assessments/<int:assessment_id>/upload")
 @roles_required(*UNIT_ROLES)
 def upload(assessment_id: int) -> Any:
-    """Upload one file (XHR, JSON answer) or several (plain form, redirect)."""
+    """Upload one file (the widget's XHR: JSON) or several (plain form: redirect)."""
     assessment = get_assessment_or_404(assessment_id)
-    back = url_for("evidence.library")
     form = UploadForm()
     if not form.validate_on_submit():
-        return _fail(form.first_error(), 400, back)
+        return _fail(form.first_error(), 400, url_for("evidence.library"))
     files = [f for f in request.files.getlist("file") if f and f.filename]
     codes = request.form.getlist("criterion_code") + request.form.getlist(
         "criterion_codes"
     )
-    # One citation cannot describe several different files: it applies to a single file
-    # only.
-    citation = form.citation() if len(files) == 1 else None
+    if (
+        _wants_json()
+    ):  # the widget sends one request per file, for one progress bar each
+        return _upload_json(assessment, files[0], codes, form.citation())
+    # One citation cannot describe several different files: it applies to one file only.
+    return _upload_form(
+        assessment, files, codes, form.citation() if len(files) == 1 else None
+    )
+
+
+def _store_one(
+    assessment: Assessment, storage: FileStorage, codes: list[str], citation: Any
+) -> services.UploadResult:
+    return services.upload_evidence(
+        assessment,
+        # Werkzeug spools big uploads to disk; the store streams it, never whole.
+        cast(BinaryIO, storage.stream),
+        storage.filename or "",
+        codes=codes,
+        citation=citation,
+        store=get_store(),
+        limits=upload_limits(),
+        user=_user(),
+    )
+
+
+def _upload_json(
+    assessment: Assessment, storage: FileStorage, codes: list[str], citation: Any
+) -> Any:
+    try:
+        result = _store_one(assessment, storage, codes, citation)
+    except NotEditable as exc:
+        return jsonify({"ok": False, "error": str(exc)}), 409
+    except services.EvidenceError as exc:
+        return jsonify({"ok": False, "error": exc.message}), exc.status
+    leaf_code = codes[0] if codes else ""
+    return jsonify(
+        {
+            "ok": True,
+            "evidence": evidence_json(result.evidence),
+            "prefill": result.prefill.as_dict(),
+            "warnings": result.warnings,
+            "item_html": _item_html(
+                result.evidence, assessment, leaf_code, result.prefill
+            ),
+        }
+    )
+
+
+def _upload_form(
+    assessment: Assessment, files: list[FileStorage], codes: list[str], citation: Any
+) -> BaseResponse:
+    back = _next_url(url_for("evidence.library"))
     results: list[services.UploadResult] = []
-    for storage in files[:1] if _wants_json() else files:
+    for storage in files:
+        name = storage.filename or ""
         try:
-            results.append(
-                services.upload_evidence(
-                    assessment,
-                    # Streamed: Werkzeug spools big uploads to disk; never .read() it.
-                    storage.stream,
-                    storage.filename or "",
-                    codes=codes,
-                    citation=citation,
-                    store=get_store(),
-                    limits=upload_limits(),
-                    user=_user(),
-                )
-            )
+            results.append(_store_one(assessment, storage, codes, citation))
         except NotEditable as exc:
-            return _fail(str(exc), 409, back)
+            flash(str(exc), "error")
+            return redirect(back)
         except services.EvidenceError as exc:
-            if _wants_json():
-                return _fail(exc.message, exc.status, back)
-            name = storage.filename or ""
+            # Each refused file is named; the others are still stored.
             flash(
                 exc.message if name in exc.message else f"“{name}”: {exc.message}",
                 "error",
             )
-    if not results:
-        return redirect(_next_url(back))
-    if _wants_json():
-        result = results[0]
-        return jsonify(
-            {
-                "ok": True,
-                "evidence": evidence_json(result.evidence),
-                "prefill": result.prefill.as_dict(),
-                "warnings": result.warnings,
-                "item_html": _item_html(
-                    result.evidence,
-                    assessment,
-                    codes[0] if codes else "",
-                    result.prefill,
-                ),
-            }
-        )
-    for result in results:
-        flash(f"Đã tải lên “{result.evidence.original_filename}”.", "success")
-        for warning in result.warnings:
+            continue
+        flash(f"Đã tải lên “{results[-1].evidence.original_filename}”.", "success")
+        for warning in results[-1].warnings:
             flash(warning, "warning")
-    if len(results) == 1:
+    if len(files) == 1 and results:
         # Let the user confirm the citation read from the file before going back.
-        return redirect(
-            url_for(
-                "evidence.detail",
-                evidence_id=results[0].evidence.id,
-                prefill=1,
-                next=_next_url(""),
-            )
+        url = url_for(
+            "evidence.detail", evidence_id=results[0].evidence.id, prefill=1, next=back
         )
-    return redirect(_next_url(back))
+        return redirect(url)
+    return redirect(back)
 
 
 @bp.post("/<int:evidence_id>/citation")
@@ -521,7 +540,7 @@ def replace(evidence_id: int) -> Any:
     try:
         result = services.replace_evidence(
             evidence,
-            storage.stream,
+            cast(BinaryIO, storage.stream),
             storage.filename or "",
             store=get_store(),
             limits=upload_limits(),

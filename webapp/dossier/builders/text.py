@@ -1,4 +1,4 @@
-"""Wording and naming shared by the builders: NĐ 30/2020 dates, citations, safe ZIP names."""
+"""Wording shared by the builders: NĐ 30/2020 dates, citations, safe ZIP names."""
 
 from __future__ import annotations
 
@@ -39,10 +39,10 @@ def points(value: Decimal | None) -> str:
 
 
 def nd30_date(value: date) -> str:
-    """The date words of NĐ 30/2020: "ngày 05 tháng 01 năm 2026", "ngày 15 tháng 12 năm 2026".
+    """The date words of NĐ 30/2020: "ngày 05 tháng 01 năm 2026".
 
     Days below 10 and the months 1 and 2 take a leading zero; months 3 to 9 do not
-    (so "tháng 3"), which keeps "tháng 01" from being misread as "tháng 10" when altered.
+    (so "tháng 3", "ngày 15 tháng 12"): "tháng 01" cannot be turned into "tháng 10".
     """
     month = f"{value.month:02d}" if value.month < 3 else str(value.month)
     return f"ngày {value.day:02d} tháng {month} năm {value.year}"
@@ -75,7 +75,7 @@ def body_name(unit: UnitInfo) -> str:
 
 
 def header_lines(unit: UnitInfo) -> tuple[str, str]:
-    """The two lines of the left header: (chủ quản or "ỦY BAN NHÂN DÂN", unit name), in capitals."""
+    """The left header's lines in capitals: (chủ quản or "ỦY BAN NHÂN DÂN", unit)."""
     if unit.kind == "xa_phuong":
         return "ỦY BAN NHÂN DÂN", unit.name.upper()
     return unit.parent_body.upper(), unit.name.upper()
@@ -87,7 +87,7 @@ def doc_symbol(unit: UnitInfo) -> str:
 
 
 def number_line(unit: UnitInfo) -> str:
-    """ "Số: 31/BC-UBND"; left blank for the clerk ("Số:      /BC-UBND") when not set yet."""
+    """ "Số: 31/BC-UBND"; blank for the clerk ("Số:      /BC-UBND") when not set."""
     number = unit.report_number.strip()
     if "/" in number:
         return f"Số: {number}"
@@ -114,7 +114,7 @@ def signature_lines(unit: UnitInfo) -> list[str]:
 
 
 def citation(ev: EvidenceFile) -> str:
-    """NĐ 30 citation: "Kế hoạch số 125/KH-UBND ngày 15/01/2026 của UBND phường X: trích yếu".
+    """NĐ 30 citation: "Kế hoạch số 125/KH-UBND ngày 15/01/2026 của UBND …: trích yếu".
 
     Falls back on the original file name when no citation field was filled in.
     """
@@ -154,7 +154,7 @@ def safe_name(text: str, max_chars: int = 80) -> str:
 
 
 def safe_filename(original: str, prefix: str = "", max_chars: int = 100) -> str:
-    """ "125-KH-UBND - Kế hoạch CCHC.pdf": the số/ký hiệu (sanitised) then the original name."""
+    """ "125-KH-UBND - Kế hoạch CCHC.pdf": số/ký hiệu (sanitised), original name."""
     original = unicodedata.normalize("NFC", original)
     stem, dot, ext = original.rpartition(".")
     if not dot or not stem or len(ext) > 10 or not ext.isalnum():
@@ -167,5 +167,5 @@ def safe_filename(original: str, prefix: str = "", max_chars: int = 100) -> str:
 
 
 def leaf_folder(code: str, title: str) -> str:
-    """ "1.1.1 - Thời điểm ban hành Kế hoạch CCHC năm 2026 của UBND xã" (cut to 60 characters)."""
+    """ "1.1.1 - Thời điểm ban hành Kế hoạch CCHC năm 2026 của UBND xã" (≤ 60 chars)."""
     return f"{code} - {safe_name(title, 60)}"

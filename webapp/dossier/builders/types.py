@@ -1,4 +1,4 @@
-"""The dossier as plain data: what the score table, the report and the ZIP are built from.
+"""The dossier as plain data: what the score table, report and ZIP are built from.
 
 Built by :func:`webapp.dossier.services.build_dossier` from the database (or from the
 submitted snapshot); builders only read it.
@@ -16,7 +16,7 @@ RowKind = Literal["area", "criterion", "leaf"]
 
 @dataclass(frozen=True, slots=True)
 class EvidenceFile:
-    """One proof document as exported: where its bytes are, what they hash to, its citation."""
+    """One proof document as exported: where its bytes are, their hash, its citation."""
 
     id: int
     storage_key: str
@@ -36,13 +36,13 @@ class EvidenceFile:
 
     @property
     def is_cited(self) -> bool:
-        """Tell whether the citation has what NĐ 30/2020 asks for (số/ký hiệu, ngày, cơ quan)."""
+        """Tell whether the citation has what NĐ 30 asks: số/ký hiệu, ngày, cơ quan."""
         return bool(self.doc_number.strip() and self.issued_on and self.issuer.strip())
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One line of the score table: an area, a criterion or a leaf, in document order."""
+    """One line of the score table: an area, a criterion or a leaf (document order)."""
 
     kind: RowKind
     code: str
@@ -65,7 +65,7 @@ class Row:
 
     @property
     def needs_explanation(self) -> bool:
-        """A self-scored leaf that expects proof but has none, or proof lacking citation data."""
+        """A self-scored leaf expecting proof with none, or proof lacking citation."""
         if (
             not self.is_leaf
             or self.assessed_by == "survey"
@@ -78,7 +78,7 @@ class Row:
 
     @property
     def missing_evidence(self) -> bool:
-        """A leaf that expects evidence (and is not a survey leaf) but has no file at all."""
+        """A leaf that expects evidence (not a survey leaf) but has no file at all."""
         return (
             self.is_leaf
             and self.assessed_by != "survey"
@@ -100,7 +100,7 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class UnitInfo:
-    """The unit as the report names it (Nghị định 30/2020 header, place/date line, signature)."""
+    """The unit as the report names it (NĐ 30 header, place/date line, signature)."""
 
     code: str
     name: str  # "Phường Trúc Lâm"

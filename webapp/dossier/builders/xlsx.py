@@ -1,10 +1,10 @@
 """The score table (Bảng tổng hợp kết quả tự đánh giá, chấm điểm) as an Excel workbook.
 
-Layout of par-index-methodology.md §4.2: STT | Lĩnh vực / Tiêu chí / Tiêu chí thành phần |
-Điểm tối đa | Điểm tự đánh giá | Tài liệu kiểm chứng | Giải trình / Ghi chú | Điểm thẩm định
-| Ý kiến thẩm định. Numbers are stored as numbers (format "0.00": Excel shows the decimal
-comma of a Vietnamese locale), the header row is frozen and printed on every A4 landscape
-page.
+Layout of par-index-methodology.md §4.2: STT | Lĩnh vực / Tiêu chí / Tiêu chí
+thành phần | Điểm tối đa | Điểm tự đánh giá | Tài liệu kiểm chứng | Giải trình /
+Ghi chú | Điểm thẩm định | Ý kiến thẩm định. Numbers are stored as numbers (format
+"0.00": Excel shows the decimal comma of a Vietnamese locale), the header row is
+frozen and printed on every A4 landscape page.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def build_ranking(
     rows: Sequence[RankingRow],
     dossiers: Sequence[Dossier],
 ) -> bytes:
-    """Return the period's ranking workbook: a ranking sheet, then one score table per unit."""
+    """Return the period's workbook: the ranking, then each unit's score table."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -219,7 +219,7 @@ def _write_row(ws: Worksheet, r: int, row: Row, appraised: bool) -> None:
     notes = [n for n in (row.note.strip(), _NA_NOTES.get(row.status, "")) if n]
     if row.is_leaf and row.explanation:
         notes.append(f"Cách tính: {row.explanation}")
-    # Group rows carry sums; the appraised column of a leaf is filled as soon as it is set.
+    # Group rows carry sums; a leaf's appraised column is filled as soon as it is set.
     appraised_value = row.appraised_points if (row.is_leaf or appraised) else None
     values: list[object] = [
         row.code,
@@ -231,7 +231,7 @@ def _write_row(ws: Worksheet, r: int, row: Row, appraised: bool) -> None:
         appraised_value,
         row.appraiser_comment if row.is_leaf else None,
     ]
-    # Leaves are indented under their criterion; a criterion scored directly sits one step in.
+    # Leaves are indented under their criterion; a criterion scored directly, one step.
     indent = {1: 0, 2: 1}.get(row.depth, 2)
     for col, value in enumerate(values, start=1):
         cell = ws.cell(r, col, value)
@@ -256,7 +256,7 @@ def _write_row(ws: Worksheet, r: int, row: Row, appraised: bool) -> None:
 
 
 def _height(values: list[object], widths: tuple[int, ...]) -> float:
-    """Row height for wrapped text: Excel does not grow rows of a generated file itself."""
+    """Row height for wrapped text: Excel does not grow a generated file's rows."""
     lines = 1
     for value, width in zip(values, widths, strict=True):
         if isinstance(value, str) and value:
@@ -271,7 +271,8 @@ def _write_totals(ws: Worksheet, r: int, label: str, totals: Totals, col: int) -
     lines: list[tuple[str, object, bool]] = [
         (f"{label}: tổng điểm đạt được", totals.points, True),
         (
-            "Tổng điểm tối đa được tính (trừ tiêu chí không phát sinh, chưa có kết quả điều tra)",
+            "Tổng điểm tối đa được tính (trừ tiêu chí không phát sinh, "
+            "chưa có kết quả điều tra)",
             totals.max_points,
             True,
         ),
