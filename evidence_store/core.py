@@ -217,3 +217,10 @@ class EvidenceStore(Protocol):
     ) -> str | None:
         """Return a short-lived download URL, or ``None`` if not offered."""
         ...
+
+
+def iter_stream(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
+    """Yield a read stream's bytes in chunks, closing it at the end (both backends)."""
+    with stream:
+        while chunk := stream.read(chunk_size):
+            yield chunk

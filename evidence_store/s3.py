@@ -37,6 +37,7 @@ from .core import (
     check_key,
     check_prefix,
     is_seekable,
+    iter_stream,
     read_exact,
 )
 
@@ -463,11 +464,10 @@ class S3Store:
 
     def iter_chunks(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         """Yield the object's bytes; see :class:`EvidenceStore`."""
+        # Validate before opening, so a bad size fails at once, not on first next().
         if chunk_size <= 0:
             raise ValueError("chunk_size must be positive")
-        with self.open(key) as stream:
-            while chunk := stream.read(chunk_size):
-                yield chunk
+        return iter_stream(self.open(key), chunk_size)
 
     def exists(self, key: str) -> bool:
         """Tell whether an object is stored under ``key``."""

@@ -31,9 +31,9 @@ from scoring import (
 )
 from webapp import audit
 from webapp.access import visible_assessments
-from webapp.assessment.services import evidence_by_leaf
 from webapp.clock import now, to_vn, vn_end_of_day
 from webapp.criteria_sets import get_criteria_set
+from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
 from webapp.models import (
     AppraiserAssignment,

@@ -17,7 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from criteria import (
@@ -41,12 +40,12 @@ from scoring import (
 )
 from webapp import audit
 from webapp.clock import now, to_vn
+from webapp.evidence.services import current_evidence, evidence_by_leaf
 from webapp.extensions import db
 from webapp.models import (
     Assessment,
     CriterionScore,
     Evidence,
-    EvidenceLink,
     Period,
     ReturnRequest,
     User,
@@ -139,37 +138,6 @@ def unit_assessments(user: User) -> list[Assessment]:
             .join(Period, Period.id == Assessment.period_id)
             .where(Assessment.unit_id == user.unit_id, Period.status != "draft")
             .order_by(Period.self_deadline.desc())
-        )
-    )
-
-
-def evidence_by_leaf(assessment: Assessment) -> dict[str, list[Evidence]]:
-    """Current documents (not replaced) linked to each leaf of the assessment."""
-    rows = db.session.execute(
-        sa.select(EvidenceLink.criterion_code, Evidence)
-        .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
-        .where(
-            Evidence.assessment_id == assessment.id, Evidence.replaced_by_id.is_(None)
-        )
-        .options(selectinload(Evidence.links))
-        .order_by(Evidence.uploaded_at, Evidence.id)
-    )
-    out: dict[str, list[Evidence]] = {}
-    for code, evidence in rows:
-        out.setdefault(code, []).append(evidence)
-    return out
-
-
-def current_evidence(assessment: Assessment) -> list[Evidence]:
-    return list(
-        db.session.scalars(
-            sa.select(Evidence)
-            .where(
-                Evidence.assessment_id == assessment.id,
-                Evidence.replaced_by_id.is_(None),
-            )
-            .options(selectinload(Evidence.links))
-            .order_by(Evidence.id)
         )
     )
 
@@ -593,7 +561,7 @@ def build_snapshot(
                 "original_filename": e.original_filename,
                 "codes": e.criterion_codes,
             }
-            for e in current_evidence(assessment)
+            for e in sorted(current_evidence(assessment), key=lambda e: e.id)
         ],
     }
 

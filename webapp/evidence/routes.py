@@ -166,8 +166,8 @@ def _content_disposition(kind: str, filename: str) -> str:
 
 def _stream(evidence: Evidence) -> Iterator[bytes]:
     """The object's chunks, failing before the headers go out if the object is gone."""
-    chunks = get_store().iter_chunks(evidence.storage_key)
     try:
+        chunks = get_store().iter_chunks(evidence.storage_key)
         first = next(chunks)
     except StopIteration:
         return iter(())

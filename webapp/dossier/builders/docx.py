@@ -38,7 +38,7 @@ from webapp.dossier.builders.text import (
     signature_lines,
     vn_date,
 )
-from webapp.dossier.builders.types import Dossier, Row
+from webapp.dossier.builders.types import SCORE_TABLE_HEADERS, Dossier, Row
 
 FONT_NAME = "Times New Roman"
 BODY_PT = 14
@@ -47,16 +47,6 @@ MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Mm(20), Mm(20), Mm(30), M
 TEXT_WIDTH_MM = 210 - 30 - 15
 HEADER_LEFT_MM, HEADER_RIGHT_MM = 65, TEXT_WIDTH_MM - 65
 ANNEX_WIDTHS_MM = (14, 66, 16, 17, 56, 45, 17, 21)  # sums to 297 - 30 - 15 = 252
-ANNEX_HEADERS = (
-    "STT",
-    "Lĩnh vực / Tiêu chí / Tiêu chí thành phần",
-    "Điểm tối đa",
-    "Điểm tự đánh giá",
-    "Tài liệu kiểm chứng (số/ký hiệu, ngày, cơ quan ban hành, trích yếu)",
-    "Giải trình / Ghi chú",
-    "Điểm thẩm định",
-    "Ý kiến thẩm định",
-)
 
 
 def build_report(dossier: Dossier) -> bytes:
@@ -599,10 +589,10 @@ def _annex(doc: DocumentObject, dossier: Dossier) -> None:
         space_after=12,
     )
 
-    table = doc.add_table(rows=1, cols=len(ANNEX_HEADERS))
+    table = doc.add_table(rows=1, cols=len(SCORE_TABLE_HEADERS))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, ANNEX_HEADERS, strict=True):
+    for cell, text in zip(table.rows[0].cells, SCORE_TABLE_HEADERS, strict=True):
         _cell_para(cell, text, size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     _repeat_header(table)
     appraised = dossier.appraised_totals is not None
@@ -616,7 +606,7 @@ def _annex(doc: DocumentObject, dossier: Dossier) -> None:
             shade="E7E6E6" if row.kind == "area" else None,
         )
     for label, value, col in totals_lines(dossier):
-        values = [""] * len(ANNEX_HEADERS)
+        values = [""] * len(SCORE_TABLE_HEADERS)
         values[1], values[col] = label, value
         _table_row(table, values, size=11, bold=True, numeric_cols=(2, 3, 6))
     _fixed_widths(table, ANNEX_WIDTHS_MM)

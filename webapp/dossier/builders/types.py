@@ -13,6 +13,18 @@ from typing import Literal
 
 RowKind = Literal["area", "criterion", "leaf"]
 
+# The official score-table columns, shared by the XLSX sheet and the DOCX annex.
+SCORE_TABLE_HEADERS = (
+    "STT",
+    "Lĩnh vực / Tiêu chí / Tiêu chí thành phần",
+    "Điểm tối đa",
+    "Điểm tự đánh giá",
+    "Tài liệu kiểm chứng (số/ký hiệu, ngày, cơ quan ban hành, trích yếu)",
+    "Giải trình / Ghi chú",
+    "Điểm thẩm định",
+    "Ý kiến thẩm định",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class EvidenceFile:

@@ -20,20 +20,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from webapp.dossier.builders.text import citation, vn_datetime
-from webapp.dossier.builders.types import Dossier, Row, Totals
+from webapp.dossier.builders.types import SCORE_TABLE_HEADERS, Dossier, Row, Totals
 
 FONT_NAME = "Times New Roman"
 NUMBER_FORMAT = "0.00"
-HEADERS = (
-    "STT",
-    "Lĩnh vực / Tiêu chí / Tiêu chí thành phần",
-    "Điểm tối đa",
-    "Điểm tự đánh giá",
-    "Tài liệu kiểm chứng (số/ký hiệu, ngày, cơ quan ban hành, trích yếu)",
-    "Giải trình / Ghi chú",
-    "Điểm thẩm định",
-    "Ý kiến thẩm định",
-)
 WIDTHS = (7, 44, 8, 9, 40, 32, 9, 24)
 LINE_HEIGHT = 15.0  # points per wrapped line of 12 pt Times New Roman
 TITLE_ROWS = 3  # title, unit and period, status and export time
@@ -151,7 +141,7 @@ def write_score_table(ws: Worksheet, dossier: Dossier) -> None:
     unit = dossier.unit
     _title_block(
         ws,
-        len(HEADERS),
+        len(SCORE_TABLE_HEADERS),
         "BẢNG TỔNG HỢP KẾT QUẢ TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH "
         f"NĂM {dossier.year}",
         f"Đơn vị: {unit.name} · Kỳ đánh giá: {dossier.period_name}",
@@ -163,7 +153,9 @@ def write_score_table(ws: Worksheet, dossier: Dossier) -> None:
         )
         + f" · Thời điểm xuất: {vn_datetime(dossier.exported_at)}",
     )
-    for col, (text, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
+    for col, (text, width) in enumerate(
+        zip(SCORE_TABLE_HEADERS, WIDTHS, strict=True), start=1
+    ):
         _header_cell(ws, HEADER_ROW, col, text)
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.row_dimensions[HEADER_ROW].height = 48
@@ -178,7 +170,7 @@ def write_score_table(ws: Worksheet, dossier: Dossier) -> None:
     )
     if dossier.appraised_totals is not None:
         _write_totals(ws, r, "Kết quả thẩm định", dossier.appraised_totals, col=7)
-    _page_setup(ws, len(HEADERS))
+    _page_setup(ws, len(SCORE_TABLE_HEADERS))
 
 
 def _title_block(ws: Worksheet, ncols: int, title: str, line2: str, line3: str) -> None:
@@ -283,7 +275,7 @@ def _write_totals(ws: Worksheet, r: int, label: str, totals: Totals, col: int) -
         label_cell = ws.cell(r, 2, text)
         label_cell.font = _font(bold=True)
         label_cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for c in range(1, len(HEADERS) + 1):
+        for c in range(1, len(SCORE_TABLE_HEADERS) + 1):
             ws.cell(r, c).border = _BORDER
         cell = ws.cell(r, col, value)
         cell.font = _font(bold=True)
