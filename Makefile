@@ -29,6 +29,7 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict criteria scoring evidence_store
 
 test-sqlite: install-dev
 	$(BIN)/pytest
