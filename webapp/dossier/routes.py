@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import io
-import unicodedata
 from typing import Any
-from urllib.parse import quote
 
-import sqlalchemy as sa
 from flask import (
     Response,
     flash,
@@ -20,10 +17,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from webapp.access import get_assessment_or_404, roles_required, visible_assessments
+from webapp.access import get_assessment_or_404, roles_required
 from webapp.dossier import bp, services
 from webapp.dossier.forms import DifficultiesForm
 from webapp.extensions import db
+from webapp.formatting import content_disposition
 from webapp.models import Assessment, Period
 from webapp.storage import get_store
 from webapp.workflow import NotEditable
@@ -35,29 +33,11 @@ def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
-def _attachment(filename: str) -> str:
-    """Content-Disposition with an ASCII fallback and the Vietnamese name (RFC 6266)."""
-    plain = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
-    fallback = plain.encode("ascii", "ignore").decode().replace('"', "") or "ho-so.zip"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-
-
 @bp.get("/")
 @roles_required(*ALL_ROLES)
 def index() -> str:
     """Every dossier the user may export; the coordinator also gets period rankings."""
-    assessments = db.session.scalars(
-        visible_assessments(_user()).order_by(
-            Assessment.period_id.desc(), Assessment.id
-        )
-    ).all()
-    periods = (
-        db.session.scalars(
-            sa.select(Period).order_by(Period.year.desc(), Period.id.desc())
-        ).all()
-        if current_user.role == "admin"
-        else []
-    )
+    assessments, periods = services.exportable(_user())
     return render_template(
         "dossier/index.html", assessments=assessments, periods=periods
     )
@@ -138,7 +118,7 @@ def dossier_zip(assessment_id: int) -> Response:
         ip_address=request.remote_addr or "",
     )
     response = Response(stream_with_context(export.chunks), mimetype="application/zip")
-    response.headers["Content-Disposition"] = _attachment(export.filename)
+    response.headers["Content-Disposition"] = content_disposition(export.filename)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass it on as it comes
     return response

@@ -26,6 +26,7 @@ from criteria import CriteriaSet, Node
 from evidence_store import EvidenceStore, StorageError
 from scoring import AssessmentScore, score_assessment
 from webapp import audit
+from webapp.access import visible_assessments
 from webapp.clock import now, to_vn
 from webapp.dossier.builders.docx import build_report
 from webapp.dossier.builders.text import safe_name
@@ -80,6 +81,21 @@ class ZipExport:
 
 
 # -- reading the assessment ------------------------------------------------------
+
+
+def exportable(user: User) -> tuple[list[Assessment], list[Period]]:
+    """Assessments whose dossier the user may export; periods for the coordinator."""
+    assessments = db.session.scalars(
+        visible_assessments(user).order_by(Assessment.period_id.desc(), Assessment.id)
+    ).all()
+    periods = (
+        db.session.scalars(
+            sa.select(Period).order_by(Period.year.desc(), Period.id.desc())
+        ).all()
+        if user.role == "admin"
+        else []
+    )
+    return list(assessments), list(periods)
 
 
 def uses_snapshot(assessment: Assessment) -> bool:

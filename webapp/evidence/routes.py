@@ -4,11 +4,9 @@ cite, search, download, preview, detail and the unit's library."""
 from __future__ import annotations
 
 import itertools
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any, BinaryIO, cast
-from urllib.parse import quote
 
 from flask import (
     Response,
@@ -35,6 +33,7 @@ from webapp.errors import MESSAGES
 from webapp.evidence import bp, services
 from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
+from webapp.formatting import content_disposition
 from webapp.models import Assessment, Evidence
 from webapp.storage import get_store, upload_limits
 from webapp.workflow import NotEditable, criteria_for, editable_codes
@@ -151,19 +150,6 @@ def _item_html(
     )
 
 
-def _content_disposition(kind: str, filename: str) -> str:
-    """RFC 6266/5987: an ASCII fallback plus the exact UTF-8 name (Vietnamese kept)."""
-    ascii_name = unicodedata.normalize(
-        "NFKD", filename.replace("đ", "d").replace("Đ", "D")
-    )
-    ascii_name = "".join(
-        c for c in ascii_name if c.isascii() and c.isprintable() and c not in '"\\'
-    )
-    ascii_name = " ".join(ascii_name.split()) or "tai-lieu"
-    encoded = quote(filename, safe="")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
-
-
 def _stream(evidence: Evidence) -> Iterator[bytes]:
     """The object's chunks, failing before the headers go out if the object is gone."""
     try:
@@ -189,8 +175,8 @@ def _file_response(evidence: Evidence, disposition: str) -> Response:
         direct_passthrough=True,
     )
     response.headers["Content-Length"] = str(evidence.size)
-    response.headers["Content-Disposition"] = _content_disposition(
-        disposition, evidence.original_filename
+    response.headers["Content-Disposition"] = content_disposition(
+        evidence.original_filename, disposition
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
