@@ -63,3 +63,33 @@ def test_successful_logins_do_not_count(client: Any, demo: dict[str, Any]) -> No
     assert _login(client, "truclam.chuyenvien", WRONG).status_code == 401
     assert _login(client, "truclam.chuyenvien", WRONG).status_code == 401
     assert _login(client, "truclam.chuyenvien", WRONG).status_code == 429
+
+
+def test_redis_storage_shares_the_limit_between_app_instances(
+    app_config: dict[str, Any], demo: dict[str, Any]
+) -> None:
+    """With several app instances behind a load balancer, the count lives in Redis."""
+    import uuid
+
+    import redis
+
+    from webapp import create_app
+
+    url = "redis://127.0.0.1:6379/0"
+    server = redis.Redis.from_url(url)
+    server.ping()  # this machine kind runs Redis for the suite
+    prefix = f"parindex-test-{uuid.uuid4().hex}"
+    config = {
+        **app_config,
+        "RATELIMIT_STORAGE_URI": url,
+        "RATELIMIT_KEY_PREFIX": prefix,
+    }
+    first, second = create_app(config), create_app(config)
+    for _ in range(3):
+        response = _login(first.test_client(), "truclam.chuyenvien", WRONG)
+        assert response.status_code == 401
+    # The counter is in Redis (not in this process), where every instance reads it.
+    keys = server.keys(f"*{prefix}*")
+    assert keys
+    assert _login(second.test_client(), "truclam.chuyenvien", WRONG).status_code == 429
+    server.delete(*keys)
