@@ -74,6 +74,7 @@ def test_redis_storage_shares_the_limit_between_app_instances(
     import redis
 
     from webapp import create_app
+    from webapp.extensions import db
 
     url = "redis://127.0.0.1:6379/0"
     server = redis.Redis.from_url(url)
@@ -85,11 +86,19 @@ def test_redis_storage_shares_the_limit_between_app_instances(
         "RATELIMIT_KEY_PREFIX": prefix,
     }
     first, second = create_app(config), create_app(config)
-    for _ in range(3):
-        response = _login(first.test_client(), "truclam.chuyenvien", WRONG)
-        assert response.status_code == 401
-    # The counter is in Redis (not in this process), where every instance reads it.
-    keys = server.keys(f"*{prefix}*")
-    assert keys
-    assert _login(second.test_client(), "truclam.chuyenvien", WRONG).status_code == 429
-    server.delete(*keys)
+    try:
+        for _ in range(3):
+            response = _login(first.test_client(), "truclam.chuyenvien", WRONG)
+            assert response.status_code == 401
+        # The counter is in Redis (not in this process), where every instance reads it.
+        keys = server.keys(f"*{prefix}*")
+        assert keys
+        blocked = _login(second.test_client(), "truclam.chuyenvien", WRONG)
+        assert blocked.status_code == 429
+        server.delete(*keys)
+    finally:
+        # Each instance has its own connection pool: close it, as a server would.
+        for instance in (first, second):
+            with instance.app_context():
+                db.engine.dispose()
+        server.close()
