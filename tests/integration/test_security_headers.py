@@ -71,17 +71,21 @@ def test_every_page_carries_the_security_headers(
     assert problems == []
 
 
-def test_session_cookie_is_httponly_and_samesite_lax(
-    client: Any, demo: dict[str, Any]
-) -> None:
+def _session_cookie_at_login(client: Any, password: str) -> str:
     response = client.post(
-        "/auth/login", data={"username": "admin", "password": demo["password"]}
+        "/auth/login", data={"username": "admin", "password": password}
     )
-    cookie = next(
+    return next(
         c
         for c in response.headers.getlist("Set-Cookie")
         if c.startswith("parindex_session=")
     )
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(
+    client: Any, demo: dict[str, Any]
+) -> None:
+    cookie = _session_cookie_at_login(client, demo["password"])
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # plain HTTP in the embedded default
@@ -102,13 +106,6 @@ def secure_cookie_app_config(
 def test_session_cookie_is_secure_when_configured(
     client: Any, demo: dict[str, Any]
 ) -> None:
-    response = client.post(
-        "/auth/login", data={"username": "admin", "password": demo["password"]}
-    )
-    cookie = next(
-        c
-        for c in response.headers.getlist("Set-Cookie")
-        if c.startswith("parindex_session=")
-    )
+    cookie = _session_cookie_at_login(client, demo["password"])
     assert "Secure" in cookie
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
