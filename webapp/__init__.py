@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from webapp.config import DefaultConfig, env_overrides
+from webapp.config import DefaultConfig, env_overrides, resolve_secret_key
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,11 +25,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(env_overrides())
     if overrides:
         app.config.update(overrides)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+    # Embedded default: no database configured, so SQLite and its key live in instance/.
+    # Configured deployments keep no state on local disk (instances run side by side).
+    embedded = not app.config.get("SQLALCHEMY_DATABASE_URI")
+    if embedded:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'parindex.sqlite'}"
         )
+    app.config["SECRET_KEY"] = resolve_secret_key(
+        app.config, Path(app.instance_path), embedded
+    )
     if not app.config.get("EVIDENCE_LOCAL_ROOT"):
         app.config["EVIDENCE_LOCAL_ROOT"] = str(Path(app.instance_path) / "evidence")
 

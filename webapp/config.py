@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 
 class DefaultConfig:
     """Embedded default: SQLite and a local evidence directory under instance/."""
 
-    SECRET_KEY = "dev-only-change-me"
+    SECRET_KEY: str | None = None  # PARINDEX_SECRET_KEY, or instance/secret_key
     SQLALCHEMY_DATABASE_URI: str | None = (
         None  # filled from instance_path in create_app
     )
@@ -41,6 +43,49 @@ class DefaultConfig:
     S3_PATH_STYLE = True
     S3_CREATE_BUCKET = False
     S3_PRESIGNED = False
+
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class MissingSecretKey(RuntimeError):
+    """No PARINDEX_SECRET_KEY outside the embedded run: sessions would be forgeable."""
+
+
+def resolve_secret_key(
+    config: dict[str, Any], instance_path: Path, embedded: bool
+) -> str:
+    """The key that signs sessions: configured, or (embedded run only) random and kept.
+
+    Never a constant: a key shipped in the code lets anyone forge an admin session.
+    """
+    configured = config.get("SECRET_KEY")
+    if configured:
+        return str(configured)
+    if not embedded:
+        raise MissingSecretKey(
+            "Thiếu khóa bí mật: đặt biến môi trường PARINDEX_SECRET_KEY (chuỗi "
+            "ngẫu nhiên, ví dụ `python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`) trước khi chạy ứng dụng với cơ sở "
+            "dữ liệu riêng. / PARINDEX_SECRET_KEY is not set: the app refuses to "
+            "start outside the embedded default without it."
+        )
+    path = instance_path / SECRET_KEY_FILE
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    if not key:
+        key = secrets.token_urlsafe(48)
+        # O_EXCL + 0600: the key is readable by the app's user only, and two workers
+        # starting at once cannot both write one.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key)
+    return key
 
 
 def env_overrides(
