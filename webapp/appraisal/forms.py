@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.appraisal.services import AppraisalInput
+from webapp.appraisal.scores import AppraisalInput
 
 
 class LeafAppraisalForm(FlaskForm):

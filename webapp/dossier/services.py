@@ -40,6 +40,7 @@ from webapp.dossier.builders.zip import (
 )
 from webapp.extensions import db
 from webapp.models import Assessment, AuditEvent, Evidence, Period, User
+from webapp.results.ranking import period_results  # the one ranking the UI shows too
 from webapp.workflow import (
     NotEditable,
     answers_of,
@@ -554,10 +555,6 @@ def _record_failure(context: dict[str, Any], exc: Exception) -> None:
 
 def export_ranking(period: Period, user: User | None) -> Export:
     """The period's ranking (final scores, index, band, rank) plus each score table."""
-    from webapp.appraisal.results import (
-        period_results,
-    )  # the one ranking the UI shows too
-
     at = now()
     results = period_results(period)
     rows: list[RankingRow] = []
