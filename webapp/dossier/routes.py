@@ -17,11 +17,11 @@ from flask import (
 )
 from flask_login import current_user
 
+from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, roles_required
 from webapp.dossier import bp, services
 from webapp.dossier.forms import DifficultiesForm
 from webapp.extensions import db
-from webapp.formatting import content_disposition
 from webapp.models import Assessment, Period
 from webapp.storage import get_store
 from webapp.workflow import NotEditable

@@ -28,12 +28,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from evidence_store import ObjectNotFound, StorageError
+from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
-from webapp.errors import MESSAGES
+from webapp.errors import MESSAGES, error_message
 from webapp.evidence import bp, services
 from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
-from webapp.formatting import content_disposition
 from webapp.models import Assessment, Evidence
 from webapp.storage import get_store, upload_limits
 from webapp.workflow import NotEditable, criteria_for, editable_codes
@@ -65,7 +65,7 @@ def _script_tag_once() -> Markup:
 def _upload_refused(exc: HTTPException) -> Any:
     """Too large a request or an expired form token: JSON for the upload widget."""
     code = exc.code or 400
-    message = MESSAGES.get(code, ("", "Yêu cầu không hợp lệ."))[1]
+    message = error_message(code) if code in MESSAGES else "Yêu cầu không hợp lệ."
     if isinstance(exc, CSRFError):
         message = (
             "Phiên làm việc hoặc mã bảo mật biểu mẫu đã hết hạn. "
