@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 
 from criteria import CriteriaError, parse_criteria_set, shipped_set_paths
 from webapp.admin.errors import AdminError, FieldError
@@ -68,8 +69,16 @@ def list_criteria_sets() -> list[CriteriaSetRow]:
     return out
 
 
+TEST_SET_PREFIX = "test-"  # test-mini.yaml: a fixture of the test suite, not a real set
+
+
 def _shipped_paths() -> dict[str, Path]:
-    return {p.name: p for p in shipped_set_paths()}
+    testing = bool(current_app.config.get("TESTING"))
+    return {
+        p.name: p
+        for p in shipped_set_paths()
+        if testing or not p.name.startswith(TEST_SET_PREFIX)
+    }
 
 
 def shipped_files() -> list[ShippedFile]:
