@@ -324,7 +324,7 @@ def test_dashboard_shows_each_units_status_and_counts(
 def test_the_test_suites_criteria_set_is_not_offered_in_production(
     app: Any, admin: Any
 ) -> None:
-    """test-mini.yaml ships for the tests only: a coordinator cannot see or import it."""
+    """test-mini.yaml is a fixture of the tests: a coordinator never sees it."""
     app.config["TESTING"] = False
     page = admin.get("/admin/criteria-sets").text
     assert "thanhhoa-ubnd-xa-phuong-2026-draft.yaml" in page
