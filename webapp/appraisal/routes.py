@@ -20,16 +20,22 @@ from webapp.appraisal.assignments import (
     list_periods,
 )
 from webapp.appraisal.forms import (
-    AssignmentForm,
     EmptyForm,
     LeafAppraisalForm,
     ReturnForm,
     SurveyImportForm,
+    assignment_form,
 )
 from webapp.appraisal.leaves import AppraisalError
 from webapp.appraisal.returns import create_return
 from webapp.appraisal.scores import save_appraisal
-from webapp.appraisal.screen import FILTERS, appraisal_screen, next_leaf_to_appraise
+from webapp.appraisal.screen import (
+    FILTERS,
+    appraisal_screen,
+    focus_after_save,
+    known_filter,
+    next_leaf_to_appraise,
+)
 from webapp.appraisal.survey import (
     SurveyImportRejected,
     SurveyValuesRejected,
@@ -75,11 +81,8 @@ def index() -> str:
 def assignments(period_id: int) -> str | Response:
     """Phân công thẩm định: who appraises which unit (and which areas) in the period."""
     period = _period_or_404(period_id)
-    cs = criteria_for_period(period)
-    form = AssignmentForm()
-    form.unit_id.choices = [(str(u.id), f"{u.name} ({u.code})") for u in period.units]
-    form.user_id.choices = [(str(u.id), u.full_name) for u in list_appraisers()]
-    form.area_codes.choices = [(a.code, f"{a.code}. {a.title}") for a in cs.areas]
+    areas = criteria_for_period(period).areas
+    form = assignment_form(period, areas, list_appraisers())
     status = 200
     if form.validate_on_submit():
         try:
@@ -136,9 +139,7 @@ def _render_screen(
     return_form: ReturnForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    filter_name = (
-        request.args.get("filter") if request.args.get("filter") in FILTERS else None
-    )
+    filter_name = known_filter(request.args.get("filter"))
     verify = request.args.get("verify") == "1"
     screen = appraisal_screen(
         assessment,
@@ -186,24 +187,19 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
         # Also at the top: the leaf may be hidden by a filter or far down the page.
         flash(f"Chưa lưu điểm thẩm định tiêu chí {code}: {exc.message}", "error")
         return _render_screen(assessment, failed=(code, form), status=422)
-    filter_name = (
-        request.args.get("filter") if request.args.get("filter") in FILTERS else None
-    )
-    focus = code
-    if form.save_next.data or not form.save.data:
-        screen_now = appraisal_screen(assessment, _user(), filter_name=filter_name)
-        focus = next_leaf_to_appraise(screen_now, code) or code
-        if focus == code:
-            flash("Đã thẩm định xong các tiêu chí trong danh sách này.", "success")
+    filter_name = known_filter(request.args.get("filter"))
+    jump = bool(form.save_next.data or not form.save.data)
+    focus, done = focus_after_save(assessment, _user(), code, filter_name, jump=jump)
+    if done:
+        flash("Đã thẩm định xong các tiêu chí trong danh sách này.", "success")
     flash(f"Đã lưu điểm thẩm định tiêu chí {code}.", "success")
-    anchor = "leaf-" + focus.replace(".", "-")
     return redirect(
         url_for(
             "appraisal.screen",
             assessment_id=assessment.id,
             filter=filter_name,
             focus=focus,
-            _anchor=anchor,
+            _anchor="leaf-" + focus.replace(".", "-"),
         )
     )
 

@@ -188,6 +188,11 @@ FILTERS = {
 }
 
 
+def known_filter(name: str | None) -> str | None:
+    """The screen filter asked for in the query string, if it is one of FILTERS."""
+    return name if name in FILTERS else None
+
+
 @dataclass
 class AppraisalScreen:
     assessment: Assessment
@@ -345,3 +350,20 @@ def next_leaf_to_appraise(
         if lv.can_appraise and not lv.appraised and lv.code != after_code:
             return lv.code
     return None
+
+
+def focus_after_save(
+    assessment: Assessment,
+    user: User,
+    code: str,
+    filter_name: str | None,
+    *,
+    jump: bool,
+) -> tuple[str, bool]:
+    """The leaf to show after saving ``code``: itself, or ("save and next") the next
+    leaf still to appraise; True as well when none is left in the filtered list."""
+    if not jump:
+        return code, False
+    screen = appraisal_screen(assessment, user, filter_name=filter_name)
+    focus = next_leaf_to_appraise(screen, code) or code
+    return focus, focus == code

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from jinja2 import TemplateNotFound
 from werkzeug.wrappers import Response
 
 from webapp.access import get_assessment_or_404, roles_required
@@ -16,6 +15,7 @@ from webapp.assessment.forms import (
     ReopenForm,
     SubmitForm,
     build_leaf_form,
+    leaf_forms,
 )
 from webapp.assessment.services import AnswerInvalid, StaleAnswer, SubmitRefused
 from webapp.models import Assessment
@@ -75,13 +75,9 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
         # Refuse a frozen or survey leaf before reading the form: what matters is
         # "locked", not a complaint about the figures typed.
         services.check_leaf_editable(assessment, leaf)
-    except NotEditable as exc:
-        flash(str(exc), "error")
-        return redirect(_leaf_url(assessment, code), 303)
-    form = build_leaf_form(leaf, formdata=request.form)
-    if not form.validate():
-        return _render_detail(assessment, bound={code: form}, status=422)
-    try:
+        form = build_leaf_form(leaf, formdata=request.form)
+        if not form.validate():
+            return _render_detail(assessment, bound={code: form}, status=422)
         outcome = services.save_answer(
             assessment,
             leaf,
@@ -102,10 +98,7 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
         return _render_detail(
             assessment, bound={code: form}, notices={code: exc.message}, status=409
         )
-    if outcome.changed:
-        flash(f"Đã lưu tiêu chí {code}: {outcome.result.explanation}", "success")
-    else:
-        flash(f"Tiêu chí {code}: không có thay đổi.", "info")
+    flash(*outcome.notice(code))
     return redirect(_leaf_url(assessment, code), 303)
 
 
@@ -167,20 +160,7 @@ def _render_detail(
     status: int = 200,
 ) -> Any:
     view = services.assessment_view(assessment, _user())
-    forms: dict[str, LeafForm] = {}
-    for code, leaf_view in view.leaves.items():
-        if not leaf_view.editable:
-            continue
-        if bound and code in bound:
-            forms[code] = bound[code]
-            continue
-        row = leaf_view.row
-        forms[code] = build_leaf_form(
-            leaf_view.leaf,
-            answer=row.answer if row else None,
-            note=row.note if row else "",
-            version=row.version if row else 0,
-        )
+    forms = leaf_forms(view, bound or {})
     html = render_template(
         "assessment/detail.html",
         assessment=assessment,
@@ -189,17 +169,8 @@ def _render_detail(
         notices=notices or {},
         deadline=services.deadline_info(assessment),
         reopen_form=reopen_form or ReopenForm(formdata=None),
-        evidence_partial=_has_template("evidence/_leaf_evidence.html"),
     )
     return html if status == 200 else (html, status)
-
-
-def _has_template(name: str) -> bool:
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return False
-    return True
 
 
 def _render_submit(

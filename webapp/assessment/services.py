@@ -405,6 +405,12 @@ class SaveOutcome:
     changed: bool
     result: LeafScore
 
+    def notice(self, code: str) -> tuple[str, str]:
+        """The flash after a save: what the leaf now scores, or that nothing changed."""
+        if self.changed:
+            return f"Đã lưu tiêu chí {code}: {self.result.explanation}", "success"
+        return f"Tiêu chí {code}: không có thay đổi.", "info"
+
 
 def _current_row(assessment: Assessment, code: str) -> CriterionScore | None:
     return db.session.scalar(
