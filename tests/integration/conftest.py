@@ -471,7 +471,8 @@ def submit_directly(app: Any) -> Callable[..., None]:
     """
     import sqlalchemy as sa
 
-    from webapp.assessment.services import assessment_view, build_snapshot
+    from webapp.assessment.overview import assessment_view
+    from webapp.assessment.submission import build_snapshot
     from webapp.clock import now
     from webapp.extensions import db
     from webapp.models import User

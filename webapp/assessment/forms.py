@@ -41,7 +41,7 @@ from criteria import (
 from scoring import format_points
 
 if TYPE_CHECKING:
-    from webapp.assessment.services import AssessmentView
+    from webapp.assessment.overview import AssessmentView
 
 NOTE_MAX = 5000
 _DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
