@@ -41,7 +41,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 MIB = 1 << 20
-# Raw reads use the app's read size (webapp.dossier.services.READ_AHEAD_CHUNK), so both
+# Raw reads use the app's read size (webapp.dossier.exports.READ_AHEAD_CHUNK), so both
 # sides make the same number of trips through boto3.
 READ_SIZE = 4 * MIB
 PASSWORD = "ParIndex@2026"

@@ -12,11 +12,10 @@ This package imports no Flask, SQLAlchemy or ``webapp``; boto3 only in ``s3``.
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core import (
     CHUNK_SIZE,
@@ -29,7 +28,7 @@ from .core import (
     check_key,
 )
 from .local import LocalStore
-from .s3 import S3Store, make_client
+from .text import strip_diacritics
 from .validation import (
     DEFAULT_LIMITS,
     KINDS,
@@ -63,6 +62,19 @@ __all__ = [
     "validate_upload",
 ]
 
+if TYPE_CHECKING:
+    from .s3 import S3Store, make_client
+
+
+def __getattr__(name: str) -> Any:
+    # boto3 takes ~0.3 s to import: load the S3 backend only when it is asked for.
+    if name in ("S3Store", "make_client"):
+        from . import s3
+
+        return getattr(s3, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _UNSAFE_UNIT_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -74,9 +86,11 @@ def new_key(unit_code: str) -> str:
     objects group by unit in listings; the random part makes keys unique and
     unguessable. Raises ``ValueError`` if nothing is left of the unit code.
     """
-    text = unicodedata.normalize("NFKD", unit_code.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    safe = _UNSAFE_UNIT_CHARS.sub("_", text).strip("_-")[:64].strip("_-")
+    safe = (
+        _UNSAFE_UNIT_CHARS.sub("_", strip_diacritics(unit_code))
+        .strip("_-")[:64]
+        .strip("_-")
+    )
     if not safe:
         raise ValueError(f"unit code {unit_code!r} has no usable character for a key")
     return check_key(f"{safe}/{uuid.uuid4().hex}")
@@ -143,6 +157,8 @@ def store_from_settings(settings: Mapping[str, Any]) -> EvidenceStore:
             )
         return LocalStore(Path(root))
     if backend == "s3":
+        from .s3 import S3Store, make_client
+
         bucket = _text(settings, "S3_BUCKET")
         if not bucket:
             raise ValueError("S3_BUCKET is required for the s3 evidence backend")

@@ -10,12 +10,10 @@ import hashlib
 import hmac
 import io
 import logging
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
-from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -40,6 +38,7 @@ from .core import (
     iter_stream,
     read_exact,
 )
+from .text import content_disposition
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -99,28 +98,6 @@ def make_client(
         aws_access_key_id=access_key or None,
         aws_secret_access_key=secret_key or None,
         config=config,
-    )
-
-
-def content_disposition(filename: str) -> str:
-    """Return an ``attachment`` Content-Disposition carrying ``filename``.
-
-    RFC 6266: ``filename*`` holds the exact UTF-8 name (Vietnamese included);
-    ``filename`` is an ASCII fallback for old clients, diacritics removed.
-    """
-    name = unicodedata.normalize("NFC", filename)
-    ascii_name = unicodedata.normalize(
-        "NFKD", name.replace("đ", "d").replace("Đ", "D")
-    ).encode("ascii", "ignore")
-    fallback = (
-        "".join(
-            ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\' else "_"
-            for ch in ascii_name.decode("ascii")
-        ).strip()
-        or "download"
-    )
-    return (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
     )
 
 

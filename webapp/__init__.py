@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.dossier import bp as dossier_bp
     from webapp.evidence import bp as evidence_bp
     from webapp.main import bp as main_bp
+    from webapp.results import bp as results_bp
 
     formatting.init_app(app)
     errors.init_app(app)
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         assessment_bp,
         evidence_bp,
         appraisal_bp,
+        results_bp,
         dossier_bp,
     ):
         app.register_blueprint(bp)

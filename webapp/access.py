@@ -15,7 +15,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
-from webapp.models import AppraiserAssignment, Assessment, Evidence, Unit, User
+from webapp.models import AppraiserAssignment, Assessment, Evidence, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,24 +87,3 @@ def get_evidence_or_404(evidence_id: int, user: User | None = None) -> Evidence:
     if found is None:
         abort(404)
     return found
-
-
-def can_view_unit(user: User, unit: Unit) -> bool:
-    if user.role == "admin":
-        return True
-    if user.is_unit_user:
-        return user.unit_id == unit.id
-    if user.role == "appraiser":
-        return (
-            db.session.scalar(
-                sa.select(
-                    sa.exists(
-                        assigned_unit_ids(user).where(
-                            AppraiserAssignment.unit_id == unit.id
-                        )
-                    )
-                )
-            )
-            is True
-        )
-    return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -21,7 +21,7 @@ MESSAGES = {
         "Dữ liệu đã thay đổi",
         "Dữ liệu đã được người khác thay đổi. Vui lòng tải lại trang.",
     ),
-    413: ("Tệp quá lớn", "Tệp tải lên vượt quá dung lượng cho phép (100 MB)."),
+    413: ("Tệp quá lớn", "Tệp tải lên vượt quá dung lượng cho phép."),
     429: (
         "Quá nhiều lần thử",
         "Bạn đã thử quá nhiều lần. Vui lòng đợi ít phút rồi thử lại.",
@@ -55,9 +55,20 @@ def init_app(app: Flask) -> None:
         return _render(500)
 
 
+def error_message(code: int) -> str:
+    """The Vietnamese explanation of an HTTP error; 413 names the configured limit."""
+    if code == 413:
+        limit = int(current_app.config["UPLOAD_MAX_BYTES"]) / (1 << 20)
+        size = (
+            f"{limit:.0f}" if limit == int(limit) else f"{limit:.1f}".replace(".", ",")
+        )
+        return f"Tệp tải lên vượt quá dung lượng cho phép ({size} MB)."
+    return MESSAGES.get(code, ("", "Đã có lỗi xảy ra."))[1]
+
+
 def _render(code: int, detail: str | None = None) -> tuple[object, int]:
-    title, message = MESSAGES.get(code, (f"Lỗi {code}", "Đã có lỗi xảy ra."))
-    message = detail or message
+    title = MESSAGES.get(code, (f"Lỗi {code}", ""))[0]
+    message = detail or error_message(code)
     if request.path.startswith("/api/"):
         return jsonify({"error": {"code": code, "message": message}}), code
     return render_template(

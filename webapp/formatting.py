@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from flask import Flask
 
+from evidence_store.text import strip_diacritics
 from scoring import format_decimal
 from webapp.clock import to_vn
 
@@ -49,19 +48,7 @@ def filesize(n: int | None) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, strip Vietnamese diacritics (đ → d) for accent-insensitive search."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
-
-
-def content_disposition(filename: str, kind: str = "attachment") -> str:
-    """RFC 6266/5987 header: ASCII fallback plus the exact UTF-8 (Vietnamese) name."""
-    plain = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
-    ascii_name = "".join(
-        c for c in plain if c.isascii() and c.isprintable() and c not in '"\\'
-    )
-    ascii_name = " ".join(ascii_name.split()) or "tai-lieu"
-    encoded = quote(filename, safe="")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"
+    return strip_diacritics(text).lower()
 
 
 def init_app(app: Flask) -> None:

@@ -41,7 +41,9 @@ POLICY: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "assessment": (UNIT, UNIT | {"admin"}),
     "evidence": (UNIT, UNIT | {"admin"}),
     "appraisal": (STAFF, STAFF),
-    "appraisal.my_results": (UNIT, UNIT),  # a unit's own published results
+    # Staff see every result; a unit sees its own, and the ranking once published.
+    "results": (frozenset({"admin"}), STAFF | UNIT),
+    "results.my_results": (UNIT, UNIT),  # a unit's own published results
     # Everyone entitled exports the dossier; each role sees only what it may read.
     "dossier": (frozenset(), ALL),
 }

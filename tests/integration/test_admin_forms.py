@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from webapp.admin import services
+from webapp.admin import units
+from webapp.extensions import db
 
 UNIT = {
     "code": "HAITIEN",
@@ -444,13 +445,13 @@ def test_database_constraint_backs_up_the_duplicate_check(
     """Two admins saving one code at once: the loser gets the field error, not a 500."""
     login_as("admin")
     if kind == "unit":
-        monkeypatch.setattr(services, "_code_taken", lambda *_a, **_k: False)
+        monkeypatch.setattr(units, "_code_taken", lambda *_a, **_k: False)
         url, data, field = "/admin/units/new", {**UNIT, "code": "NGHISON"}, "code"
     else:
         monkeypatch.setattr(
-            services.db.session,
+            db.session,
             "scalar",
-            _pretend_username_is_free(services.db.session.scalar),
+            _pretend_username_is_free(db.session.scalar),
         )
         url, field = "/admin/users/new", "username"
         data = {**USER, "username": "thamdinh", "unit_id": demo["units"]["TRUCLAM"].id}

@@ -319,3 +319,20 @@ def test_dashboard_shows_each_units_status_and_counts(
     assert "<strong>1/4</strong> đơn vị đã gửi hồ sơ" in page
     assert "Đang tự đánh giá: <strong>3</strong>" in page
     assert "Đã gửi: <strong>1</strong>" in page
+
+
+def test_the_test_suites_criteria_set_is_not_offered_in_production(
+    app: Any, admin: Any
+) -> None:
+    """test-mini.yaml is a fixture of the tests: a coordinator never sees it."""
+    app.config["TESTING"] = False
+    page = admin.get("/admin/criteria-sets").text
+    assert "thanhhoa-ubnd-xa-phuong-2026-draft.yaml" in page
+    assert "test-mini.yaml" not in page
+    refused = admin.post(
+        "/admin/criteria-sets/import",
+        data={"filename": "test-mini.yaml"},
+        follow_redirects=True,
+    )
+    assert "Tệp bộ tiêu chí không có trong danh sách." in refused.text
+    assert db.session.get(CriteriaSetRecord, "test-mini") is None

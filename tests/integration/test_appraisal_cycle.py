@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from webapp.appraisal.results import period_results
 from webapp.extensions import db
 from webapp.models import AuditEvent, CriterionScore, ReturnRequest
+from webapp.results.ranking import period_results
 from webapp.workflow import criteria_for
 
 # 01/12/2026 10:00 in Hà Nội: before the self-assessment deadline (15/12/2026).
@@ -177,7 +177,7 @@ def test_full_cycle_on_two_wards_matches_the_hand_computation(
         client.post(f"/appraisal/periods/{period.id}/survey", data=grid).status_code
         == 302
     )
-    assert client.post(f"/appraisal/periods/{period.id}/publish").status_code == 302
+    assert client.post(f"/results/periods/{period.id}/publish").status_code == 302
     assert period.status == "published"
 
     # 7. By hand.
@@ -208,11 +208,11 @@ def test_full_cycle_on_two_wards_matches_the_hand_computation(
 
     # 8. The ward now sees its own result and the ranking.
     login_as("truclam.chuyenvien")
-    mine = client.get(f"/appraisal/assessments/{truclam.id}/results")
+    mine = client.get(f"/results/assessments/{truclam.id}")
     assert mine.status_code == 200
     assert "92,85" in mine.text and "Xuất sắc (A)" in mine.text
     assert "Giải pháp chưa được công nhận là sáng kiến." in mine.text
-    ranking = client.get(f"/appraisal/periods/{period.id}/results")
+    ranking = client.get(f"/results/periods/{period.id}")
     assert ranking.status_code == 200 and "83,75" in ranking.text
 
     # 9. Everything landed in the audit log.

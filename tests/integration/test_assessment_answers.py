@@ -387,7 +387,7 @@ def test_admin_sees_the_page_read_only(
 def test_stale_save_is_refused_and_shows_the_current_value(
     demo: dict[str, Any], clock: Any, login_as: Any, client: Any, save_leaf: Any
 ) -> None:
-    from webapp.assessment.services import save_answer
+    from webapp.assessment.answers import save_answer
 
     clock.value = datetime(2026, 12, 1, 9, 30, tzinfo=VN_TZ)
     truclam = demo["assessments"]["TRUCLAM"]
@@ -428,7 +428,7 @@ def test_concurrent_writes_of_the_same_version_keep_only_the_first(
     demo: dict[str, Any], clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both saves passed the version check; the version column refuses the second."""
-    from webapp.assessment import services
+    from webapp.assessment import answers as services
 
     clock.value = datetime(2026, 12, 1, 9, 30, tzinfo=VN_TZ)
     truclam = demo["assessments"]["TRUCLAM"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from scoring import format_decimal, score_assessment
-from webapp.assessment.services import countdown_text
+from webapp.assessment.overview import countdown_text
 from webapp.clock import VN_TZ, vn_end_of_day
 from webapp.extensions import db
 from webapp.models import ReturnRequest
@@ -88,7 +88,7 @@ def test_points_at_risk_sorted_by_points_with_links(
     client: Any,
     add_evidence: Any,
 ) -> None:
-    from webapp.assessment.services import save_answer
+    from webapp.assessment.answers import save_answer
 
     editor = demo["users"]["truclam.chuyenvien"]
     # Everything answered and explained, except: 3.3 (4 pts) and 1.1.1 (0.5) unanswered;

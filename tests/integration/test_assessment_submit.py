@@ -223,7 +223,7 @@ def test_submit_refusal_lists_exactly_the_leaves_at_fault(
     login_as: Any,
     client: Any,
 ) -> None:
-    from webapp.assessment.services import save_answer
+    from webapp.assessment.answers import save_answer
 
     editor = demo["users"]["truclam.chuyenvien"]
     fill_assessment(truclam, user=editor, skip=("1.1.1", "3.3"))
@@ -266,7 +266,7 @@ def test_submit_refusal_lists_exactly_the_leaves_at_fault(
 def test_replaced_document_does_not_count_as_proof(
     filled: Any, demo: dict[str, Any], add_evidence: Any, login_as: Any, client: Any
 ) -> None:
-    from webapp.assessment.services import save_answer
+    from webapp.assessment.answers import save_answer
 
     editor = demo["users"]["truclam.chuyenvien"]
     leaf = criteria_for(filled).node("1.1.3")

@@ -424,3 +424,20 @@ def test_a_request_over_the_server_limit_gets_a_json_answer_for_the_widget(
         "error": "Tệp tải lên vượt quá dung lượng cho phép (100 MB).",
     }
     assert _rows() == []
+
+
+def test_the_size_refusal_names_the_configured_limit(
+    app: Any, demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
+) -> None:
+    """PARINDEX_UPLOAD_MAX_BYTES=20 MiB: the message says 20 MB, not a fixed 100 MB."""
+    login_as("truclam.chuyenvien")
+    app.config["UPLOAD_MAX_BYTES"] = 20 << 20
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = upload_file(
+        demo["assessments"]["TRUCLAM"].id, "lớn.pdf", evidence_files.pdf(PDF_LINES)
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"] == (
+        "Tệp tải lên vượt quá dung lượng cho phép (20 MB)."
+    )
+    assert _rows() == []

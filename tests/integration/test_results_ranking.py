@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from webapp.appraisal.results import period_results
 from webapp.extensions import db
 from webapp.models import AuditEvent
+from webapp.results.ranking import period_results
 
 
 @pytest.fixture
@@ -72,8 +72,8 @@ def test_tied_units_share_a_rank_and_the_next_rank_skips(
     }
 
     login_as("admin")
-    assert client.post(f"/appraisal/periods/{period.id}/publish").status_code == 302
-    page = client.get(f"/appraisal/periods/{period.id}/results").text
+    assert client.post(f"/results/periods/{period.id}/publish").status_code == 302
+    page = client.get(f"/results/periods/{period.id}").text
     assert ranking_rows(page) == [
         ("1", "Phường Nghi Sơn", "93,60"),
         ("1", "Phường Trúc Lâm", "93,60"),
@@ -103,7 +103,7 @@ def test_publishing_is_refused_with_the_list_of_what_is_missing(
     db.session.commit()
 
     login_as("admin")
-    response = client.post(f"/appraisal/periods/{period.id}/publish")
+    response = client.post(f"/results/periods/{period.id}/publish")
     assert response.status_code == 409
     listed = re.search(r'<ul class="problems">(.*?)</ul>', response.text, re.S)
     assert listed is not None
@@ -126,26 +126,26 @@ def test_units_see_their_results_and_the_ranking_only_after_publication(
     period = ready["period"]
     truclam, nghison = ready["assessments"]["TRUCLAM"], ready["assessments"]["NGHISON"]
     login_as("truclam.chuyenvien")
-    waiting = client.get(f"/appraisal/assessments/{truclam.id}/results")
+    waiting = client.get(f"/results/assessments/{truclam.id}")
     assert waiting.status_code == 200
     assert "chưa được công bố" in waiting.text and "93,60" not in waiting.text
-    assert client.get(f"/appraisal/periods/{period.id}/results").status_code == 404
+    assert client.get(f"/results/periods/{period.id}").status_code == 404
     # An appraiser sees only the units assigned to them before publication.
     login_as("thamdinh")
-    preview = client.get(f"/appraisal/periods/{period.id}/results").text
+    preview = client.get(f"/results/periods/{period.id}").text
     assert "Phường Trúc Lâm" in preview and "Phường Tĩnh Gia" not in preview
 
     login_as("admin")
-    client.post(f"/appraisal/periods/{period.id}/publish")
+    client.post(f"/results/periods/{period.id}/publish")
 
     login_as("truclam.chuyenvien")
-    mine = client.get(f"/appraisal/assessments/{truclam.id}/results").text
+    mine = client.get(f"/results/assessments/{truclam.id}").text
     assert "93,60" in mine and "Xuất sắc (A)" in mine
     assert re.search(r"1<small>/4 đơn vị</small>", mine)  # rank 1 of 4
-    ranking = client.get(f"/appraisal/periods/{period.id}/results")
+    ranking = client.get(f"/results/periods/{period.id}")
     assert ranking.status_code == 200 and "Phường Tĩnh Gia" in ranking.text
-    assert client.get(f"/appraisal/assessments/{nghison.id}/results").status_code == 404
-    assert "Xem kết quả của đơn vị" in client.get("/appraisal/results").text
+    assert client.get(f"/results/assessments/{nghison.id}").status_code == 404
+    assert "Xem kết quả của đơn vị" in client.get("/results/").text
 
 
 def test_after_publication_scores_and_survey_values_are_frozen(
@@ -153,7 +153,7 @@ def test_after_publication_scores_and_survey_values_are_frozen(
 ) -> None:
     period, truclam = ready["period"], ready["assessments"]["TRUCLAM"]
     login_as("admin")
-    client.post(f"/appraisal/periods/{period.id}/publish")
+    client.post(f"/results/periods/{period.id}/publish")
     version = next(r.version for r in truclam.scores if r.criterion_code == "1.5")
     response = client.post(
         f"/appraisal/assessments/{truclam.id}/leaves/1.5",
@@ -178,22 +178,22 @@ def test_charts_and_analyses_for_the_coordinator(
             row.appraiser_comment = "Tỷ lệ xử lý trực tuyến thực tế 30 %"
     db.session.commit()
     login_as("admin")
-    ranking = client.get(f"/appraisal/periods/{period.id}/results").text
+    ranking = client.get(f"/results/periods/{period.id}").text
     chart = ranking[ranking.index("<svg") : ranking.index("</svg>")]
     assert "Phường Trúc Lâm" in chart and "91,10%" in chart  # 93,60 − (4 − 1,5)
     assert "style=" not in ranking
 
-    unit = client.get(f"/appraisal/assessments/{truclam.id}/results").text
+    unit = client.get(f"/results/assessments/{truclam.id}").text
     assert unit.count("<svg") == 2  # grouped bars and radar against the period average
     assert "Bình quân các đơn vị" in unit
     assert "<polygon" in unit
 
-    grid = client.get(f"/appraisal/periods/{period.id}/criteria?code=3.3").text
+    grid = client.get(f"/results/periods/{period.id}/criteria?code=3.3").text
     units_in_order = re.findall(r'#leaf-3-3">([^<]+)</a>', grid)
     assert units_in_order[0] == "Phường Trúc Lâm"  # the largest difference comes first
     assert "-2,50" in grid
 
-    differences = client.get(f"/appraisal/periods/{period.id}/differences").text
+    differences = client.get(f"/results/periods/{period.id}/differences").text
     assert (
         "Tỷ lệ xử lý trực tuyến thực tế 30 %" in differences and "-2,50" in differences
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from webapp.charts import (
+from webapp.results.charts import (
     Bar,
     Series,
     bar_chart,

@@ -672,3 +672,27 @@ def test_local_readers_see_the_old_or_the_new_file_never_a_mix(
         reader.join()
 
     assert seen <= {hashlib.sha256(old).digest(), hashlib.sha256(new).digest()}
+
+
+def test_importing_the_package_does_not_load_boto3_for_the_local_backend() -> None:
+    """boto3 costs startup time and memory; the local backend never needs it."""
+    import subprocess
+    import sys
+    import tempfile
+
+    code = (
+        "import sys, evidence_store\n"
+        "evidence_store.store_from_settings("
+        "{'EVIDENCE_BACKEND': 'local', 'EVIDENCE_LOCAL_ROOT': sys.argv[1]})\n"
+        "print('boto3' in sys.modules)\n"
+        "evidence_store.S3Store\n"
+        "print('boto3' in sys.modules)\n"
+    )
+    with tempfile.TemporaryDirectory() as root:
+        out = subprocess.run(
+            [sys.executable, "-c", code, root],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    assert out == ["False", "True"]

@@ -1,7 +1,7 @@
 """Admin forms: they check the shape of the input (required, lengths, formats, choices).
 
 Rules that need the database (unique codes and usernames, deadlines against the period)
-are checked by webapp/admin/services.py and come back as field errors.
+are checked by the admin service modules and come back as field errors.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Coordinator (admin) screens: units, users, periods, criteria sets, audit log.
 
 Views only parse the form, call one service and redirect; every rule and every audit
-record lives in webapp/admin/services.py. Every route here is admin-only (DESIGN.md §5).
+record lives in the admin service modules (units, users, periods, criteria_sets,
+audit_log). Every route here is admin-only (DESIGN.md §5).
 """
 
 from __future__ import annotations
@@ -14,7 +15,20 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from webapp.access import roles_required
-from webapp.admin import bp, services
+from webapp.admin import bp
+from webapp.admin.audit_log import (
+    AuditFilters,
+    audit_filter_choices,
+    describe_events,
+    list_audit_events,
+)
+from webapp.admin.criteria_sets import (
+    import_shipped_set,
+    list_criteria_sets,
+    shipped_file_choices,
+    shipped_files,
+)
+from webapp.admin.errors import AdminError, FieldError
 from webapp.admin.forms import (
     AuditFilterForm,
     CriteriaImportForm,
@@ -26,6 +40,38 @@ from webapp.admin.forms import (
     UserCreateForm,
     UserEditForm,
     as_choices,
+)
+from webapp.admin.periods import (
+    PeriodInput,
+    close_period,
+    create_period,
+    criteria_set_choices,
+    get_period,
+    grant_extension,
+    list_extensions,
+    list_periods,
+    open_period,
+    period_unit_choices,
+    update_period,
+)
+from webapp.admin.progress import admin_counts, open_periods_progress, period_progress
+from webapp.admin.units import (
+    CsvImportError,
+    active_unit_choices,
+    create_unit,
+    get_unit,
+    import_units_csv,
+    list_units,
+    set_unit_active,
+    update_unit,
+)
+from webapp.admin.users import (
+    create_user,
+    get_user,
+    list_users,
+    reset_password,
+    set_user_active,
+    update_user,
 )
 from webapp.auth.forms import EmptyForm
 from webapp.clock import now, to_vn
@@ -40,7 +86,7 @@ def _actor() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
-def _show_field_error(form: FlaskForm, exc: services.FieldError) -> None:
+def _show_field_error(form: FlaskForm, exc: FieldError) -> None:
     field = getattr(form, exc.field, None)
     if field is None:
         flash(exc.message, "error")
@@ -49,15 +95,15 @@ def _show_field_error(form: FlaskForm, exc: services.FieldError) -> None:
 
 
 def _unit_or_404(unit_id: int) -> Unit:
-    return services.get_unit(unit_id) or abort(404)
+    return get_unit(unit_id) or abort(404)
 
 
 def _user_or_404(user_id: int) -> User:
-    return services.get_user(user_id) or abort(404)
+    return get_user(user_id) or abort(404)
 
 
 def _period_or_404(period_id: int) -> Period:
-    return services.get_period(period_id) or abort(404)
+    return get_period(period_id) or abort(404)
 
 
 def _button_posted() -> bool:
@@ -74,8 +120,8 @@ def dashboard() -> Page:
     """Open periods with each unit's progress."""
     return render_template(
         "admin/dashboard.html",
-        progress=services.open_periods_progress(),
-        counts=services.admin_counts(),
+        progress=open_periods_progress(),
+        counts=admin_counts(),
     )
 
 
@@ -87,7 +133,7 @@ def dashboard() -> Page:
 def units() -> Page:
     """Unit list with accent-insensitive search."""
     q = request.args.get("q", "")
-    return render_template("admin/units.html", units=services.list_units(q), q=q)
+    return render_template("admin/units.html", units=list_units(q), q=q)
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -97,8 +143,8 @@ def unit_new() -> Page:
     form = UnitForm(data={"leader_title": "CHỦ TỊCH"})
     if form.validate_on_submit():
         try:
-            unit = services.create_unit(form.data)
-        except services.FieldError as exc:
+            unit = create_unit(form.data)
+        except FieldError as exc:
             _show_field_error(form, exc)
         else:
             flash(f"Đã tạo đơn vị {unit.name}.", "success")
@@ -114,8 +160,8 @@ def unit_edit(unit_id: int) -> Page:
     form = UnitForm(obj=unit)
     if form.validate_on_submit():
         try:
-            changed = services.update_unit(unit, form.data)
-        except services.FieldError as exc:
+            changed = update_unit(unit, form.data)
+        except FieldError as exc:
             _show_field_error(form, exc)
         else:
             flash(SAVED if changed else UNCHANGED, "success")
@@ -140,8 +186,8 @@ def unit_activate(unit_id: int) -> Response:
 def _set_unit_active(unit: Unit, active: bool) -> Response:
     if _button_posted():
         try:
-            services.set_unit_active(unit, active)
-        except services.AdminError as exc:
+            set_unit_active(unit, active)
+        except AdminError as exc:
             flash(str(exc), "error")
         else:
             done = "Đã kích hoạt lại" if active else "Đã ngừng hoạt động"
@@ -157,8 +203,8 @@ def units_import() -> Page:
     problems: list[tuple[int | None, str]] = []
     if form.validate_on_submit():
         try:
-            created = services.import_units_csv(form.file.data.read())
-        except services.CsvImportError as exc:
+            created = import_units_csv(form.file.data.read())
+        except CsvImportError as exc:
             problems = exc.problems
             form.file.errors = [
                 *form.file.errors,
@@ -178,7 +224,7 @@ def units_import() -> Page:
 def users() -> Page:
     """Account list with accent-insensitive search."""
     q = request.args.get("q", "")
-    return render_template("admin/users.html", users=services.list_users(q), q=q)
+    return render_template("admin/users.html", users=list_users(q), q=q)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -186,17 +232,17 @@ def users() -> Page:
 def user_new() -> Page:
     """Create an account with a role and (for unit roles) a unit."""
     form = UserCreateForm()
-    form.set_unit_choices(services.active_unit_choices())
+    form.set_unit_choices(active_unit_choices())
     if form.validate_on_submit():
         try:
-            user = services.create_user(
+            user = create_user(
                 username=form.username.data or "",
                 full_name=form.full_name.data or "",
                 role=form.role.data or "",
                 unit_id=form.unit_id.data or None,
                 password=form.password.data or "",
             )
-        except services.FieldError as exc:
+        except FieldError as exc:
             _show_field_error(form, exc)
         else:
             flash(f"Đã tạo tài khoản {user.username}.", "success")
@@ -216,20 +262,20 @@ def user_edit(user_id: int) -> Page:
             "unit_id": user.unit_id or 0,
         }
     )
-    choices = services.active_unit_choices()
+    choices = active_unit_choices()
     if user.unit is not None and user.unit_id not in {c[0] for c in choices}:
         choices.append((user.unit.id, f"{user.unit.name} ({user.unit.code})"))
     form.set_unit_choices(choices)
     if form.validate_on_submit():
         try:
-            changed = services.update_user(
+            changed = update_user(
                 user,
                 full_name=form.full_name.data or "",
                 role=form.role.data or "",
                 unit_id=form.unit_id.data or None,
                 actor=_actor(),
             )
-        except services.FieldError as exc:
+        except FieldError as exc:
             _show_field_error(form, exc)
         else:
             flash(SAVED if changed else UNCHANGED, "success")
@@ -245,10 +291,10 @@ def user_password(user_id: int) -> Page:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(user, form.password.data or "", actor=_actor())
-        except services.FieldError as exc:
+            reset_password(user, form.password.data or "", actor=_actor())
+        except FieldError as exc:
             _show_field_error(form, exc)
-        except services.AdminError as exc:
+        except AdminError as exc:
             flash(str(exc), "error")
         else:
             flash(
@@ -277,8 +323,8 @@ def user_activate(user_id: int) -> Response:
 def _set_user_active(user: User, active: bool) -> Response:
     if _button_posted():
         try:
-            services.set_user_active(user, active, actor=_actor())
-        except services.AdminError as exc:
+            set_user_active(user, active, actor=_actor())
+        except AdminError as exc:
             flash(str(exc), "error")
         else:
             done = "Đã mở khóa" if active else "Đã khóa"
@@ -293,7 +339,7 @@ def _set_user_active(user: User, active: bool) -> Response:
 @roles_required("admin")
 def periods() -> Page:
     """All periods, newest first."""
-    return render_template("admin/periods.html", periods=services.list_periods())
+    return render_template("admin/periods.html", periods=list_periods())
 
 
 def _period_form(period: Period | None) -> PeriodForm:
@@ -311,13 +357,13 @@ def _period_form(period: Period | None) -> PeriodForm:
             "appraisal_deadline": to_vn(period.appraisal_deadline).date(),
         }
     form = PeriodForm(data=data)
-    form.criteria_set_id.choices = as_choices(services.criteria_set_choices())
-    form.unit_ids.choices = as_choices(services.period_unit_choices(period))
+    form.criteria_set_id.choices = as_choices(criteria_set_choices())
+    form.unit_ids.choices = as_choices(period_unit_choices(period))
     return form
 
 
-def _period_input(form: PeriodForm) -> services.PeriodInput:
-    return services.PeriodInput(
+def _period_input(form: PeriodForm) -> PeriodInput:
+    return PeriodInput(
         name=form.name.data or "",
         year=int(form.year.data or 0),
         criteria_set_id=form.criteria_set_id.data or "",
@@ -335,8 +381,8 @@ def period_new() -> Page:
     form = _period_form(None)
     if form.validate_on_submit():
         try:
-            period = services.create_period(_period_input(form))
-        except services.FieldError as exc:
+            period = create_period(_period_input(form))
+        except FieldError as exc:
             _show_field_error(form, exc)
         else:
             flash(
@@ -355,8 +401,8 @@ def period_detail(period_id: int) -> Page:
     return render_template(
         "admin/period_detail.html",
         period=period,
-        progress=services.period_progress(period),
-        extensions=services.list_extensions(period),
+        progress=period_progress(period),
+        extensions=list_extensions(period),
     )
 
 
@@ -368,10 +414,10 @@ def period_edit(period_id: int) -> Page:
     form = _period_form(period)
     if form.validate_on_submit():
         try:
-            changed = services.update_period(period, _period_input(form))
-        except services.FieldError as exc:
+            changed = update_period(period, _period_input(form))
+        except FieldError as exc:
             _show_field_error(form, exc)
-        except services.AdminError as exc:
+        except AdminError as exc:
             flash(str(exc), "error")
         else:
             flash(SAVED if changed else UNCHANGED, "success")
@@ -386,8 +432,8 @@ def period_open(period_id: int) -> Response:
     period = _period_or_404(period_id)
     if _button_posted():
         try:
-            created = services.open_period(period)
-        except services.AdminError as exc:
+            created = open_period(period)
+        except AdminError as exc:
             flash(str(exc), "error")
         else:
             flash(
@@ -404,8 +450,8 @@ def period_close(period_id: int) -> Response:
     period = _period_or_404(period_id)
     if _button_posted():
         try:
-            services.close_period(period)
-        except services.AdminError as exc:
+            close_period(period)
+        except AdminError as exc:
             flash(str(exc), "error")
         else:
             flash("Đã đóng kỳ đánh giá.", "success")
@@ -425,16 +471,16 @@ def extension_new(period_id: int) -> Page:
     )
     if form.validate_on_submit():
         try:
-            services.grant_extension(
+            grant_extension(
                 period,
                 unit_id=form.unit_id.data,
                 new_deadline=form.new_deadline.data,
                 reason=form.reason.data or "",
                 actor=_actor(),
             )
-        except services.FieldError as exc:
+        except FieldError as exc:
             _show_field_error(form, exc)
-        except services.AdminError as exc:
+        except AdminError as exc:
             flash(str(exc), "error")
         else:
             flash("Đã gia hạn.", "success")
@@ -451,8 +497,8 @@ def criteria_sets() -> Page:
     """Imported criteria sets, and the shipped files that can be imported."""
     return render_template(
         "admin/criteria_sets.html",
-        sets=services.list_criteria_sets(),
-        files=services.shipped_files(),
+        sets=list_criteria_sets(),
+        files=shipped_files(),
     )
 
 
@@ -461,13 +507,13 @@ def criteria_sets() -> Page:
 def criteria_import() -> Response:
     """Import one shipped criteria-set file."""
     form = CriteriaImportForm()
-    form.filename.choices = as_choices(services.shipped_file_choices())
+    form.filename.choices = as_choices(shipped_file_choices())
     if not form.validate_on_submit():
         flash("Tệp bộ tiêu chí không có trong danh sách.", "error")
         return redirect(url_for("admin.criteria_sets"))
     try:
-        record, outcome = services.import_shipped_set(form.filename.data or "")
-    except services.AdminError as exc:
+        record, outcome = import_shipped_set(form.filename.data or "")
+    except AdminError as exc:
         flash(str(exc), "error")
     else:
         if outcome == "unchanged":
@@ -485,7 +531,7 @@ def criteria_import() -> Response:
 def audit() -> Page:
     """The audit log, filterable by unit, period, action, user and date range."""
     form = AuditFilterForm(formdata=request.args)
-    for name, choices in services.audit_filter_choices().items():
+    for name, choices in audit_filter_choices().items():
         form[name].choices = as_choices(choices)
     form.validate()
 
@@ -493,7 +539,7 @@ def audit() -> Page:
         field = form[name]
         return None if field.errors else field.data
 
-    filters = services.AuditFilters(
+    filters = AuditFilters(
         unit_id=ok("unit") or None,
         period_id=ok("period") or None,
         action=ok("action") or None,
@@ -501,12 +547,12 @@ def audit() -> Page:
         date_from=ok("date_from"),
         date_to=ok("date_to"),
     )
-    page = services.list_audit_events(filters, request.args.get("page", 1, type=int))
+    page = list_audit_events(filters, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "admin/audit.html",
         form=form,
         page=page,
-        rows=services.describe_events(page.items),
+        rows=describe_events(page.items),
         args=args,
     )

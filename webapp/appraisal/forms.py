@@ -6,6 +6,8 @@ which leaf: those are rules, checked by the services and returned as field error
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -21,7 +23,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.appraisal.services import AppraisalInput
+from criteria import Node
+from webapp.appraisal.scores import AppraisalInput
+from webapp.models import Period, User
 
 
 class LeafAppraisalForm(FlaskForm):
@@ -92,6 +96,17 @@ class AssignmentForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
+
+
+def assignment_form(
+    period: Period, areas: Sequence[Node], appraisers: Sequence[User]
+) -> AssignmentForm:
+    """The assignment form with the period's units, the appraisers and the areas."""
+    form = AssignmentForm()
+    form.unit_id.choices = [(str(u.id), f"{u.name} ({u.code})") for u in period.units]
+    form.user_id.choices = [(str(u.id), u.full_name) for u in appraisers]
+    form.area_codes.choices = [(a.code, f"{a.code}. {a.title}") for a in areas]
+    return form
 
 
 class SurveyImportForm(FlaskForm):

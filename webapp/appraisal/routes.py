@@ -6,44 +6,35 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from webapp.access import get_assessment_or_404, roles_required
 from webapp.appraisal import bp
-from webapp.appraisal.forms import (
-    AssignmentForm,
-    EmptyForm,
-    LeafAppraisalForm,
-    ReturnForm,
-    SurveyImportForm,
-)
-from webapp.appraisal.results import (
-    PublicationRefused,
-    can_see_ranking,
-    can_see_unit_result,
-    criterion_grid,
-    largest_differences,
-    period_results,
-    publish_period,
-    visible_rows,
-)
-from webapp.appraisal.services import (
-    FILTERS,
-    AppraisalError,
+from webapp.appraisal.assignments import (
     appraisal_queue,
-    appraisal_screen,
-    appraised_leaves,
     create_assignment,
-    create_return,
     criteria_for_period,
     delete_assignment,
     list_appraisers,
     list_assignments,
     list_periods,
+)
+from webapp.appraisal.forms import (
+    EmptyForm,
+    LeafAppraisalForm,
+    ReturnForm,
+    SurveyImportForm,
+    assignment_form,
+)
+from webapp.appraisal.leaves import AppraisalError
+from webapp.appraisal.returns import create_return
+from webapp.appraisal.scores import save_appraisal
+from webapp.appraisal.screen import (
+    FILTERS,
+    appraisal_screen,
+    focus_after_save,
+    known_filter,
     next_leaf_to_appraise,
-    save_appraisal,
-    unit_assessments,
 )
 from webapp.appraisal.survey import (
     SurveyImportRejected,
@@ -52,7 +43,6 @@ from webapp.appraisal.survey import (
     save_survey_values,
     survey_grid,
 )
-from webapp.charts import Bar, Series, bar_chart, grouped_bar_chart, radar_chart
 from webapp.extensions import db
 from webapp.models import AppraiserAssignment, Assessment, Period
 from webapp.storage import get_store
@@ -64,14 +54,6 @@ SURVEY_UPLOAD_MAX = 5 * 1024 * 1024
 
 def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def evidence_url(endpoint: str, evidence_id: int) -> str | None:
-    """Link to the evidence feature's routes, or None while they do not exist."""
-    try:
-        return url_for(endpoint, evidence_id=evidence_id)
-    except BuildError:
-        return None
 
 
 def _period_or_404(period_id: int) -> Period:
@@ -99,11 +81,8 @@ def index() -> str:
 def assignments(period_id: int) -> str | Response:
     """Phân công thẩm định: who appraises which unit (and which areas) in the period."""
     period = _period_or_404(period_id)
-    cs = criteria_for_period(period)
-    form = AssignmentForm()
-    form.unit_id.choices = [(str(u.id), f"{u.name} ({u.code})") for u in period.units]
-    form.user_id.choices = [(str(u.id), u.full_name) for u in list_appraisers()]
-    form.area_codes.choices = [(a.code, f"{a.code}. {a.title}") for a in cs.areas]
+    areas = criteria_for_period(period).areas
+    form = assignment_form(period, areas, list_appraisers())
     status = 200
     if form.validate_on_submit():
         try:
@@ -160,9 +139,7 @@ def _render_screen(
     return_form: ReturnForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    filter_name = (
-        request.args.get("filter") if request.args.get("filter") in FILTERS else None
-    )
+    filter_name = known_filter(request.args.get("filter"))
     verify = request.args.get("verify") == "1"
     screen = appraisal_screen(
         assessment,
@@ -184,7 +161,6 @@ def _render_screen(
         focus=focus,
         failed=failed,
         return_form=return_form or ReturnForm(formdata=None),
-        evidence_url=evidence_url,
     ), status
 
 
@@ -211,24 +187,19 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
         # Also at the top: the leaf may be hidden by a filter or far down the page.
         flash(f"Chưa lưu điểm thẩm định tiêu chí {code}: {exc.message}", "error")
         return _render_screen(assessment, failed=(code, form), status=422)
-    filter_name = (
-        request.args.get("filter") if request.args.get("filter") in FILTERS else None
-    )
-    focus = code
-    if form.save_next.data or not form.save.data:
-        screen_now = appraisal_screen(assessment, _user(), filter_name=filter_name)
-        focus = next_leaf_to_appraise(screen_now, code) or code
-        if focus == code:
-            flash("Đã thẩm định xong các tiêu chí trong danh sách này.", "success")
+    filter_name = known_filter(request.args.get("filter"))
+    jump = bool(form.save_next.data or not form.save.data)
+    focus, done = focus_after_save(assessment, _user(), code, filter_name, jump=jump)
+    if done:
+        flash("Đã thẩm định xong các tiêu chí trong danh sách này.", "success")
     flash(f"Đã lưu điểm thẩm định tiêu chí {code}.", "success")
-    anchor = "leaf-" + focus.replace(".", "-")
     return redirect(
         url_for(
             "appraisal.screen",
             assessment_id=assessment.id,
             filter=filter_name,
             focus=focus,
-            _anchor=anchor,
+            _anchor="leaf-" + focus.replace(".", "-"),
         )
     )
 
@@ -340,151 +311,3 @@ def survey_import(period_id: int) -> Response | tuple[str, int]:
         return _render_survey(period, import_form=form, status=409)
     flash(f"Đã nhập {count} kết quả điều tra XHH.", "success")
     return redirect(url_for("appraisal.survey", period_id=period.id))
-
-
-# -- results -------------------------------------------------------------------------
-
-
-def _render_ranking(
-    period: Period, *, refused: list[str] | None = None, status: int = 200
-) -> tuple[str, int]:
-    user = _user()
-    results = period_results(period)
-    rows = visible_rows(results, user)
-    own_unit = user.unit_id if user.is_unit_user else None
-    chart = bar_chart(
-        [
-            Bar(
-                r.unit.name,
-                r.final.index,
-                highlight=r.unit.id == own_unit,
-                note=f"hạng {r.rank}" if r.rank else "",
-            )
-            for r in rows
-        ],
-        title=f"Chỉ số CCHC theo đơn vị — {period.name}",
-        suffix="%",
-    )
-    return render_template(
-        "appraisal/ranking.html",
-        period=period,
-        results=results,
-        rows=rows,
-        chart=chart,
-        refused=refused,
-        form=EmptyForm(),
-        own_unit=own_unit,
-    ), status
-
-
-@bp.get("/periods/<int:period_id>/results")
-@roles_required(*STAFF, *UNIT_ROLES)
-def ranking(period_id: int) -> tuple[str, int]:
-    """Xếp hạng: final score, index, band and rank of every unit, with a bar chart."""
-    period = _period_or_404(period_id)
-    if not can_see_ranking(period, _user()):
-        abort(404)
-    return _render_ranking(period)
-
-
-@bp.post("/periods/<int:period_id>/publish")
-@roles_required("admin")
-def publish(period_id: int) -> Response | tuple[str, int]:
-    """Công bố kết quả (refused, with the list, while anything is missing)."""
-    period = _period_or_404(period_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        publish_period(period, actor=_user())
-    except PublicationRefused as exc:
-        flash(
-            "Chưa thể công bố kết quả: còn hồ sơ chưa hoàn tất (xem danh sách).",
-            "error",
-        )
-        return _render_ranking(period, refused=exc.problems, status=409)
-    except AppraisalError as exc:
-        flash(exc.message, "error")
-        return _render_ranking(period, status=409)
-    flash(
-        "Đã công bố kết quả đánh giá. Các đơn vị đã xem được kết quả của mình.",
-        "success",
-    )
-    return redirect(url_for("appraisal.ranking", period_id=period.id))
-
-
-@bp.get("/assessments/<int:assessment_id>/results")
-@roles_required(*STAFF, *UNIT_ROLES)
-def unit_results(assessment_id: int) -> str:
-    """One unit's result: per area self vs appraised, band, rank, vs the average."""
-    assessment = get_assessment_or_404(assessment_id)
-    period = assessment.period
-    if not can_see_unit_result(assessment, _user()):
-        return render_template("appraisal/not_published.html", assessment=assessment)
-    results = period_results(period)
-    row = results.row_for(assessment.id)
-    charts = {}
-    if row is not None:
-        labels = [f"{a.code}. {a.title}" for a in results.areas]
-        series = [
-            Series(
-                assessment.unit.name,
-                tuple(row.final.nodes[a.code].index for a in results.areas),
-            ),
-            Series(
-                "Bình quân các đơn vị",
-                tuple(results.area_average[a.code] for a in results.areas),
-            ),
-        ]
-        title = f"Chỉ số thành phần theo lĩnh vực — {assessment.unit.name}"
-        charts["bars"] = grouped_bar_chart(labels, series, title=title, suffix="%")
-        charts["radar"] = radar_chart(
-            [f"Lĩnh vực {a.code}" for a in results.areas], series, title=title
-        )
-    return render_template(
-        "appraisal/unit_results.html",
-        a=assessment,
-        results=results,
-        row=row,
-        charts=charts,
-        leaves=appraised_leaves(results.cs),
-    )
-
-
-@bp.get("/results")
-@roles_required(*UNIT_ROLES)
-def my_results() -> str:
-    """The unit's own results, one line per period."""
-    return render_template(
-        "appraisal/my_results.html", assessments=unit_assessments(_user())
-    )
-
-
-@bp.get("/periods/<int:period_id>/criteria")
-@roles_required(*STAFF)
-def criterion(period_id: int) -> str:
-    """One leaf across all units: self vs appraised, evidence count, difference."""
-    period = _period_or_404(period_id)
-    leaves = appraised_leaves(criteria_for_period(period))
-    code = request.args.get("code") or leaves[0].code
-    leaf = next((lf for lf in leaves if lf.code == code), None)
-    if leaf is None:
-        abort(404)
-    return render_template(
-        "appraisal/criterion.html",
-        period=period,
-        leaves=leaves,
-        leaf=leaf,
-        rows=criterion_grid(period, leaf, _user()),
-    )
-
-
-@bp.get("/periods/<int:period_id>/differences")
-@roles_required(*STAFF)
-def differences(period_id: int) -> str:
-    """The largest differences between self-score and appraised score, across units."""
-    period = _period_or_404(period_id)
-    return render_template(
-        "appraisal/differences.html",
-        period=period,
-        rows=largest_differences(period, _user()),
-    )

@@ -20,12 +20,8 @@ from sqlalchemy.orm import selectinload
 
 from criteria import CriteriaSet, Node
 from webapp import audit
-from webapp.appraisal.services import (
-    AppraisalError,
-    criteria_for_period,
-    parse_decimal,
-    pts,
-)
+from webapp.appraisal.assignments import criteria_for_period
+from webapp.appraisal.leaves import AppraisalError, parse_decimal, pts
 from webapp.extensions import db
 from webapp.models import Assessment, Period, Unit, User
 from webapp.workflow import score_row

@@ -14,7 +14,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -39,6 +39,9 @@ from criteria import (
     TiersRule,
 )
 from scoring import format_points
+
+if TYPE_CHECKING:
+    from webapp.assessment.overview import AssessmentView
 
 NOTE_MAX = 5000
 _DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -408,6 +411,25 @@ def build_leaf_form(
         prefix=form_prefix(leaf.code),
         data=initial_data(leaf, answer, note, version),
     )
+
+
+def leaf_forms(view: AssessmentView, bound: dict[str, LeafForm]) -> dict[str, LeafForm]:
+    """A form per editable leaf: the posted one where given, else the stored answer."""
+    forms: dict[str, LeafForm] = {}
+    for code, leaf_view in view.leaves.items():
+        if not leaf_view.editable:
+            continue
+        if code in bound:
+            forms[code] = bound[code]
+            continue
+        row = leaf_view.row
+        forms[code] = build_leaf_form(
+            leaf_view.leaf,
+            answer=row.answer if row else None,
+            note=row.note if row else "",
+            version=row.version if row else 0,
+        )
+    return forms
 
 
 class ReopenForm(FlaskForm):

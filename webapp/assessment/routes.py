@@ -4,20 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from jinja2 import TemplateNotFound
 from werkzeug.wrappers import Response
 
 from webapp.access import get_assessment_or_404, roles_required
-from webapp.assessment import bp, services
+from webapp.assessment import bp
+from webapp.assessment.answers import (
+    AnswerInvalid,
+    StaleAnswer,
+    check_leaf_editable,
+    save_answer,
+)
 from webapp.assessment.forms import (
     LeafForm,
     ReopenForm,
     SubmitForm,
     build_leaf_form,
+    leaf_forms,
 )
-from webapp.assessment.services import AnswerInvalid, StaleAnswer, SubmitRefused
+from webapp.assessment.overview import (
+    Problem,
+    area_bars,
+    assessment_view,
+    current_assessment,
+    deadline_info,
+    points_at_risk,
+    progress,
+    submit_problems,
+    unit_assessments,
+)
+from webapp.assessment.submission import (
+    SubmitRefused,
+    check_can_submit,
+    reopen_assessment,
+    submit_assessment,
+)
 from webapp.models import Assessment
 from webapp.workflow import NotEditable, criteria_for
 
@@ -39,19 +61,19 @@ def _leaf_url(assessment: Assessment, code: str) -> str:
 @roles_required(*UNIT_ROLES)
 def dashboard() -> str:
     """The unit's home: deadline, progress, score, points at risk, return requests."""
-    assessment = services.current_assessment(_user())
+    assessment = current_assessment(_user())
     if assessment is None:
         return render_template("assessment/dashboard.html", assessment=None, view=None)
-    view = services.assessment_view(assessment, _user())
+    view = assessment_view(assessment, _user())
     return render_template(
         "assessment/dashboard.html",
         assessment=assessment,
         view=view,
-        deadline=services.deadline_info(assessment),
-        progress=services.progress(view),
-        bars=services.area_bars(view),
-        at_risk=services.points_at_risk(view),
-        others=[a for a in services.unit_assessments(_user()) if a.id != assessment.id],
+        deadline=deadline_info(assessment),
+        progress=progress(view),
+        bars=area_bars(view),
+        at_risk=points_at_risk(view),
+        others=[a for a in unit_assessments(_user()) if a.id != assessment.id],
     )
 
 
@@ -74,15 +96,11 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
     try:
         # Refuse a frozen or survey leaf before reading the form: what matters is
         # "locked", not a complaint about the figures typed.
-        services.check_leaf_editable(assessment, leaf)
-    except NotEditable as exc:
-        flash(str(exc), "error")
-        return redirect(_leaf_url(assessment, code), 303)
-    form = build_leaf_form(leaf, formdata=request.form)
-    if not form.validate():
-        return _render_detail(assessment, bound={code: form}, status=422)
-    try:
-        outcome = services.save_answer(
+        check_leaf_editable(assessment, leaf)
+        form = build_leaf_form(leaf, formdata=request.form)
+        if not form.validate():
+            return _render_detail(assessment, bound={code: form}, status=422)
+        outcome = save_answer(
             assessment,
             leaf,
             answer=form.answer(),
@@ -102,10 +120,7 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
         return _render_detail(
             assessment, bound={code: form}, notices={code: exc.message}, status=409
         )
-    if outcome.changed:
-        flash(f"Đã lưu tiêu chí {code}: {outcome.result.explanation}", "success")
-    else:
-        flash(f"Tiêu chí {code}: không có thay đổi.", "info")
+    flash(*outcome.notice(code))
     return redirect(_leaf_url(assessment, code), 303)
 
 
@@ -126,7 +141,7 @@ def submit(assessment_id: int) -> Response | str | tuple[str, int]:
     if request.method == "GET" or not form.validate_on_submit():
         return _render_submit(assessment, form)
     try:
-        services.submit_assessment(assessment, _user())
+        submit_assessment(assessment, _user())
     except NotEditable as exc:
         flash(str(exc), "error")
         return redirect(url_for("assessment.submit", assessment_id=assessment.id), 303)
@@ -150,7 +165,7 @@ def reopen(assessment_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _render_detail(assessment, reopen_form=form, status=422)
     try:
-        services.reopen_assessment(assessment, _user(), form.reason.data or "")
+        reopen_assessment(assessment, _user(), form.reason.data or "")
     except NotEditable as exc:
         flash(str(exc), "error")
     else:
@@ -166,55 +181,33 @@ def _render_detail(
     reopen_form: ReopenForm | None = None,
     status: int = 200,
 ) -> Any:
-    view = services.assessment_view(assessment, _user())
-    forms: dict[str, LeafForm] = {}
-    for code, leaf_view in view.leaves.items():
-        if not leaf_view.editable:
-            continue
-        if bound and code in bound:
-            forms[code] = bound[code]
-            continue
-        row = leaf_view.row
-        forms[code] = build_leaf_form(
-            leaf_view.leaf,
-            answer=row.answer if row else None,
-            note=row.note if row else "",
-            version=row.version if row else 0,
-        )
+    view = assessment_view(assessment, _user())
+    forms = leaf_forms(view, bound or {})
     html = render_template(
         "assessment/detail.html",
         assessment=assessment,
         view=view,
         forms=forms,
         notices=notices or {},
-        deadline=services.deadline_info(assessment),
+        deadline=deadline_info(assessment),
         reopen_form=reopen_form or ReopenForm(formdata=None),
-        evidence_partial=_has_template("evidence/_leaf_evidence.html"),
     )
     return html if status == 200 else (html, status)
-
-
-def _has_template(name: str) -> bool:
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return False
-    return True
 
 
 def _render_submit(
     assessment: Assessment,
     form: SubmitForm,
     *,
-    problems: list[services.Problem] | None = None,
+    problems: list[Problem] | None = None,
     status: int = 200,
 ) -> Any:
-    view = services.assessment_view(assessment, _user())
+    view = assessment_view(assessment, _user())
     if problems is None:
-        problems = services.submit_problems(view)
+        problems = submit_problems(view)
     blocked: str | None = None
     try:
-        services.check_can_submit(assessment)
+        check_can_submit(assessment)
     except NotEditable as exc:
         blocked = str(exc)
     html = render_template(
@@ -224,6 +217,6 @@ def _render_submit(
         form=form,
         problems=problems,
         blocked=blocked,
-        deadline=services.deadline_info(assessment),
+        deadline=deadline_info(assessment),
     )
     return html if status == 200 else (html, status)

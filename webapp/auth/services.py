@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import secrets
 
 import sqlalchemy as sa
@@ -107,11 +106,3 @@ def change_password(user: User, current: str, new: str) -> None:
         after={"session_version": user.session_version},
     )
     db.session.commit()
-
-
-def create_api_token(user: User) -> str:
-    """Create a personal API token; only its SHA-256 is stored."""
-    token = secrets.token_urlsafe(32)
-    user.api_token_hash = hashlib.sha256(token.encode()).hexdigest()
-    db.session.commit()
-    return token

@@ -24,7 +24,7 @@ cli = AppGroup("dossier", help="Hồ sơ tự chấm điểm: xuất và kiểm 
 def export_command(assessment_id: int, out: Path) -> None:
     """Write an assessment's dossier ZIP to OUT (exit 1 if a file fails its hash)."""
     from webapp.dossier.builders.zip import IntegrityError
-    from webapp.dossier.services import export_zip
+    from webapp.dossier.exports import export_zip
     from webapp.extensions import db
     from webapp.models import Assessment
     from webapp.storage import get_store

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from webapp.dossier.services import DIFFICULTIES_MAX
+from webapp.dossier.settings import DIFFICULTIES_MAX
 
 
 class DifficultiesForm(FlaskForm):

@@ -17,11 +17,24 @@ from flask import (
 )
 from flask_login import current_user
 
+from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, roles_required
-from webapp.dossier import bp, services
+from webapp.dossier import bp
+from webapp.dossier.contents import build_dossier
+from webapp.dossier.exports import (
+    export_ranking,
+    export_report,
+    export_scores,
+    export_zip,
+    exportable,
+)
 from webapp.dossier.forms import DifficultiesForm
+from webapp.dossier.settings import (
+    can_edit_settings,
+    missing_summary,
+    save_difficulties,
+)
 from webapp.extensions import db
-from webapp.formatting import content_disposition
 from webapp.models import Assessment, Period
 from webapp.storage import get_store
 from webapp.workflow import NotEditable
@@ -37,7 +50,7 @@ def _user() -> Any:
 @roles_required(*ALL_ROLES)
 def index() -> str:
     """Every dossier the user may export; the coordinator also gets period rankings."""
-    assessments, periods = services.exportable(_user())
+    assessments, periods = exportable(_user())
     return render_template(
         "dossier/index.html", assessments=assessments, periods=periods
     )
@@ -55,7 +68,7 @@ def settings(assessment_id: int) -> Any:
     if not form.validate():
         return _render_settings(assessment, form, 422)
     try:
-        changed = services.save_difficulties(
+        changed = save_difficulties(
             assessment, form.difficulties.data or "", user=_user()
         )
         flash(
@@ -69,14 +82,14 @@ def settings(assessment_id: int) -> Any:
 def _render_settings(
     assessment: Assessment, form: DifficultiesForm, status: int
 ) -> tuple[str, int]:
-    dossier = services.build_dossier(assessment)
+    dossier = build_dossier(assessment)
     page = render_template(
         "dossier/settings.html",
         assessment=assessment,
         dossier=dossier,
-        gaps=services.missing_summary(dossier),
+        gaps=missing_summary(dossier),
         form=form,
-        editable=services.can_edit_settings(assessment, _user()),
+        editable=can_edit_settings(assessment, _user()),
     )
     return page, status
 
@@ -85,7 +98,7 @@ def _render_settings(
 @roles_required(*ALL_ROLES)
 def scores_xlsx(assessment_id: int) -> Response:
     """The score table (Excel)."""
-    export = services.export_scores(get_assessment_or_404(assessment_id), _user())
+    export = export_scores(get_assessment_or_404(assessment_id), _user())
     return send_file(
         io.BytesIO(export.data),
         mimetype=export.mimetype,
@@ -98,7 +111,7 @@ def scores_xlsx(assessment_id: int) -> Response:
 @roles_required(*ALL_ROLES)
 def report_docx(assessment_id: int) -> Response:
     """The self-scoring report (Word, NĐ 30/2020 format)."""
-    export = services.export_report(get_assessment_or_404(assessment_id), _user())
+    export = export_report(get_assessment_or_404(assessment_id), _user())
     return send_file(
         io.BytesIO(export.data),
         mimetype=export.mimetype,
@@ -111,7 +124,7 @@ def report_docx(assessment_id: int) -> Response:
 @roles_required(*ALL_ROLES)
 def dossier_zip(assessment_id: int) -> Response:
     """The whole dossier as a ZIP, streamed while it is built (never held in memory)."""
-    export = services.export_zip(
+    export = export_zip(
         get_assessment_or_404(assessment_id),
         _user(),
         store=get_store(),
@@ -129,7 +142,7 @@ def dossier_zip(assessment_id: int) -> Response:
 def ranking_xlsx(period_id: int) -> Response:
     """The coordinator's export of a period: ranking plus every unit's score table."""
     period = db.get_or_404(Period, period_id)
-    export = services.export_ranking(period, _user())
+    export = export_ranking(period, _user())
     return send_file(
         io.BytesIO(export.data),
         mimetype=export.mimetype,

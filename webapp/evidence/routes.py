@@ -28,12 +28,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from evidence_store import ObjectNotFound, StorageError
+from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
-from webapp.errors import MESSAGES
+from webapp.errors import MESSAGES, error_message
 from webapp.evidence import bp, services
 from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
-from webapp.formatting import content_disposition
 from webapp.models import Assessment, Evidence
 from webapp.storage import get_store, upload_limits
 from webapp.workflow import NotEditable, criteria_for, editable_codes
@@ -65,7 +65,7 @@ def _script_tag_once() -> Markup:
 def _upload_refused(exc: HTTPException) -> Any:
     """Too large a request or an expired form token: JSON for the upload widget."""
     code = exc.code or 400
-    message = MESSAGES.get(code, ("", "Yêu cầu không hợp lệ."))[1]
+    message = error_message(code) if code in MESSAGES else "Yêu cầu không hợp lệ."
     if isinstance(exc, CSRFError):
         message = (
             "Phiên làm việc hoặc mã bảo mật biểu mẫu đã hết hạn. "
@@ -226,42 +226,37 @@ def detail(evidence_id: int) -> str:
     return _detail_page(evidence, form, prefill=bool(request.args.get("prefill")))[0]
 
 
+def _fill_empty(form: CitationForm, proposal: CitationProposal) -> None:
+    # Fill only the empty fields: what the user typed wins over what the file says.
+    for name, value in asdict(proposal).items():
+        if value and not getattr(form, name).data:
+            getattr(form, name).data = value
+
+
 def _detail_page(
     evidence: Evidence, form: CitationForm, *, prefill: bool = False, status: int = 200
 ) -> tuple[str, int]:
     assessment = services.assessment_of(evidence)
-    cs = criteria_for(assessment)
     unit_user = bool(current_user.is_unit_user)
     can_edit = unit_user and services.editable_for(evidence, assessment)
     proposal = None
     if can_edit and prefill:
-        # Fill only the empty fields: what the user typed wins over what the file says.
         proposal = services.propose_for_stored(evidence, store=get_store())
-        for name, value in asdict(proposal).items():
-            if value and not getattr(form, name).data:
-                getattr(form, name).data = value
-    allowed = editable_codes(assessment) if unit_user and evidence.is_current else set()
-
-    def open_leaf(code: str) -> bool:
-        return allowed is None or code in allowed
-
+        _fill_empty(form, proposal)
+    unlinkable, linkable = services.link_choices(
+        evidence, assessment, unit_user=unit_user
+    )
     page = render_template(
         "evidence/detail.html",
         evidence=evidence,
         assessment=assessment,
-        nodes=cs.nodes(),
+        nodes=criteria_for(assessment).nodes(),
         form=form,
         replace_form=ReplaceForm(formdata=None),
         proposal=proposal,
         can_edit=can_edit,
-        unlinkable={c for c in evidence.criterion_codes if open_leaf(c)},
-        linkable=[
-            leaf
-            for leaf in cs.leaves()
-            if leaf.code not in evidence.criterion_codes
-            and leaf.assessed_by != "survey"
-            and open_leaf(leaf.code)
-        ],
+        unlinkable=unlinkable,
+        linkable=linkable,
         versions=services.versions(evidence),
         previewable=services.is_previewable(evidence),
         warnings=services.date_warnings(evidence.issued_on, assessment.period.year),
@@ -388,15 +383,21 @@ def _upload_json(
     except services.EvidenceError as exc:
         return jsonify({"ok": False, "error": exc.message}), exc.status
     leaf_code = codes[0] if codes else ""
+    return _stored_json(
+        result,
+        item_html=_item_html(result.evidence, assessment, leaf_code, result.prefill),
+    )
+
+
+def _stored_json(result: services.UploadResult, **extra: Any) -> Any:
+    """The upload widget's answer for a stored file: the row, its citation, warnings."""
     return jsonify(
         {
             "ok": True,
             "evidence": evidence_json(result.evidence),
             "prefill": result.prefill.as_dict(),
             "warnings": result.warnings,
-            "item_html": _item_html(
-                result.evidence, assessment, leaf_code, result.prefill
-            ),
+            **extra,
         }
     )
 
@@ -536,16 +537,8 @@ def replace(evidence_id: int) -> Any:
         return _fail(str(exc), 409, back)
     except services.EvidenceError as exc:
         return _fail(exc.message, exc.status, back)
-    new_url = url_for("evidence.detail", evidence_id=result.evidence.id)
     if _wants_json():
-        return jsonify(
-            {
-                "ok": True,
-                "evidence": evidence_json(result.evidence),
-                "prefill": result.prefill.as_dict(),
-                "warnings": result.warnings,
-            }
-        )
+        return _stored_json(result)
     flash(
         f"Đã thay tệp bằng “{result.evidence.original_filename}”. "
         "Phiên bản cũ vẫn được lưu.",
@@ -553,4 +546,4 @@ def replace(evidence_id: int) -> Any:
     )
     for warning in result.warnings:
         flash(warning, "warning")
-    return redirect(new_url)
+    return redirect(url_for("evidence.detail", evidence_id=result.evidence.id))

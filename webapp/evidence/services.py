@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from criteria import Node
 from evidence_store import (
     EvidenceStore,
     StorageError,
@@ -36,7 +37,7 @@ from webapp.evidence.prefill import CitationProposal, extract_text, propose_cita
 from webapp.extensions import db
 from webapp.formatting import fold
 from webapp.models import Assessment, Evidence, EvidenceLink, Period, User
-from webapp.workflow import NotEditable, criteria_for, ensure_editable
+from webapp.workflow import NotEditable, criteria_for, editable_codes, ensure_editable
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,29 @@ class UploadResult:
 
 
 # --- reads ----------------------------------------------------------------------------
+
+
+def link_choices(
+    evidence: Evidence, assessment: Assessment, *, unit_user: bool
+) -> tuple[set[str], list[Node]]:
+    """The linked leaves the viewer may unlink, and the leaves they may still link.
+
+    Only a unit user may change links, only on the current version, and only on the
+    leaves still open for the unit (all of them while the assessment is a draft)."""
+    allowed = editable_codes(assessment) if unit_user and evidence.is_current else set()
+
+    def open_leaf(code: str) -> bool:
+        return allowed is None or code in allowed
+
+    unlinkable = {c for c in evidence.criterion_codes if open_leaf(c)}
+    linkable = [
+        leaf
+        for leaf in criteria_for(assessment).leaves()
+        if leaf.code not in evidence.criterion_codes
+        and leaf.assessed_by != "survey"
+        and open_leaf(leaf.code)
+    ]
+    return unlinkable, linkable
 
 
 def is_previewable(evidence: Evidence) -> bool:

@@ -1,6 +1,6 @@
 """The dossier as plain data: what the score table, report and ZIP are built from.
 
-Built by :func:`webapp.dossier.services.build_dossier` from the database (or from the
+Built by :func:`webapp.dossier.contents.build_dossier` from the database (or from the
 submitted snapshot); builders only read it.
 """
 

@@ -1,7 +1,7 @@
 """Upload validation: real files accepted with their Vietnamese names, a hostile
 corpus refused with its own message, and bounded cost whatever the file.
 
-The corpora (`sample_uploads`, `bad_uploads`) are generated in tests/conftest.py.
+The corpora (`sample_uploads`, `bad_uploads`) are built in the conftest beside it.
 """
 
 from __future__ import annotations

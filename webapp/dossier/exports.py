@@ -1,36 +1,29 @@
-"""Dossier export (hồ sơ tự chấm điểm): score table, NĐ 30 report, evidence ZIP.
+"""Dossier exports: score table, NĐ 30 report, evidence ZIP, the period's ranking.
 
-``build_dossier`` turns an assessment into the plain :class:`Dossier` the builders read.
-A submitted assessment is exported as submitted: answers, self-scores, notes and the
-evidence list (with the hashes recorded then) come from ``Assessment.snapshot``; the
-appraisal (``appraised_points``, ``appraiser_comment``) is read live, since it happens
-after submission. Every export is audited (``dossier.export``); a ZIP whose evidence no
-longer matches its hash is aborted and audited (``dossier.export_failed``) in a
-transaction of its own, so the record survives whatever happens to the request.
+Every export is audited (``dossier.export``); a ZIP whose evidence no longer matches its
+hash is aborted and audited (``dossier.export_failed``) in a transaction of its own, so
+the record survives whatever happens to the request.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from queue import Full, Queue
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from criteria import CriteriaSet, Node
 from evidence_store import EvidenceStore, StorageError
-from scoring import AssessmentScore, score_assessment
 from webapp import audit
 from webapp.access import visible_assessments
 from webapp.clock import now, to_vn
 from webapp.dossier.builders.docx import build_report
 from webapp.dossier.builders.text import safe_name
-from webapp.dossier.builders.types import Dossier, EvidenceFile, Row, Totals, UnitInfo
+from webapp.dossier.builders.types import Dossier, EvidenceFile
 from webapp.dossier.builders.xlsx import RankingRow, build_ranking, build_score_table
 from webapp.dossier.builders.zip import (
     IntegrityError,
@@ -38,21 +31,17 @@ from webapp.dossier.builders.zip import (
     plan_layout,
     stream_dossier,
 )
+from webapp.dossier.contents import build_dossier, totals, uses_snapshot
 from webapp.extensions import db
-from webapp.models import Assessment, AuditEvent, Evidence, Period, User
-from webapp.workflow import (
-    NotEditable,
-    answers_of,
-    criteria_for,
-    ensure_editable,
-    final_score,
-)
+from webapp.models import Assessment, AuditEvent, Period, User
+from webapp.results.ranking import period_results  # the one ranking the UI shows too
 
 logger = logging.getLogger(__name__)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-DIFFICULTIES_MAX = 20000
+
+
 FORMAT_LABELS = {
     "xlsx": "bảng điểm (Excel)",
     "docx": "báo cáo tự đánh giá (Word)",
@@ -80,9 +69,6 @@ class ZipExport:
     total_bytes: int
 
 
-# -- reading the assessment ------------------------------------------------------
-
-
 def exportable(user: User) -> tuple[list[Assessment], list[Period]]:
     """Assessments whose dossier the user may export; periods for the coordinator."""
     assessments = db.session.scalars(
@@ -96,235 +82,6 @@ def exportable(user: User) -> tuple[list[Assessment], list[Period]]:
         else []
     )
     return list(assessments), list(periods)
-
-
-def uses_snapshot(assessment: Assessment) -> bool:
-    """Exports follow the submitted snapshot once the assessment has left draft."""
-    return assessment.status != "draft" and bool(assessment.snapshot)
-
-
-def build_dossier(
-    assessment: Assessment, *, at: datetime | None = None, exported_by: str = ""
-) -> Dossier:
-    """Collect what the three exported files say, from the snapshot or the live rows."""
-    at = at or now()
-    cs = criteria_for(assessment)
-    snapshot = assessment.snapshot if uses_snapshot(assessment) else None
-    rows_by_code = {r.criterion_code: r for r in assessment.scores}
-    notes = {code: row.note for code, row in rows_by_code.items()}
-    if snapshot is not None:
-        answers = snapshot.get("answers") or {}
-        if "leaves" in snapshot:  # the explanations as submitted
-            notes = {c: str(v.get("note") or "") for c, v in snapshot["leaves"].items()}
-        evidence = _snapshot_evidence(assessment, snapshot, cs)
-    else:
-        answers = answers_of(assessment)
-        evidence = _live_evidence(assessment, cs)
-    own = score_assessment(cs, answers)
-    appraised = assessment.status == "appraised"
-    final = final_score(assessment) if appraised else None
-
-    by_leaf: dict[str, list[EvidenceFile]] = {}
-    for ev in evidence:
-        for code in ev.codes:
-            by_leaf.setdefault(code, []).append(ev)
-    rows = tuple(
-        _row(node, own, final, rows_by_code, notes, by_leaf)
-        for node in cs.nodes().values()
-    )
-    unit = assessment.unit
-    period = assessment.period
-    taken = _snapshot_time(snapshot) if snapshot else None
-    return Dossier(
-        assessment_id=assessment.id,
-        unit=UnitInfo(
-            code=unit.code,
-            name=unit.name,
-            kind=unit.kind,
-            parent_body=unit.parent_body or "",
-            place_name=unit.place_name or "",
-            leader_name=unit.leader_name or "",
-            leader_title=unit.leader_title or "CHỦ TỊCH",
-            report_number=unit.report_number or "",
-        ),
-        period_name=period.name,
-        year=cs.evaluation_year,
-        criteria_set_id=cs.id,
-        criteria_set_title=cs.title,
-        status=assessment.status,
-        status_label=assessment.status_label,
-        submitted_at=assessment.submitted_at,
-        from_snapshot=snapshot is not None,
-        exported_at=at,
-        report_date=to_vn(taken or at).date(),
-        rows=rows,
-        self_totals=_totals(own),
-        appraised_totals=_totals(final) if final is not None else None,
-        difficulties=assessment.difficulties or "",
-        exported_by=exported_by,
-        evidence=tuple(evidence),
-    )
-
-
-def _snapshot_time(snapshot: dict[str, Any]) -> datetime | None:
-    """When the snapshot was taken (last submission): the date on the report."""
-    for key in ("resubmitted_at", "taken_at"):
-        raw = snapshot.get(key)
-        if raw:
-            try:
-                return datetime.fromisoformat(raw)
-            except ValueError:
-                continue
-    return None
-
-
-def _totals(score: AssessmentScore) -> Totals:
-    return Totals(
-        score.points, score.max_points, score.index, score.band, tuple(score.pending)
-    )
-
-
-def _row(
-    node: Node,
-    own: AssessmentScore,
-    final: AssessmentScore | None,
-    rows_by_code: dict[str, Any],
-    notes: dict[str, str],
-    by_leaf: dict[str, list[EvidenceFile]],
-) -> Row:
-    kind = "area" if node.depth == 1 else "criterion" if not node.is_leaf else "leaf"
-    if not node.is_leaf:
-        score = own.nodes[node.code]
-        return Row(
-            kind=kind,  # type: ignore[arg-type]
-            code=node.code,
-            title=node.title,
-            depth=node.depth,
-            max_points=node.max_points,
-            self_points=score.points,
-            is_leaf=False,
-            index=score.index,
-            appraised_points=final.nodes[node.code].points
-            if final is not None
-            else None,
-        )
-    leaf = own.leaves[node.code]
-    db_row = rows_by_code.get(node.code)
-    appraised_points = db_row.appraised_points if db_row is not None else None
-    if appraised_points is None and final is not None:
-        # Survey leaves and leaves the appraiser kept as self-scored: the final points.
-        appraised_points = final.leaves[node.code].points
-    return Row(
-        kind="leaf",
-        code=node.code,
-        title=node.title,
-        depth=node.depth,
-        max_points=node.max_points,
-        self_points=leaf.points,
-        is_leaf=True,
-        status=leaf.status,
-        assessed_by=node.assessed_by or "",
-        explanation=leaf.explanation,
-        note=notes.get(node.code, ""),
-        expected_evidence=tuple(node.evidence),
-        evidence=tuple(by_leaf.get(node.code, ())),
-        appraised_points=appraised_points,
-        appraiser_comment=db_row.appraiser_comment if db_row is not None else "",
-    )
-
-
-def _in_order(codes: Iterable[str], cs: CriteriaSet) -> tuple[str, ...]:
-    """The leaf codes among ``codes``, in criteria order (1.2 before 1.10)."""
-    order = {leaf.code: i for i, leaf in enumerate(cs.leaves())}
-    return tuple(sorted({c for c in codes if c in order}, key=order.__getitem__))
-
-
-def _evidence_file(
-    ev: Evidence,
-    codes: Iterable[str],
-    cs: CriteriaSet,
-    *,
-    sha256: str | None = None,
-    size: int | None = None,
-    original_filename: str | None = None,
-) -> EvidenceFile:
-    return EvidenceFile(
-        id=ev.id,
-        storage_key=ev.storage_key,
-        sha256=sha256 or ev.sha256,
-        size=ev.size if size is None else int(size),
-        original_filename=original_filename or ev.original_filename,
-        mime_type=ev.mime_type,
-        kind=ev.kind,
-        doc_type=ev.doc_type or "",
-        doc_number=ev.doc_number or "",
-        issued_on=ev.issued_on,
-        issuer=ev.issuer or "",
-        summary=ev.summary or "",
-        codes=_in_order(codes, cs),
-        uploaded_by=ev.uploaded_by.full_name if ev.uploaded_by else "",
-        uploaded_at=ev.uploaded_at,
-    )
-
-
-def _live_evidence(assessment: Assessment, cs: CriteriaSet) -> list[EvidenceFile]:
-    rows = db.session.scalars(
-        sa.select(Evidence)
-        .where(
-            Evidence.assessment_id == assessment.id, Evidence.replaced_by_id.is_(None)
-        )
-        .options(selectinload(Evidence.links), selectinload(Evidence.uploaded_by))
-        .order_by(Evidence.id)
-    )
-    out = [_evidence_file(ev, ev.criterion_codes, cs) for ev in rows]
-    return [ev for ev in out if ev.codes]
-
-
-def _snapshot_evidence(
-    assessment: Assessment, snapshot: dict[str, Any], cs: CriteriaSet
-) -> list[EvidenceFile]:
-    """The evidence list as submitted; citation and storage key from the rows."""
-    items = snapshot.get("evidence") or []
-    ids = [int(item["id"]) for item in items]
-    rows = {
-        ev.id: ev
-        for ev in db.session.scalars(
-            sa.select(Evidence)
-            .where(Evidence.id.in_(ids), Evidence.assessment_id == assessment.id)
-            .options(selectinload(Evidence.uploaded_by))
-        )
-    }
-    out = []
-    for item in items:
-        codes = item.get("codes") or []
-        ev = rows.get(int(item["id"]))
-        if ev is None:
-            # A row that vanished cannot be read back; keep it so the ZIP fails loudly.
-            out.append(
-                EvidenceFile(
-                    id=int(item["id"]),
-                    storage_key="",
-                    sha256=item["sha256"],
-                    size=int(item["size"]),
-                    original_filename=item.get("original_filename", ""),
-                    codes=_in_order(codes, cs),
-                )
-            )
-            continue
-        out.append(
-            _evidence_file(
-                ev,
-                codes,
-                cs,
-                sha256=item["sha256"],
-                size=item.get("size"),
-                original_filename=item.get("original_filename"),
-            )
-        )
-    return [ev for ev in out if ev.codes]
-
-
-# -- exports ---------------------------------------------------------------------
 
 
 def _file_stem(assessment: Assessment) -> str:
@@ -554,10 +311,6 @@ def _record_failure(context: dict[str, Any], exc: Exception) -> None:
 
 def export_ranking(period: Period, user: User | None) -> Export:
     """The period's ranking (final scores, index, band, rank) plus each score table."""
-    from webapp.appraisal.results import (
-        period_results,
-    )  # the one ranking the UI shows too
-
     at = now()
     results = period_results(period)
     rows: list[RankingRow] = []
@@ -571,7 +324,7 @@ def export_ranking(period: Period, user: User | None) -> Export:
                 unit_name=r.unit.name,
                 status_label=r.assessment.status_label,
                 basis="Điểm thẩm định" if appraised else "Điểm tự đánh giá",
-                totals=_totals(score),
+                totals=totals(score),
                 rank=r.rank,
             )
         )
@@ -587,7 +340,7 @@ def export_ranking(period: Period, user: User | None) -> Export:
                 r.unit.name,
                 "Chưa gửi hồ sơ",
                 "",
-                _totals(r.self_total),
+                totals(r.self_total),
                 None,
             )
         )
@@ -611,54 +364,3 @@ def export_ranking(period: Period, user: User | None) -> Export:
     return Export(
         data, f"Xếp hạng Chỉ số CCHC - {period.year} - kỳ {period.id}.xlsx", XLSX_MIME
     )
-
-
-# -- dossier settings (report section III) ---------------------------------------------
-
-
-def can_edit_settings(assessment: Assessment, user: User) -> bool:
-    """Unit roles of the unit, while the assessment is editable."""
-    if not user.is_unit_user or user.unit_id != assessment.unit_id:
-        return False
-    try:
-        ensure_editable(assessment)
-    except NotEditable:
-        return False
-    return True
-
-
-def save_difficulties(assessment: Assessment, text: str, *, user: User) -> bool:
-    """Save the report's "khó khăn, vướng mắc, kiến nghị"; returns whether it changed.
-
-    Raises NotEditable (frozen assessment, or a user outside the unit).
-    """
-    if not user.is_unit_user or user.unit_id != assessment.unit_id:
-        raise NotEditable("Chỉ cán bộ của đơn vị được sửa nội dung báo cáo.")
-    ensure_editable(assessment)
-    text = "\n".join(
-        line.rstrip() for line in text.replace("\r\n", "\n").split("\n")
-    ).strip()
-    if text == (assessment.difficulties or ""):
-        return False
-    before = {"difficulties": assessment.difficulties}
-    assessment.difficulties = text
-    audit.record(
-        "dossier.difficulties",
-        "assessment",
-        assessment.id,
-        before=before,
-        after={"difficulties": text},
-        unit_id=assessment.unit_id,
-        period_id=assessment.period_id,
-        actor=user,
-    )
-    db.session.commit()
-    logger.info(
-        "difficulties of assessment %s updated by %s", assessment.id, user.username
-    )
-    return True
-
-
-def missing_summary(dossier: Dossier) -> list[Row]:
-    """Leaves listed in the report's section II (no evidence, incomplete citation)."""
-    return [r for r in dossier.leaves() if r.needs_explanation]

@@ -1,0 +1,146 @@
+"""Progress of open periods, for the coordinator's dashboard and period page."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from criteria import CriteriaError
+from webapp.criteria_sets import get_criteria_set
+from webapp.extensions import db
+from webapp.formatting import fold
+from webapp.models import (
+    ASSESSMENT_STATUS_LABELS,
+    ASSESSMENT_STATUSES,
+    Assessment,
+    CriteriaSetRecord,
+    CriterionScore,
+    Extension,
+    Period,
+    Unit,
+    User,
+)
+
+
+@dataclass
+class UnitProgress:
+    unit: Unit
+    assessment: Assessment | None
+    deadline: datetime
+    extended: bool
+    answered: int
+    total: int
+
+    @property
+    def status_label(self) -> str:
+        return self.assessment.status_label if self.assessment else "Chưa tạo hồ sơ"
+
+    @property
+    def submitted(self) -> bool:
+        return self.assessment is not None and self.assessment.status != "draft"
+
+
+@dataclass
+class PeriodProgress:
+    period: Period
+    rows: list[UnitProgress]
+    counts: dict[str, int] = field(default_factory=dict)
+    leaf_count: int = 0
+
+    @property
+    def submitted(self) -> int:
+        return sum(1 for r in self.rows if r.submitted)
+
+    def count_items(self) -> list[tuple[str, str, int]]:
+        return [
+            (s, ASSESSMENT_STATUS_LABELS[s], self.counts.get(s, 0))
+            for s in ASSESSMENT_STATUSES
+        ]
+
+
+def period_progress(period: Period) -> PeriodProgress:
+    """Each unit's assessment status, deadline and number of answered sub-criteria."""
+    try:
+        cs = get_criteria_set(period.criteria_set_id)
+        self_codes = {leaf.code for leaf in cs.leaves() if leaf.assessed_by != "survey"}
+    except (KeyError, CriteriaError):
+        self_codes = set()
+    assessments = {
+        a.unit_id: a
+        for a in db.session.scalars(
+            sa.select(Assessment).where(Assessment.period_id == period.id)
+        )
+    }
+    answered: Counter[int] = Counter()
+    if assessments:
+        rows = db.session.execute(
+            sa.select(
+                CriterionScore.assessment_id,
+                CriterionScore.criterion_code,
+                CriterionScore.answer,
+                CriterionScore.is_not_applicable,
+            ).where(
+                CriterionScore.assessment_id.in_([a.id for a in assessments.values()])
+            )
+        )
+        for assessment_id, code, answer, not_applicable in rows:
+            if code in self_codes and (not_applicable or answer not in (None, {})):
+                answered[assessment_id] += 1
+    all_ext: dict[int, datetime] = {}
+    for unit_id, deadline in db.session.execute(
+        sa.select(Extension.unit_id, Extension.new_deadline).where(
+            Extension.period_id == period.id
+        )
+    ):
+        all_ext[unit_id] = max(all_ext.get(unit_id, deadline), deadline)
+    out = []
+    for unit in sorted(period.units, key=lambda u: fold(u.name)):
+        a = assessments.get(unit.id)
+        ext = all_ext.get(unit.id)
+        out.append(
+            UnitProgress(
+                unit=unit,
+                assessment=a,
+                deadline=max(period.self_deadline, ext)
+                if ext
+                else period.self_deadline,
+                extended=ext is not None and ext > period.self_deadline,
+                answered=answered.get(a.id, 0) if a else 0,
+                total=len(self_codes),
+            )
+        )
+    counts = Counter(a.status for a in assessments.values())
+    return PeriodProgress(
+        period=period, rows=out, counts=dict(counts), leaf_count=len(self_codes)
+    )
+
+
+def open_periods_progress() -> list[PeriodProgress]:
+    periods = db.session.scalars(
+        sa.select(Period)
+        .where(Period.status == "open")
+        .order_by(Period.year.desc(), Period.id)
+    )
+    return [period_progress(p) for p in periods]
+
+
+def admin_counts() -> dict[str, int]:
+    return {
+        "units": db.session.scalar(
+            sa.select(sa.func.count()).select_from(Unit).where(Unit.is_active.is_(True))
+        )
+        or 0,
+        "users": db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.is_active.is_(True))
+        )
+        or 0,
+        "periods": db.session.scalar(sa.select(sa.func.count()).select_from(Period))
+        or 0,
+        "criteria_sets": db.session.scalar(
+            sa.select(sa.func.count()).select_from(CriteriaSetRecord)
+        )
+        or 0,
+    }

@@ -1,0 +1,342 @@
+"""What a unit sees of its self-assessment: each leaf's answer and points, progress,
+what still blocks submission, the deadline and the area bars.
+
+Points always come from the scoring engine (`normalize_answer` + `score_leaf`), never
+from the browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from criteria import (
+    BinaryRule,
+    ChecklistRule,
+    CriteriaSet,
+    DeductionRule,
+    ManualRule,
+    Node,
+    TiersRule,
+)
+from scoring import (
+    AssessmentScore,
+    LeafScore,
+    describe_rule,
+    format_decimal,
+    format_points,
+)
+from webapp.clock import now
+from webapp.evidence.services import evidence_by_leaf
+from webapp.extensions import db
+from webapp.models import (
+    Assessment,
+    CriterionScore,
+    Evidence,
+    Period,
+    ReturnRequest,
+    User,
+)
+from webapp.workflow import (
+    criteria_for,
+    editable_codes,
+    effective_deadline,
+    self_score,
+)
+
+SELF_ASSESSED = ("self", "system")
+SURVEY_MESSAGE = (
+    "Tiêu chí này do Sở Nội vụ chấm qua điều tra xã hội học; đơn vị không tự chấm."
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A leaf that blocks submission (or puts points at risk), with the reason."""
+
+    code: str
+    title: str
+    reason: str
+    stake: Decimal = Decimal(0)
+
+
+def current_assessment(user: User) -> Assessment | None:
+    """The unit's assessment to work on: the open period's, else the latest period's."""
+    rows = db.session.scalars(
+        sa.select(Assessment)
+        .join(Period, Period.id == Assessment.period_id)
+        .where(Assessment.unit_id == user.unit_id, Period.status != "draft")
+        .order_by(Period.self_deadline.desc(), Assessment.id.desc())
+    ).all()
+    opened = [a for a in rows if a.period.status == "open"]
+    return (opened or rows or [None])[0]
+
+
+def unit_assessments(user: User) -> list[Assessment]:
+    """Every assessment of the user's unit, newest period first."""
+    return list(
+        db.session.scalars(
+            sa.select(Assessment)
+            .join(Period, Period.id == Assessment.period_id)
+            .where(Assessment.unit_id == user.unit_id, Period.status != "draft")
+            .order_by(Period.self_deadline.desc())
+        )
+    )
+
+
+@dataclass
+class LeafView:
+    """Everything the pages show about one leaf."""
+
+    leaf: Node
+    row: CriterionScore | None
+    result: LeafScore
+    evidence: list[Evidence]
+    editable: bool
+
+    @property
+    def code(self) -> str:
+        return self.leaf.code
+
+    @property
+    def is_survey(self) -> bool:
+        return self.leaf.assessed_by == "survey"
+
+    @property
+    def rule_text(self) -> str:
+        return describe_rule(self.leaf)
+
+    @property
+    def answered(self) -> bool:
+        return self.result.status != "unanswered"
+
+    @property
+    def expects_evidence(self) -> bool:
+        return bool(self.leaf.evidence)
+
+    @property
+    def has_note(self) -> bool:
+        return bool(self.row and self.row.note.strip())
+
+    @property
+    def claims_points(self) -> bool:
+        # Full-points N/A is included: the engine scores it at the maximum.
+        return self.result.points is not None and self.result.points > 0
+
+    @property
+    def evidence_missing(self) -> bool:
+        """Expects documents, has none, and the unit has not explained why."""
+        return self.expects_evidence and not self.evidence and not self.has_note
+
+    @property
+    def answer_text(self) -> str:
+        return describe_answer(self.leaf, self.row.answer if self.row else None)
+
+
+@dataclass
+class AssessmentView:
+    """An assessment with its score and every leaf, for the dashboard and the page."""
+
+    assessment: Assessment
+    criteria: CriteriaSet
+    score: AssessmentScore
+    leaves: dict[str, LeafView]
+    editable: set[str] | None  # None: every leaf editable (draft before the deadline)
+    open_returns: list[ReturnRequest] = field(default_factory=list)
+
+    def self_leaves(self) -> list[LeafView]:
+        return [v for v in self.leaves.values() if v.leaf.assessed_by in SELF_ASSESSED]
+
+
+def assessment_view(assessment: Assessment, user: User | None = None) -> AssessmentView:
+    """Score the assessment and gather each leaf's row, result and documents."""
+    cs = criteria_for(assessment)
+    score = self_score(assessment)
+    rows = {r.criterion_code: r for r in assessment.scores}
+    documents = evidence_by_leaf(assessment)
+    allowed = editable_codes(assessment, now())
+    may_write = user is not None and user.is_unit_user
+    leaves = {}
+    for leaf in cs.leaves():
+        editable = (
+            may_write
+            and leaf.assessed_by in SELF_ASSESSED
+            and (allowed is None or leaf.code in allowed)
+        )
+        leaves[leaf.code] = LeafView(
+            leaf=leaf,
+            row=rows.get(leaf.code),
+            result=score.leaves[leaf.code],
+            evidence=documents.get(leaf.code, []),
+            editable=editable,
+        )
+    # Every request still open is shown, past its due date too: the unit must see why
+    # the returned leaves no longer accept changes.
+    returns = list(
+        db.session.scalars(
+            sa.select(ReturnRequest)
+            .where(
+                ReturnRequest.assessment_id == assessment.id,
+                ReturnRequest.status == "open",
+            )
+            .order_by(ReturnRequest.due_at)
+        )
+    )
+    return AssessmentView(assessment, cs, score, leaves, allowed, returns)
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    total: int
+    with_evidence: int
+    expecting_evidence: int
+
+
+def progress(view: AssessmentView) -> Progress:
+    leaves = view.self_leaves()
+    expecting = [v for v in leaves if v.expects_evidence]
+    return Progress(
+        answered=sum(1 for v in leaves if v.answered),
+        total=len(leaves),
+        with_evidence=sum(1 for v in expecting if v.evidence),
+        expecting_evidence=len(expecting),
+    )
+
+
+def points_at_risk(view: AssessmentView) -> list[Problem]:
+    """Unanswered leaves, and leaves lacking documents and explanation; by points."""
+    out: list[tuple[Decimal, int, Problem]] = []
+    for position, v in enumerate(view.self_leaves()):
+        if not v.answered:
+            stake = v.leaf.max_points
+            out.append(
+                (stake, position, Problem(v.code, v.leaf.title, "Chưa trả lời", stake))
+            )
+        elif v.evidence_missing and v.result.points is not None:
+            stake = v.result.points
+            reason = "Chưa có tài liệu kiểm chứng và chưa có giải trình"
+            out.append((stake, position, Problem(v.code, v.leaf.title, reason, stake)))
+    out.sort(key=lambda item: (-item[0], item[1]))
+    return [p for _, _, p in out]
+
+
+def submit_problems(view: AssessmentView) -> list[Problem]:
+    """Leaves that block submission, in document order."""
+    problems = []
+    for v in view.self_leaves():
+        if not v.answered:
+            problems.append(
+                Problem(v.code, v.leaf.title, "Chưa trả lời", v.leaf.max_points)
+            )
+        elif v.claims_points and v.evidence_missing:
+            problems.append(
+                Problem(
+                    v.code,
+                    v.leaf.title,
+                    "Tự chấm "
+                    + format_decimal(v.result.points or Decimal(0))
+                    + " điểm nhưng chưa có tài liệu kiểm chứng và chưa có giải trình",
+                    v.result.points or Decimal(0),
+                )
+            )
+    return problems
+
+
+@dataclass(frozen=True)
+class Deadline:
+    at: datetime
+    # The server's "now": the live countdown must not trust a wrong PC clock.
+    current: datetime
+    extended: bool
+    passed: bool
+    remaining_text: str
+
+
+def deadline_info(assessment: Assessment) -> Deadline:
+    at = effective_deadline(assessment)
+    current = now()
+    return Deadline(
+        at=at,
+        current=current,
+        extended=at != assessment.period.self_deadline,
+        passed=current > at,
+        remaining_text=countdown_text(at, current),
+    )
+
+
+def countdown_text(deadline: datetime, current: datetime) -> str:
+    """Time left: "còn 16 ngày 07 giờ", "còn 07 giờ 05 phút", or "đã hết hạn"."""
+    seconds = int((deadline - current).total_seconds())
+    if seconds < 0:
+        return "đã hết hạn"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"còn {days} ngày {hours:02d} giờ"
+    return f"còn {hours:02d} giờ {minutes:02d} phút"
+
+
+@dataclass(frozen=True)
+class AreaBar:
+    code: str
+    title: str
+    points: Decimal
+    max_points: Decimal
+    index: Decimal | None
+
+
+def area_bars(view: AssessmentView) -> list[AreaBar]:
+    return [
+        AreaBar(
+            code=area.code,
+            title=area.title,
+            points=view.score.nodes[area.code].points,
+            max_points=view.score.nodes[area.code].max_points,
+            index=view.score.nodes[area.code].index,
+        )
+        for area in view.criteria.areas
+    ]
+
+
+def describe_answer(leaf: Node, answer: dict[str, Any] | None) -> str:
+    """A stored answer in words: "Tỷ lệ 92,5%", "Ngày 15/01/2026", "Đạt nội dung 1"."""
+    if not answer:
+        return "Chưa trả lời"
+    if answer.get("not_applicable"):
+        return "Không phát sinh / không áp dụng"
+    rule = leaf.rule
+    if isinstance(rule, BinaryRule):
+        return "Đạt" if answer.get("value") else "Không đạt"
+    if isinstance(rule, TiersRule) and rule.measure.unit == "date":
+        try:
+            return "Ngày " + date.fromisoformat(answer["value"]).strftime("%d/%m/%Y")
+        except (KeyError, ValueError):
+            return str(answer)
+    if "value" in answer:
+        return f"Tỷ lệ {format_points(Decimal(str(answer['value'])))}%"
+    if "numerator" in answer:
+        num = format_points(Decimal(str(answer["numerator"])))
+        den = format_points(Decimal(str(answer["denominator"])))
+        return f"Tử số {num}, mẫu số {den}"
+    if isinstance(rule, ChecklistRule):
+        checked = answer.get("checked", [])
+        if not checked:
+            return "Không đạt nội dung nào"
+        return "Đạt nội dung " + ", ".join(str(i + 1) for i in checked)
+    if isinstance(rule, DeductionRule):
+        parts = [
+            f"{event.event}: {count} lần"
+            for event, count in zip(rule.events, answer.get("counts", []), strict=False)
+        ]
+        return "; ".join(parts)
+    if isinstance(rule, ManualRule):
+        level = answer.get("level")
+        if isinstance(level, int) and 0 <= level < len(rule.levels):
+            return f"Mức “{rule.levels[level].text}”"
+    return str(answer)

@@ -1,0 +1,255 @@
+"""What a dossier holds (hồ sơ tự chấm điểm): ``build_dossier`` turns an assessment into
+the plain :class:`Dossier` the builders read.
+
+A submitted assessment is exported as submitted: answers, self-scores, notes and the
+evidence list (with the hashes recorded then) come from ``Assessment.snapshot``; the
+appraisal (``appraised_points``, ``appraiser_comment``) is read live, since it happens
+after submission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from criteria import CriteriaSet, Node
+from scoring import AssessmentScore, score_assessment
+from webapp.clock import now, to_vn
+from webapp.dossier.builders.types import Dossier, EvidenceFile, Row, Totals, UnitInfo
+from webapp.extensions import db
+from webapp.models import Assessment, Evidence
+from webapp.workflow import (
+    answers_of,
+    criteria_for,
+    final_score,
+)
+
+
+def uses_snapshot(assessment: Assessment) -> bool:
+    """Exports follow the submitted snapshot once the assessment has left draft."""
+    return assessment.status != "draft" and bool(assessment.snapshot)
+
+
+def build_dossier(
+    assessment: Assessment, *, at: datetime | None = None, exported_by: str = ""
+) -> Dossier:
+    """Collect what the three exported files say, from the snapshot or the live rows."""
+    at = at or now()
+    cs = criteria_for(assessment)
+    snapshot = assessment.snapshot if uses_snapshot(assessment) else None
+    rows_by_code = {r.criterion_code: r for r in assessment.scores}
+    notes = {code: row.note for code, row in rows_by_code.items()}
+    if snapshot is not None:
+        answers = snapshot.get("answers") or {}
+        if "leaves" in snapshot:  # the explanations as submitted
+            notes = {c: str(v.get("note") or "") for c, v in snapshot["leaves"].items()}
+        evidence = _snapshot_evidence(assessment, snapshot, cs)
+    else:
+        answers = answers_of(assessment)
+        evidence = _live_evidence(assessment, cs)
+    own = score_assessment(cs, answers)
+    appraised = assessment.status == "appraised"
+    final = final_score(assessment) if appraised else None
+
+    by_leaf: dict[str, list[EvidenceFile]] = {}
+    for ev in evidence:
+        for code in ev.codes:
+            by_leaf.setdefault(code, []).append(ev)
+    rows = tuple(
+        _row(node, own, final, rows_by_code, notes, by_leaf)
+        for node in cs.nodes().values()
+    )
+    unit = assessment.unit
+    period = assessment.period
+    taken = _snapshot_time(snapshot) if snapshot else None
+    return Dossier(
+        assessment_id=assessment.id,
+        unit=UnitInfo(
+            code=unit.code,
+            name=unit.name,
+            kind=unit.kind,
+            parent_body=unit.parent_body or "",
+            place_name=unit.place_name or "",
+            leader_name=unit.leader_name or "",
+            leader_title=unit.leader_title or "CHỦ TỊCH",
+            report_number=unit.report_number or "",
+        ),
+        period_name=period.name,
+        year=cs.evaluation_year,
+        criteria_set_id=cs.id,
+        criteria_set_title=cs.title,
+        status=assessment.status,
+        status_label=assessment.status_label,
+        submitted_at=assessment.submitted_at,
+        from_snapshot=snapshot is not None,
+        exported_at=at,
+        report_date=to_vn(taken or at).date(),
+        rows=rows,
+        self_totals=totals(own),
+        appraised_totals=totals(final) if final is not None else None,
+        difficulties=assessment.difficulties or "",
+        exported_by=exported_by,
+        evidence=tuple(evidence),
+    )
+
+
+def _snapshot_time(snapshot: dict[str, Any]) -> datetime | None:
+    """When the snapshot was taken (last submission): the date on the report."""
+    for key in ("resubmitted_at", "taken_at"):
+        raw = snapshot.get(key)
+        if raw:
+            try:
+                return datetime.fromisoformat(raw)
+            except ValueError:
+                continue
+    return None
+
+
+def totals(score: AssessmentScore) -> Totals:
+    return Totals(
+        score.points, score.max_points, score.index, score.band, tuple(score.pending)
+    )
+
+
+def _row(
+    node: Node,
+    own: AssessmentScore,
+    final: AssessmentScore | None,
+    rows_by_code: dict[str, Any],
+    notes: dict[str, str],
+    by_leaf: dict[str, list[EvidenceFile]],
+) -> Row:
+    kind = "area" if node.depth == 1 else "criterion" if not node.is_leaf else "leaf"
+    if not node.is_leaf:
+        score = own.nodes[node.code]
+        return Row(
+            kind=kind,  # type: ignore[arg-type]
+            code=node.code,
+            title=node.title,
+            depth=node.depth,
+            max_points=node.max_points,
+            self_points=score.points,
+            is_leaf=False,
+            index=score.index,
+            appraised_points=final.nodes[node.code].points
+            if final is not None
+            else None,
+        )
+    leaf = own.leaves[node.code]
+    db_row = rows_by_code.get(node.code)
+    appraised_points = db_row.appraised_points if db_row is not None else None
+    if appraised_points is None and final is not None:
+        # Survey leaves and leaves the appraiser kept as self-scored: the final points.
+        appraised_points = final.leaves[node.code].points
+    return Row(
+        kind="leaf",
+        code=node.code,
+        title=node.title,
+        depth=node.depth,
+        max_points=node.max_points,
+        self_points=leaf.points,
+        is_leaf=True,
+        status=leaf.status,
+        assessed_by=node.assessed_by or "",
+        explanation=leaf.explanation,
+        note=notes.get(node.code, ""),
+        expected_evidence=tuple(node.evidence),
+        evidence=tuple(by_leaf.get(node.code, ())),
+        appraised_points=appraised_points,
+        appraiser_comment=db_row.appraiser_comment if db_row is not None else "",
+    )
+
+
+def _in_order(codes: Iterable[str], cs: CriteriaSet) -> tuple[str, ...]:
+    """The leaf codes among ``codes``, in criteria order (1.2 before 1.10)."""
+    order = {leaf.code: i for i, leaf in enumerate(cs.leaves())}
+    return tuple(sorted({c for c in codes if c in order}, key=order.__getitem__))
+
+
+def _evidence_file(
+    ev: Evidence,
+    codes: Iterable[str],
+    cs: CriteriaSet,
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    original_filename: str | None = None,
+) -> EvidenceFile:
+    return EvidenceFile(
+        id=ev.id,
+        storage_key=ev.storage_key,
+        sha256=sha256 or ev.sha256,
+        size=ev.size if size is None else int(size),
+        original_filename=original_filename or ev.original_filename,
+        mime_type=ev.mime_type,
+        kind=ev.kind,
+        doc_type=ev.doc_type or "",
+        doc_number=ev.doc_number or "",
+        issued_on=ev.issued_on,
+        issuer=ev.issuer or "",
+        summary=ev.summary or "",
+        codes=_in_order(codes, cs),
+        uploaded_by=ev.uploaded_by.full_name if ev.uploaded_by else "",
+        uploaded_at=ev.uploaded_at,
+    )
+
+
+def _live_evidence(assessment: Assessment, cs: CriteriaSet) -> list[EvidenceFile]:
+    rows = db.session.scalars(
+        sa.select(Evidence)
+        .where(
+            Evidence.assessment_id == assessment.id, Evidence.replaced_by_id.is_(None)
+        )
+        .options(selectinload(Evidence.links), selectinload(Evidence.uploaded_by))
+        .order_by(Evidence.id)
+    )
+    out = [_evidence_file(ev, ev.criterion_codes, cs) for ev in rows]
+    return [ev for ev in out if ev.codes]
+
+
+def _snapshot_evidence(
+    assessment: Assessment, snapshot: dict[str, Any], cs: CriteriaSet
+) -> list[EvidenceFile]:
+    """The evidence list as submitted; citation and storage key from the rows."""
+    items = snapshot.get("evidence") or []
+    ids = [int(item["id"]) for item in items]
+    rows = {
+        ev.id: ev
+        for ev in db.session.scalars(
+            sa.select(Evidence)
+            .where(Evidence.id.in_(ids), Evidence.assessment_id == assessment.id)
+            .options(selectinload(Evidence.uploaded_by))
+        )
+    }
+    out = []
+    for item in items:
+        codes = item.get("codes") or []
+        ev = rows.get(int(item["id"]))
+        if ev is None:
+            # A row that vanished cannot be read back; keep it so the ZIP fails loudly.
+            out.append(
+                EvidenceFile(
+                    id=int(item["id"]),
+                    storage_key="",
+                    sha256=item["sha256"],
+                    size=int(item["size"]),
+                    original_filename=item.get("original_filename", ""),
+                    codes=_in_order(codes, cs),
+                )
+            )
+            continue
+        out.append(
+            _evidence_file(
+                ev,
+                codes,
+                cs,
+                sha256=item["sha256"],
+                size=item.get("size"),
+                original_filename=item.get("original_filename"),
+            )
+        )
+    return [ev for ev in out if ev.codes]

@@ -1,0 +1,175 @@
+"""Results (kết quả): final scores, index per area, band and rank, and who may see them.
+
+An assessment takes part in a period's results once it has been submitted (any status
+but draft); a unit that never submitted is listed apart and not ranked. Its final score
+is the appraised points plus the survey points (``workflow.final_score``); ranks follow
+the overall index (``scoring.rank``: ties share a rank, the next rank skips).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from criteria import CriteriaSet, Node
+from scoring import AssessmentScore, rank
+from webapp.access import visible_assessments
+from webapp.appraisal.assignments import criteria_for_period
+from webapp.appraisal.leaves import (
+    appraised_leaves,
+)
+from webapp.appraisal.survey import period_assessments, survey_leaves
+from webapp.extensions import db
+from webapp.models import Assessment, Period, Unit, User
+from webapp.workflow import final_score, self_score
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class UnitResult:
+    assessment: Assessment
+    self_total: AssessmentScore
+    final: AssessmentScore
+    to_appraise: int
+    appraised: int
+    missing_survey: list[str]
+    rank: int | None = None
+
+    @property
+    def unit(self) -> Unit:
+        return self.assessment.unit
+
+    @property
+    def taking_part(self) -> bool:
+        return self.assessment.status != "draft"
+
+    @property
+    def problems(self) -> list[str]:
+        """What still stands in the way of publishing this unit's result."""
+        out = []
+        if self.assessment.status == "returned":
+            out.append("đang chờ đơn vị giải trình, bổ sung")
+        if self.appraised < self.to_appraise:
+            out.append(
+                f"còn {self.to_appraise - self.appraised} tiêu chí chưa thẩm định"
+            )
+        if self.missing_survey:
+            out.append(
+                "thiếu kết quả điều tra XHH tiêu chí " + ", ".join(self.missing_survey)
+            )
+        return out
+
+    @property
+    def complete(self) -> bool:
+        return self.taking_part and not self.problems
+
+
+@dataclass
+class PeriodResults:
+    period: Period
+    cs: CriteriaSet
+    rows: list[UnitResult]  # taking part, best rank first
+    absent: list[UnitResult]  # never submitted: not ranked
+    area_average: dict[str, Decimal | None] = field(default_factory=dict)
+
+    @property
+    def areas(self) -> tuple[Node, ...]:
+        return self.cs.areas
+
+    @property
+    def problems(self) -> list[str]:
+        if not self.rows:
+            return ["chưa có đơn vị nào gửi hồ sơ tự đánh giá"]
+        return [
+            f"{r.unit.name}: {'; '.join(r.problems)}" for r in self.rows if r.problems
+        ]
+
+    @property
+    def published(self) -> bool:
+        return self.period.status == "published"
+
+    def row_for(self, assessment_id: int) -> UnitResult | None:
+        return next((r for r in self.rows if r.assessment.id == assessment_id), None)
+
+
+def unit_result(assessment: Assessment) -> UnitResult:
+    cs = criteria_for_period(assessment.period)
+    appraised_codes = {leaf.code for leaf in appraised_leaves(cs)}
+    rows = {r.criterion_code: r for r in assessment.scores}
+    done = sum(
+        1
+        for code in appraised_codes
+        if code in rows and rows[code].appraised_at is not None
+    )
+    missing = [
+        leaf.code
+        for leaf in survey_leaves(cs)
+        if leaf.code not in rows or rows[leaf.code].survey_value is None
+    ]
+    return UnitResult(
+        assessment=assessment,
+        self_total=self_score(assessment),
+        final=final_score(assessment),
+        to_appraise=len(appraised_codes),
+        appraised=done,
+        missing_survey=missing,
+    )
+
+
+def period_results(period: Period) -> PeriodResults:
+    """Every unit's final score, index, band and rank in the period."""
+    cs = criteria_for_period(period)
+    results = [unit_result(a) for a in period_assessments(period)]
+    taking = [r for r in results if r.taking_part]
+    ranks = rank(
+        {r.assessment.id: r.final.index for r in taking if r.final.index is not None}
+    )
+    for r in taking:
+        r.rank = ranks.get(r.assessment.id)
+    taking.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit.name))
+    averages: dict[str, Decimal | None] = {}
+    for area in cs.areas:
+        indexes = [
+            r.final.nodes[area.code].index
+            for r in taking
+            if r.final.nodes[area.code].index is not None
+        ]
+        averages[area.code] = (
+            (sum(indexes, Decimal(0)) / len(indexes)).quantize(CENT, ROUND_HALF_UP)
+            if indexes
+            else None
+        )
+    return PeriodResults(
+        period, cs, taking, [r for r in results if not r.taking_part], averages
+    )
+
+
+def can_see_ranking(period: Period, user: User) -> bool:
+    """Coordinator and appraisers always; a unit's users once published (if in it)."""
+    if user.role in ("admin", "appraiser"):
+        return True
+    if user.is_unit_user and period.status == "published":
+        return any(unit.id == user.unit_id for unit in period.units)
+    return False
+
+
+def visible_rows(results: PeriodResults, user: User) -> list[UnitResult]:
+    """Before publication an appraiser sees only the units assigned to them."""
+    if user.role == "admin" or results.published:
+        return results.rows
+    ids = set(
+        db.session.scalars(
+            visible_assessments(user)
+            .where(Assessment.period_id == results.period.id)
+            .with_only_columns(Assessment.id)
+        )
+    )
+    return [r for r in results.rows if r.assessment.id in ids]
+
+
+def can_see_unit_result(assessment: Assessment, user: User) -> bool:
+    """Unit users see their own result only once the period is published."""
+    if user.is_unit_user:
+        return assessment.period.status == "published" and assessment.status != "draft"
+    return True
