@@ -28,20 +28,24 @@ if TYPE_CHECKING:
     from webapp.models import Assessment, Period, ReturnRequest, User
 
 
-class AssessmentStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RETURNED = "returned"
-    APPRAISED = "appraised"
+class _Status(StrEnum):
+    """A status with its one Vietnamese label and one badge colour (`_LOOKS`)."""
 
     @property
     def label(self) -> str:
-        return _ASSESSMENT_LABELS[self]
+        return _LOOKS[type(self)][self][0]
 
     @property
     def tone(self) -> str:
         """The badge colour (a CSS class of .badge; "" is the neutral grey)."""
-        return _ASSESSMENT_TONES[self]
+        return _LOOKS[type(self)][self][1]
+
+
+class AssessmentStatus(_Status):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPRAISED = "appraised"
 
     @property
     def handed_in(self) -> bool:
@@ -59,19 +63,11 @@ class AssessmentStatus(StrEnum):
         return self in (AssessmentStatus.SUBMITTED, AssessmentStatus.APPRAISED)
 
 
-class PeriodStatus(StrEnum):
+class PeriodStatus(_Status):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
     PUBLISHED = "published"
-
-    @property
-    def label(self) -> str:
-        return _PERIOD_LABELS[self]
-
-    @property
-    def tone(self) -> str:
-        return _PERIOD_TONES[self]
 
     @property
     def grants_extensions(self) -> bool:
@@ -79,56 +75,33 @@ class PeriodStatus(StrEnum):
         return self in (PeriodStatus.DRAFT, PeriodStatus.OPEN)
 
 
-class ReturnStatus(StrEnum):
+class ReturnStatus(_Status):
     OPEN = "open"
     RESUBMITTED = "resubmitted"
     EXPIRED = "expired"
-
-    @property
-    def label(self) -> str:
-        return _RETURN_LABELS[self]
-
-    @property
-    def tone(self) -> str:
-        return _RETURN_TONES[self]
 
 
 # One label and one colour per status, whatever the page (four pages disagreed). The
 # same words mean the same colour: an open period and a draft assessment both read
 # "Đang tự đánh giá" in blue.
-_ASSESSMENT_LABELS: Final = {
-    AssessmentStatus.DRAFT: "Đang tự đánh giá",
-    AssessmentStatus.SUBMITTED: "Đã gửi",
-    AssessmentStatus.RETURNED: "Yêu cầu giải trình, bổ sung",
-    AssessmentStatus.APPRAISED: "Đã thẩm định",
-}
-_ASSESSMENT_TONES: Final = {
-    AssessmentStatus.DRAFT: "info",
-    AssessmentStatus.SUBMITTED: "",
-    AssessmentStatus.RETURNED: "warn",
-    AssessmentStatus.APPRAISED: "ok",
-}
-_PERIOD_LABELS: Final = {
-    PeriodStatus.DRAFT: "Đang chuẩn bị",
-    PeriodStatus.OPEN: "Đang tự đánh giá",
-    PeriodStatus.CLOSED: "Đã đóng",
-    PeriodStatus.PUBLISHED: "Đã công bố",
-}
-_PERIOD_TONES: Final = {
-    PeriodStatus.DRAFT: "warn",
-    PeriodStatus.OPEN: "info",
-    PeriodStatus.CLOSED: "",
-    PeriodStatus.PUBLISHED: "ok",
-}
-_RETURN_LABELS: Final = {
-    ReturnStatus.OPEN: "Chờ đơn vị",
-    ReturnStatus.RESUBMITTED: "Đơn vị đã gửi lại",
-    ReturnStatus.EXPIRED: "Hết hạn",
-}
-_RETURN_TONES: Final = {
-    ReturnStatus.OPEN: "warn",
-    ReturnStatus.RESUBMITTED: "ok",
-    ReturnStatus.EXPIRED: "",
+_LOOKS: Final[Mapping[type[_Status], Mapping[_Status, tuple[str, str]]]] = {
+    AssessmentStatus: {
+        AssessmentStatus.DRAFT: ("Đang tự đánh giá", "info"),
+        AssessmentStatus.SUBMITTED: ("Đã gửi", ""),
+        AssessmentStatus.RETURNED: ("Yêu cầu giải trình, bổ sung", "warn"),
+        AssessmentStatus.APPRAISED: ("Đã thẩm định", "ok"),
+    },
+    PeriodStatus: {
+        PeriodStatus.DRAFT: ("Đang chuẩn bị", "warn"),
+        PeriodStatus.OPEN: ("Đang tự đánh giá", "info"),
+        PeriodStatus.CLOSED: ("Đã đóng", ""),
+        PeriodStatus.PUBLISHED: ("Đã công bố", "ok"),
+    },
+    ReturnStatus: {
+        ReturnStatus.OPEN: ("Chờ đơn vị", "warn"),
+        ReturnStatus.RESUBMITTED: ("Đơn vị đã gửi lại", "ok"),
+        ReturnStatus.EXPIRED: ("Hết hạn", ""),
+    },
 }
 
 HANDED_IN: Final = (

@@ -45,7 +45,7 @@ class UnitProgress:
 class PeriodProgress:
     period: Period
     rows: list[UnitProgress]
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[AssessmentStatus, int] = field(default_factory=dict)
     leaf_count: int = 0
 
     @property
