@@ -83,7 +83,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp import errors, formatting
+    from webapp import errors, formatting, lifecycle
     from webapp.admin import bp as admin_bp
     from webapp.appraisal import bp as appraisal_bp
     from webapp.assessment import bp as assessment_bp
@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.results import bp as results_bp
 
     formatting.init_app(app)
+    lifecycle.init_app(app)
     errors.init_app(app)
     for bp in (
         main_bp,

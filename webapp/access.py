@@ -15,6 +15,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
+from webapp.lifecycle import AssessmentStatus
 from webapp.models import AppraiserAssignment, Assessment, Evidence, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,7 +61,7 @@ def visible_assessments(user: User) -> sa.Select[tuple[Assessment]]:
             AppraiserAssignment.unit_id == Assessment.unit_id,
             AppraiserAssignment.period_id == Assessment.period_id,
         )
-        return q.where(sa.exists(assigned), Assessment.status != "draft")
+        return q.where(sa.exists(assigned), Assessment.status != AssessmentStatus.DRAFT)
     return q.where(sa.false())
 
 

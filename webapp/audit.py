@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from flask import has_request_context, request
@@ -61,6 +62,8 @@ def jsonable(value: Any) -> Any:
     """Make before/after values JSON-safe (Decimal, dates) without losing meaning."""
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, Enum):  # lifecycle statuses: the log keeps plain strings
+        return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):

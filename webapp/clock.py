@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from webapp.models import utcnow
-
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def utcnow() -> datetime:
+    """Current time, aware UTC (a callable default, never evaluated at import)."""
+    return datetime.now(UTC)
 
 
 def now() -> datetime:

@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from criteria import shipped_set_paths
+from webapp import lifecycle
 from webapp.auth.services import hash_password
 from webapp.clock import VN_TZ, vn_end_of_day
 from webapp.criteria_sets import import_criteria_set
 from webapp.extensions import db
+from webapp.lifecycle import PeriodStatus
 from webapp.models import AppraiserAssignment, Assessment, Period, Unit, User
 
 demo_cli = AppGroup("demo", help="Dữ liệu mẫu.")
@@ -80,9 +82,10 @@ def load_demo() -> list[tuple[str, str, str]]:
             opens_at=datetime(2026, 11, 1, tzinfo=VN_TZ),
             self_deadline=vn_end_of_day(2026, 12, 15),
             appraisal_deadline=vn_end_of_day(2027, 1, 15),
-            status="open",
+            status=PeriodStatus.DRAFT,
             units=list(units.values()),
         )
+        lifecycle.open_period(period)
         db.session.add(period)
         db.session.flush()
         for unit in units.values():

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from webapp.clock import utcnow
 from webapp.extensions import db
+from webapp.lifecycle import AssessmentStatus, PeriodStatus, ReturnStatus
 
 ROLES = ("admin", "unit_editor", "unit_head", "appraiser")
 ROLE_LABELS = {
@@ -22,29 +26,12 @@ ROLE_LABELS = {
 }
 UNIT_KINDS = ("so_ban_nganh", "xa_phuong")
 UNIT_KIND_LABELS = {"so_ban_nganh": "Sở, ban, ngành", "xa_phuong": "UBND xã, phường"}
-PERIOD_STATUSES = ("draft", "open", "closed", "published")
-PERIOD_STATUS_LABELS = {
-    "draft": "Đang chuẩn bị",
-    "open": "Đang tự đánh giá",
-    "closed": "Đã đóng",
-    "published": "Đã công bố",
-}
-ASSESSMENT_STATUSES = ("draft", "submitted", "returned", "appraised")
-ASSESSMENT_STATUS_LABELS = {
-    "draft": "Đang tự đánh giá",
-    "submitted": "Đã gửi",
-    "returned": "Yêu cầu giải trình, bổ sung",
-    "appraised": "Đã thẩm định",
-}
-RETURN_STATUSES = ("open", "resubmitted", "expired")
 
 
-def utcnow() -> datetime:
-    """Current time, aware UTC (a callable default, never evaluated at import)."""
-    return datetime.now(UTC)
+E = TypeVar("E", bound=StrEnum)
 
 
-def _check_in(column: str, values: tuple[str, ...]) -> str:
+def _check_in(column: str, values: Iterable[str]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
 
@@ -73,6 +60,23 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return (
             value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         )
+
+
+class Status(sa.types.TypeDecorator[E]):
+    """A lifecycle status: stored as its string, handed back as its StrEnum."""
+
+    impl = sa.String(20)
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 class Points(sa.types.TypeDecorator[Decimal]):
@@ -196,7 +200,7 @@ period_units = sa.Table(
 class Period(db.Model):  # type: ignore[name-defined]
     __tablename__ = "periods"
     __table_args__ = (
-        sa.CheckConstraint(_check_in("status", PERIOD_STATUSES), name="status"),
+        sa.CheckConstraint(_check_in("status", PeriodStatus), name="status"),
         sa.CheckConstraint(
             "self_deadline <= appraisal_deadline", name="deadlines_ordered"
         ),
@@ -209,16 +213,23 @@ class Period(db.Model):  # type: ignore[name-defined]
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     self_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     appraisal_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    status: Mapped[PeriodStatus] = mapped_column(
+        Status(PeriodStatus), default=PeriodStatus.DRAFT
+    )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary=period_units, order_by=Unit.name)
+    extensions: Mapped[list[Extension]] = relationship(back_populates="period")
+
+    @validates("status")
+    def _as_status(self, _key: str, value: str) -> PeriodStatus:
+        return PeriodStatus(value)
 
     @property
     def status_label(self) -> str:
-        return PERIOD_STATUS_LABELS.get(self.status, self.status)
+        return self.status.label
 
 
 class Extension(db.Model):  # type: ignore[name-defined]
@@ -234,6 +245,7 @@ class Extension(db.Model):  # type: ignore[name-defined]
     granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    period: Mapped[Period] = relationship(back_populates="extensions")
     unit: Mapped[Unit] = relationship()
     granted_by: Mapped[User | None] = relationship()
 
@@ -267,13 +279,15 @@ class Assessment(db.Model):  # type: ignore[name-defined]
     __tablename__ = "assessments"
     __table_args__ = (
         sa.UniqueConstraint("period_id", "unit_id", name="uq_assessments_period_unit"),
-        sa.CheckConstraint(_check_in("status", ASSESSMENT_STATUSES), name="status"),
+        sa.CheckConstraint(_check_in("status", AssessmentStatus), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("periods.id"), index=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    status: Mapped[AssessmentStatus] = mapped_column(
+        Status(AssessmentStatus), default=AssessmentStatus.DRAFT
+    )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # Frozen copy of answers, scores and evidence hashes taken at submission.
@@ -287,10 +301,17 @@ class Assessment(db.Model):  # type: ignore[name-defined]
     scores: Mapped[list[CriterionScore]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan"
     )
+    return_requests: Mapped[list[ReturnRequest]] = relationship(
+        back_populates="assessment", order_by="ReturnRequest.id"
+    )
+
+    @validates("status")
+    def _as_status(self, _key: str, value: str) -> AssessmentStatus:
+        return AssessmentStatus(value)
 
     @property
     def status_label(self) -> str:
-        return ASSESSMENT_STATUS_LABELS.get(self.status, self.status)
+        return self.status.label
 
 
 class CriterionScore(db.Model):  # type: ignore[name-defined]
@@ -398,7 +419,7 @@ class ReturnRequest(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "return_requests"
     __table_args__ = (
-        sa.CheckConstraint(_check_in("status", RETURN_STATUSES), name="status"),
+        sa.CheckConstraint(_check_in("status", ReturnStatus), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -408,15 +429,21 @@ class ReturnRequest(db.Model):  # type: ignore[name-defined]
     criterion_codes: Mapped[list[str]] = mapped_column(sa.JSON)
     message: Mapped[str] = mapped_column(sa.Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    status: Mapped[ReturnStatus] = mapped_column(
+        Status(ReturnStatus), default=ReturnStatus.OPEN
+    )
     # Answers of the returned leaves when the return was made, to show what changed.
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resubmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    assessment: Mapped[Assessment] = relationship()
+    assessment: Mapped[Assessment] = relationship(back_populates="return_requests")
     created_by: Mapped[User | None] = relationship()
+
+    @validates("status")
+    def _as_status(self, _key: str, value: str) -> ReturnStatus:
+        return ReturnStatus(value)
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]

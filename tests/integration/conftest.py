@@ -471,28 +471,57 @@ def submit_directly(app: Any) -> Callable[..., None]:
     """
     import sqlalchemy as sa
 
+    from webapp import lifecycle
     from webapp.assessment.overview import assessment_view
     from webapp.assessment.submission import build_snapshot
     from webapp.clock import now
     from webapp.extensions import db
     from webapp.models import User
 
-    def submit(assessment: Any, user: Any = None) -> None:
+    def submit(assessment: Any, user: Any = None, at: Any = None) -> None:
         user = user or db.session.scalar(
             sa.select(User)
             .where(User.role.in_(["unit_head", "admin"]))
             .where(sa.or_(User.unit_id == assessment.unit_id, User.unit_id.is_(None)))
             .order_by(User.unit_id.is_(None))
         )
-        at = now()
+        at = at or now()
         view = assessment_view(assessment, user)
         assessment.snapshot = build_snapshot(assessment, view, at, user)
-        assessment.status = "submitted"
-        assessment.submitted_at = at
-        assessment.submitted_by_id = user.id
+        lifecycle.submit(assessment, by=user, at=at)
         db.session.commit()
 
     return submit
+
+
+@pytest.fixture
+def return_directly(app: Any) -> Callable[..., Any]:
+    """Send leaves back to the unit through the lifecycle, as an appraiser would."""
+    from webapp import lifecycle
+    from webapp.extensions import db
+    from webapp.models import ReturnRequest
+
+    def send_back(
+        assessment: Any,
+        codes: list[str],
+        *,
+        due_at: Any,
+        message: str = "Đề nghị giải trình, bổ sung.",
+        by: Any = None,
+    ) -> Any:
+        request = ReturnRequest(
+            assessment=assessment,
+            criterion_codes=codes,
+            message=message,
+            due_at=due_at,
+            created_by_id=by.id if by else None,
+        )
+        db.session.add(request)
+        lifecycle.return_to_unit(assessment, request)
+        db.session.commit()
+        return request
+
+    return send_back
 
 
 @pytest.fixture
@@ -545,6 +574,7 @@ def appraise_directly(app: Any) -> Callable[..., None]:
     """Appraise each self/system leaf at its self-score unless told otherwise."""
     from decimal import Decimal
 
+    from webapp import lifecycle
     from webapp.clock import now
     from webapp.extensions import db
     from webapp.workflow import criteria_for, score_row, self_score
@@ -561,7 +591,7 @@ def appraise_directly(app: Any) -> Callable[..., None]:
             )
             row.appraiser_comment = "Điều chỉnh" if given else ""
             row.appraised_at = now()
-        assessment.status = "appraised"
+        lifecycle.finish_appraisal(assessment)
         db.session.commit()
 
     return appraise

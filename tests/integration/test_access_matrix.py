@@ -236,10 +236,10 @@ def test_appraiser_cannot_reach_units_they_are_not_assigned(
     nghison_secrets: dict[str, Any],
     login_as: Any,
     probe: Any,
+    submit_directly: Any,
 ) -> None:
     # NGHISON has submitted, so only the missing assignment stands in the way.
-    assessment = demo["assessments"]["NGHISON"]
-    assessment.status = "submitted"
+    submit_directly(demo["assessments"]["NGHISON"])
     other = User(
         username="thamdinh.cacson",
         full_name="Trịnh Văn Khoa",

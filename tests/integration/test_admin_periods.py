@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
+from webapp.lifecycle import NotEditable, effective_deadline, ensure_editable
 from webapp.models import Assessment, AuditEvent, CriteriaSetRecord, Period
-from webapp.workflow import NotEditable, effective_deadline, ensure_editable
 
 SET_ID = "thanhhoa-ubnd-xa-phuong-2026-draft"
 
@@ -305,12 +305,10 @@ def test_criteria_set_list_shows_title_and_leaf_count(
 
 
 def test_dashboard_shows_each_units_status_and_counts(
-    admin: Any, demo: dict[str, Any]
+    admin: Any, demo: dict[str, Any], submit_directly: Any
 ) -> None:
-    submitted = demo["assessments"]["NGHISON"]
-    submitted.status = "submitted"
-    submitted.submitted_at = datetime(2026, 12, 10, 3, 30, tzinfo=UTC)
-    db.session.commit()
+    at = datetime(2026, 12, 10, 3, 30, tzinfo=UTC)
+    submit_directly(demo["assessments"]["NGHISON"], at=at)
     page = admin.get("/admin/").get_data(as_text=True)
     assert demo["period"].name in page
     for name in ("Phường Trúc Lâm", "Phường Nghi Sơn", "Phường Tĩnh Gia", "Xã Các Sơn"):

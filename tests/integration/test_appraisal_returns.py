@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
+from webapp.lifecycle import NotEditable, editable_codes, ensure_editable
 from webapp.models import AuditEvent, CriterionScore, ReturnRequest
-from webapp.workflow import NotEditable, editable_codes, ensure_editable
 
 DAY_ONE = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 01/12/2026 10:00 in Hà Nội
 

@@ -522,22 +522,20 @@ def test_returned_leaves_reopen_and_the_head_resubmits(
     login_as: Any,
     client: Any,
     save_leaf: Any,
+    return_directly: Any,
 ) -> None:
     login_as("truclam.lanhdao")
     client.post(f"/assessments/{filled.id}/submit")
     first_submission = _fresh(filled).submitted_at
     # The appraiser returns leaf 1.1.3 (the appraisal feature does it; simulated here).
     clock.value = datetime(2026, 12, 20, 9, 0, tzinfo=VN_TZ)
-    request = ReturnRequest(
-        assessment_id=filled.id,
-        criterion_codes=["1.1.3"],
+    request = return_directly(
+        _fresh(filled),
+        ["1.1.3"],
         message="Đề nghị bổ sung danh mục nhiệm vụ đã hoàn thành.",
         due_at=vn_end_of_day(2026, 12, 25),
-        created_by_id=demo["users"]["thamdinh"].id,
+        by=demo["users"]["thamdinh"],
     )
-    db.session.add(request)
-    _fresh(filled).status = "returned"
-    db.session.commit()
 
     login_as("truclam.chuyenvien")
     dashboard = client.get("/assessments/").get_data(as_text=True)

@@ -127,7 +127,7 @@ def test_word_documents_have_no_preview(
 
 
 def test_appraisers_read_only_submitted_assessments_of_their_units(
-    client: Any, uploaded: Any, login_as: Any, pdf_bytes: bytes
+    client: Any, uploaded: Any, login_as: Any, pdf_bytes: bytes, submit_directly: Any
 ) -> None:
     from webapp.extensions import db
     from webapp.models import Assessment
@@ -136,8 +136,7 @@ def test_appraisers_read_only_submitted_assessments_of_their_units(
     assert (
         client.get(f"/evidence/{uploaded.id}/download").status_code == 404
     )  # still a draft
-    db.session.get(Assessment, uploaded.assessment_id).status = "submitted"
-    db.session.commit()
+    submit_directly(db.session.get(Assessment, uploaded.assessment_id))
     response = client.get(f"/evidence/{uploaded.id}/download")
     assert response.status_code == 200 and response.get_data() == pdf_bytes
     page = client.get(f"/evidence/{uploaded.id}")

@@ -222,15 +222,18 @@ def test_another_units_evidence_is_not_found(
 
 
 def test_writes_are_refused_on_a_submitted_assessment(
-    client: Any, uploaded: Any, evidence_files: Any, evidence_store: Any
+    client: Any,
+    uploaded: Any,
+    evidence_files: Any,
+    evidence_store: Any,
+    submit_directly: Any,
 ) -> None:
     import io
 
     from webapp.extensions import db
     from webapp.models import Assessment, Evidence
 
-    db.session.get(Assessment, uploaded.assessment_id).status = "submitted"
-    db.session.commit()
+    submit_directly(db.session.get(Assessment, uploaded.assessment_id))
     frozen = "Hồ sơ đã gửi và được khóa: không thể thay đổi."
     attempts = [
         (f"/evidence/{uploaded.id}/link", {"criterion_code": "1.1.2"}),
@@ -264,23 +267,25 @@ def test_writes_are_refused_on_a_submitted_assessment(
 
 
 def test_a_returned_assessment_reopens_only_the_returned_leaves(
-    client: Any, uploaded: Any, clock: Any, demo: dict[str, Any]
+    client: Any,
+    uploaded: Any,
+    clock: Any,
+    demo: dict[str, Any],
+    submit_directly: Any,
+    return_directly: Any,
 ) -> None:
     from webapp.clock import now
     from webapp.extensions import db
-    from webapp.models import Assessment, ReturnRequest
+    from webapp.models import Assessment
 
     assessment = db.session.get(Assessment, uploaded.assessment_id)
-    assessment.status = "returned"
-    db.session.add(
-        ReturnRequest(
-            assessment_id=assessment.id,
-            criterion_codes=["1.1.2"],
-            message="Bổ sung kế hoạch",
-            due_at=now() + timedelta(days=5),
-        )
+    submit_directly(assessment)
+    return_directly(
+        assessment,
+        ["1.1.2"],
+        message="Bổ sung kế hoạch",
+        due_at=now() + timedelta(days=5),
     )
-    db.session.commit()
 
     ok = client.post(
         f"/evidence/{uploaded.id}/link",

@@ -332,12 +332,10 @@ def test_uploads_are_refused_once_the_assessment_is_submitted(
     upload_file: Any,
     evidence_files: Any,
     evidence_store: Any,
+    submit_directly: Any,
 ) -> None:
-    from webapp.extensions import db
-
     assessment = demo["assessments"]["TRUCLAM"]
-    assessment.status = "submitted"
-    db.session.commit()
+    submit_directly(assessment)
     login_as("truclam.chuyenvien")
     response = upload_file(
         assessment.id, "Báo cáo.pdf", evidence_files.pdf(["BÁO CÁO"])

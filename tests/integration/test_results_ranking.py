@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from webapp import lifecycle
 from webapp.extensions import db
 from webapp.models import AuditEvent
 from webapp.results.ranking import period_results
@@ -99,7 +100,7 @@ def test_publishing_is_refused_with_the_list_of_what_is_missing(
             row.appraised_points = None
         if row.criterion_code in ("1.8", "2.4"):
             row.survey_value = None
-    nghison.status = "submitted"
+    lifecycle.settle_appraisal(nghison, complete=False)
     db.session.commit()
 
     login_as("admin")

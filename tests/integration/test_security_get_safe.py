@@ -80,6 +80,7 @@ def test_opening_every_page_as_every_role_changes_nothing(
     db_state: Any,
     add_evidence: Any,
     nghison_secrets: dict[str, Any],
+    submit_directly: Any,
 ) -> None:
     code = nghison_secrets["code"]
     own = add_evidence(
@@ -90,8 +91,7 @@ def test_opening_every_page_as_every_role_changes_nothing(
         doc_number="12/KH-UBND",
     )
     nghison = demo["assessments"]["NGHISON"]
-    nghison.status = "submitted"  # what the appraiser (assigned to NGHISON) may open
-    db.session.commit()
+    submit_directly(nghison)  # what the appraiser (assigned to NGHISON) may open
     visits = [
         ("admin", _ids(demo, "TRUCLAM", own.id, code)),
         ("truclam.chuyenvien", _ids(demo, "TRUCLAM", own.id, code)),

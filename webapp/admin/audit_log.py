@@ -16,9 +16,8 @@ from webapp import audit
 from webapp.admin.periods import vn_start_of_day
 from webapp.clock import to_vn
 from webapp.extensions import db
+from webapp.lifecycle import AssessmentStatus, PeriodStatus
 from webapp.models import (
-    ASSESSMENT_STATUS_LABELS,
-    PERIOD_STATUS_LABELS,
     ROLE_LABELS,
     UNIT_KIND_LABELS,
     Assessment,
@@ -75,10 +74,9 @@ FIELD_LABELS = {
 _VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "role": ROLE_LABELS,
     "kind": UNIT_KIND_LABELS,
+    # A logged "draft" reads as the assessment's (the more frequent of the two).
     "status": {
-        **PERIOD_STATUS_LABELS,
-        **ASSESSMENT_STATUS_LABELS,
-        "open": PERIOD_STATUS_LABELS["open"],
+        s.value: s.label for enum in (PeriodStatus, AssessmentStatus) for s in enum
     },
 }
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")

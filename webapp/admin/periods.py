@@ -9,12 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from webapp import audit
+from webapp import audit, lifecycle
 from webapp.admin.errors import AdminError, FieldError
 from webapp.admin.units import active_unit_choices
 from webapp.clock import VN_TZ, vn_end_of_day
 from webapp.extensions import db
 from webapp.formatting import vn_datetime
+from webapp.lifecycle import AssessmentStatus, PeriodStatus, unit_deadline
 from webapp.models import (
     Assessment,
     CriteriaSetRecord,
@@ -144,7 +145,7 @@ def _period_snapshot(period: Period) -> dict[str, Any]:
 def create_period(data: PeriodInput) -> Period:
     """Create a period in preparation (draft); opening it creates the assessments."""
     values = _period_values(data, None)
-    period = Period(status="draft", **values)
+    period = Period(status=PeriodStatus.DRAFT, **values)
     db.session.add(period)
     db.session.flush()
     audit.record(
@@ -161,12 +162,12 @@ def create_period(data: PeriodInput) -> Period:
 
 def update_period(period: Period, data: PeriodInput) -> bool:
     """Edit a period; units added to an open period get a draft assessment at once."""
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AdminError("Kỳ đánh giá đã công bố kết quả: không thể sửa.")
     values = _period_values(data, period)
     has_assessments = _assessment_unit_ids(period)
     if values["criteria_set_id"] != period.criteria_set_id and (
-        period.status != "draft" or has_assessments
+        period.status != PeriodStatus.DRAFT or has_assessments
     ):
         raise FieldError(
             "criteria_set_id", "Không thể đổi bộ tiêu chí khi kỳ đánh giá đã mở."
@@ -180,7 +181,7 @@ def update_period(period: Period, data: PeriodInput) -> bool:
     before = _period_snapshot(period)
     for name, value in values.items():
         setattr(period, name, value)
-    created = _ensure_assessments(period) if period.status == "open" else []
+    created = _ensure_assessments(period) if period.status == PeriodStatus.OPEN else []
     after = _period_snapshot(period)
     changed = {k for k in after if after[k] != before[k]}
     if not changed:
@@ -217,7 +218,9 @@ def _ensure_assessments(period: Period) -> list[str]:
     for unit in period.units:
         if unit.id not in existing:
             db.session.add(
-                Assessment(period_id=period.id, unit_id=unit.id, status="draft")
+                Assessment(
+                    period_id=period.id, unit_id=unit.id, status=AssessmentStatus.DRAFT
+                )
             )
             created.append(unit.code)
     db.session.flush()
@@ -230,14 +233,12 @@ def open_period(period: Period) -> list[str]:
     Idempotent: assessments that exist are kept; opening an open period only adds the
     missing ones. Returns the codes of the units whose assessment was created.
     """
-    if period.status == "published":
-        raise AdminError("Kỳ đánh giá đã công bố kết quả: không thể mở lại.")
-    if not period.units:
+    if not period.units:  # a published period always has units: no message hidden
         raise AdminError("Kỳ đánh giá chưa có đơn vị tham gia.")
     before_status = period.status
-    period.status = "open"
+    lifecycle.open_period(period, error=AdminError)
     created = _ensure_assessments(period)
-    if before_status == "open" and not created:
+    if before_status == PeriodStatus.OPEN and not created:
         db.session.rollback()
         return []
     audit.record(
@@ -245,7 +246,7 @@ def open_period(period: Period) -> list[str]:
         "period",
         period.id,
         before={"status": before_status},
-        after={"status": "open", "assessments_created": created},
+        after={"status": period.status, "assessments_created": created},
         period_id=period.id,
     )
     db.session.commit()
@@ -255,36 +256,25 @@ def open_period(period: Period) -> list[str]:
 
 def close_period(period: Period) -> None:
     """Close self-assessment for every unit of the period."""
-    if period.status != "open":
-        raise AdminError("Chỉ đóng được kỳ đánh giá đang mở.")
-    period.status = "closed"
+    before_status = period.status
+    lifecycle.close_period(period, error=AdminError)
     audit.record(
         "period.close",
         "period",
         period.id,
-        before={"status": "open"},
-        after={"status": "closed"},
+        before={"status": before_status},
+        after={"status": period.status},
         period_id=period.id,
     )
     db.session.commit()
     logger.info("period %s closed", period.id)
 
 
-def unit_deadline(period: Period, unit_id: int) -> datetime:
-    """The unit's self-assessment deadline: the period's, or its latest extension."""
-    extended = db.session.scalars(
-        sa.select(Extension.new_deadline).where(
-            Extension.period_id == period.id, Extension.unit_id == unit_id
-        )
-    )
-    return max([period.self_deadline, *extended])
-
-
 def grant_extension(
     period: Period, *, unit_id: int, new_deadline: date, reason: str, actor: User
 ) -> Extension:
     """Extend one unit's self-assessment deadline to the end of a day (VN time)."""
-    if period.status not in ("draft", "open"):
+    if not period.status.grants_extensions:
         raise AdminError("Kỳ đánh giá đã đóng: không thể gia hạn.")
     unit = next((u for u in period.units if u.id == unit_id), None)
     if unit is None:
@@ -305,7 +295,7 @@ def grant_extension(
             f"({vn_datetime(period.appraisal_deadline)}).",
         )
     extension = Extension(
-        period_id=period.id,
+        period=period,  # the period's deadlines see it before the commit too
         unit_id=unit.id,
         new_deadline=deadline,
         reason=reason.strip(),

@@ -12,13 +12,11 @@ from criteria import CriteriaError
 from webapp.criteria_sets import get_criteria_set
 from webapp.extensions import db
 from webapp.formatting import fold
+from webapp.lifecycle import AssessmentStatus, PeriodStatus, unit_deadline
 from webapp.models import (
-    ASSESSMENT_STATUS_LABELS,
-    ASSESSMENT_STATUSES,
     Assessment,
     CriteriaSetRecord,
     CriterionScore,
-    Extension,
     Period,
     Unit,
     User,
@@ -40,14 +38,14 @@ class UnitProgress:
 
     @property
     def submitted(self) -> bool:
-        return self.assessment is not None and self.assessment.status != "draft"
+        return self.assessment is not None and self.assessment.status.handed_in
 
 
 @dataclass
 class PeriodProgress:
     period: Period
     rows: list[UnitProgress]
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[AssessmentStatus, int] = field(default_factory=dict)
     leaf_count: int = 0
 
     @property
@@ -55,10 +53,7 @@ class PeriodProgress:
         return sum(1 for r in self.rows if r.submitted)
 
     def count_items(self) -> list[tuple[str, str, int]]:
-        return [
-            (s, ASSESSMENT_STATUS_LABELS[s], self.counts.get(s, 0))
-            for s in ASSESSMENT_STATUSES
-        ]
+        return [(s, s.label, self.counts.get(s, 0)) for s in AssessmentStatus]
 
 
 def period_progress(period: Period) -> PeriodProgress:
@@ -89,25 +84,16 @@ def period_progress(period: Period) -> PeriodProgress:
         for assessment_id, code, answer, not_applicable in rows:
             if code in self_codes and (not_applicable or answer not in (None, {})):
                 answered[assessment_id] += 1
-    all_ext: dict[int, datetime] = {}
-    for unit_id, deadline in db.session.execute(
-        sa.select(Extension.unit_id, Extension.new_deadline).where(
-            Extension.period_id == period.id
-        )
-    ):
-        all_ext[unit_id] = max(all_ext.get(unit_id, deadline), deadline)
     out = []
     for unit in sorted(period.units, key=lambda u: fold(u.name)):
         a = assessments.get(unit.id)
-        ext = all_ext.get(unit.id)
+        deadline = unit_deadline(period, unit.id)
         out.append(
             UnitProgress(
                 unit=unit,
                 assessment=a,
-                deadline=max(period.self_deadline, ext)
-                if ext
-                else period.self_deadline,
-                extended=ext is not None and ext > period.self_deadline,
+                deadline=deadline,
+                extended=deadline != period.self_deadline,
                 answered=answered.get(a.id, 0) if a else 0,
                 total=len(self_codes),
             )
@@ -121,7 +107,7 @@ def period_progress(period: Period) -> PeriodProgress:
 def open_periods_progress() -> list[PeriodProgress]:
     periods = db.session.scalars(
         sa.select(Period)
-        .where(Period.status == "open")
+        .where(Period.status == PeriodStatus.OPEN)
         .order_by(Period.year.desc(), Period.id)
     )
     return [period_progress(p) for p in periods]

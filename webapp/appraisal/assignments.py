@@ -14,12 +14,12 @@ from criteria import CriteriaSet
 from webapp import audit
 from webapp.access import visible_assessments
 from webapp.appraisal.leaves import (
-    APPRAISABLE_STATUSES,
     AppraisalError,
     appraised_leaves,
 )
 from webapp.criteria_sets import get_criteria_set
 from webapp.extensions import db
+from webapp.lifecycle import HANDED_IN, AssessmentStatus, open_returns
 from webapp.models import (
     AppraiserAssignment,
     Assessment,
@@ -28,7 +28,7 @@ from webapp.models import (
     Unit,
     User,
 )
-from webapp.workflow import criteria_for, open_returns, self_score
+from webapp.workflow import criteria_for, self_score
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ def appraisal_queue(user: User) -> list[QueueRow]:
     """Submitted assessments this user may appraise, with their progress."""
     q = (
         visible_assessments(user)
-        .where(Assessment.status.in_(APPRAISABLE_STATUSES))
+        .where(Assessment.status.in_(HANDED_IN))
         .options(selectinload(Assessment.scores), selectinload(Assessment.unit))
         .join(Unit, Unit.id == Assessment.unit_id)
         .order_by(Assessment.period_id.desc(), Unit.name)
@@ -234,7 +234,11 @@ def appraisal_queue(user: User) -> list[QueueRow]:
         differing = sum(
             1 for r in done if r.appraised_points != own.leaves[r.criterion_code].points
         )
-        returns = open_returns(assessment) if assessment.status == "returned" else []
+        returns = (
+            open_returns(assessment)
+            if assessment.status == AssessmentStatus.RETURNED
+            else []
+        )
         out.append(
             QueueRow(
                 assessment,

@@ -24,7 +24,6 @@ from webapp.models import (
 )
 
 APPRAISED_SOURCES = ("self", "system")  # survey leaves are entered by the coordinator
-APPRAISABLE_STATUSES = ("submitted", "returned", "appraised")
 CENT = Decimal("0.01")
 NA_CHOICE = "na"  # the appraiser agrees that an exclude_from_max leaf did not arise
 MAX_CHECKLIST_ITEMS = 12  # 2^12 subsets at most; beyond that any value in 0..max

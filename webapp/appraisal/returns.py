@@ -8,16 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import sqlalchemy as sa
-
 from scoring import (
     format_date,
     score_leaf,
 )
-from webapp import audit
+from webapp import audit, lifecycle
 from webapp.appraisal.assignments import appraiser_areas, code_key
 from webapp.appraisal.leaves import (
-    APPRAISABLE_STATUSES,
     AppraisalError,
     appraised_leaves,
     area_of,
@@ -29,6 +26,7 @@ from webapp.appraisal.leaves import (
 from webapp.clock import now, vn_end_of_day
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
+from webapp.lifecycle import open_returns
 from webapp.models import (
     Assessment,
     CriterionScore,
@@ -36,7 +34,7 @@ from webapp.models import (
     ReturnRequest,
     User,
 )
-from webapp.workflow import criteria_for, open_returns
+from webapp.workflow import criteria_for
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +79,7 @@ def create_return(
         raise AppraisalError(
             "Chọn ít nhất một tiêu chí cần giải trình, bổ sung.", "codes"
         )
-    if assessment.period.status == "published":
-        raise AppraisalError(
-            "Kết quả đã công bố: không thể yêu cầu giải trình, bổ sung."
-        )
-    if assessment.status not in APPRAISABLE_STATUSES:
-        raise AppraisalError("Hồ sơ chưa được gửi.")
+    lifecycle.check_return(assessment, error=AppraisalError)
     if open_returns(assessment):
         raise AppraisalError(
             "Hồ sơ đang có yêu cầu giải trình, bổ sung chưa đến hạn; "
@@ -148,24 +141,17 @@ def create_return(
             row.appraised_answer = None
             row.appraised_at = None
             row.appraised_by_id = None
-    for stale in db.session.scalars(
-        sa.select(ReturnRequest).where(
-            ReturnRequest.assessment_id == assessment.id, ReturnRequest.status == "open"
-        )
-    ):
-        stale.status = "expired"
     request = ReturnRequest(
-        assessment_id=assessment.id,
+        assessment=assessment,
         criterion_codes=chosen,
         message=message,
         due_at=due_at,
-        status="open",
         before=before,
         created_by_id=actor.id,
     )
     db.session.add(request)
     old_status = assessment.status
-    assessment.status = "returned"
+    lifecycle.return_to_unit(assessment, request, error=AppraisalError)
     db.session.flush()
     audit.record(
         "appraisal.return",
@@ -173,7 +159,7 @@ def create_return(
         assessment.id,
         before={"status": old_status, "leaves": before},
         after={
-            "status": "returned",
+            "status": assessment.status,
             "return_request": request.id,
             "criterion_codes": chosen,
             "due_at": due_at,

@@ -7,15 +7,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-
 from criteria import Node
 from scoring import (
     AnswerError,
     normalize_answer,
     score_leaf,
 )
-from webapp import audit
+from webapp import audit, lifecycle
 from webapp.appraisal.assignments import appraiser_areas
 from webapp.appraisal.leaves import (
     APPRAISED_SOURCES,
@@ -32,13 +30,13 @@ from webapp.appraisal.leaves import (
 from webapp.appraisal.screen import locked_reason
 from webapp.clock import now
 from webapp.extensions import db
+from webapp.lifecycle import open_returns
 from webapp.models import (
     Assessment,
     CriterionScore,
-    ReturnRequest,
     User,
 )
-from webapp.workflow import criteria_for, open_returns
+from webapp.workflow import criteria_for
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +126,9 @@ def save_appraisal(
     row.appraised_at = now()
     old_status = assessment.status
     db.session.flush()
-    _refresh_status(assessment)
+    lifecycle.settle_appraisal(
+        assessment, complete=is_fully_appraised(assessment), error=AppraisalError
+    )
     after = audit.changes(row, fields)
     if assessment.status != old_status:
         after["assessment_status"] = assessment.status
@@ -250,28 +250,6 @@ def _corrected_measure(leaf: Node, data: AppraisalInput) -> dict[str, Any]:
     except ValueError:
         raise AppraisalError("Số liệu sửa phải là số (ví dụ 92,5).", "value") from None
     raise AppraisalError("Nhập tỷ lệ (%) hoặc tử số và mẫu số.", "value")
-
-
-def _refresh_status(assessment: Assessment) -> None:
-    """Mark the assessment appraised once every leaf to appraise has a score."""
-    if assessment.status == "returned":
-        if open_returns(assessment):
-            return
-        # The unit let the due date pass without resubmitting: the request lapses.
-        for request in db.session.scalars(
-            sa.select(ReturnRequest).where(
-                ReturnRequest.assessment_id == assessment.id,
-                ReturnRequest.status == "open",
-            )
-        ):
-            request.status = "expired"
-        assessment.status = "submitted"
-    if assessment.status not in ("submitted", "appraised"):
-        return
-    if is_fully_appraised(assessment):
-        assessment.status = "appraised"
-    else:
-        assessment.status = "submitted"
 
 
 def is_fully_appraised(assessment: Assessment) -> bool:

@@ -19,7 +19,6 @@ from scoring import (
 )
 from webapp.appraisal.assignments import appraiser_areas
 from webapp.appraisal.leaves import (
-    APPRAISABLE_STATUSES,
     CENT,
     NA_CHOICE,
     appraised_leaves,
@@ -32,6 +31,7 @@ from webapp.appraisal.returns import LeafDiff, return_diffs
 from webapp.clock import now, to_vn
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
+from webapp.lifecycle import NOT_HANDED_IN, PeriodStatus, ReturnStatus, open_returns
 from webapp.models import (
     Assessment,
     CriterionScore,
@@ -39,7 +39,7 @@ from webapp.models import (
     ReturnRequest,
     User,
 )
-from webapp.workflow import criteria_for, final_score, open_returns, self_score
+from webapp.workflow import criteria_for, final_score, self_score
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ class AppraisalScreen:
     @property
     def can_return(self) -> bool:
         return any(lv.can_appraise for lv in self.all_leaves) and not any(
-            r.status == "open" and r.due_at >= now() for r in self.returns
+            r.status == ReturnStatus.OPEN and r.due_at >= now() for r in self.returns
         )
 
 
@@ -326,10 +326,10 @@ def locked_reason(
     reopened: dict[str, ReturnRequest],
 ) -> str:
     """Why this leaf cannot be appraised now ("" when it can)."""
-    if assessment.period.status == "published":
+    if assessment.period.status == PeriodStatus.PUBLISHED:
         return "Kết quả đã công bố: không thể thay đổi điểm thẩm định."
-    if assessment.status not in APPRAISABLE_STATUSES:
-        return "Hồ sơ chưa được gửi."
+    if not assessment.status.handed_in:
+        return NOT_HANDED_IN
     if areas is not None and area_of(leaf.code) not in areas:
         return "Bạn không được phân công thẩm định lĩnh vực này."
     request = reopened.get(leaf.code)

@@ -23,6 +23,7 @@ from webapp import audit
 from webapp.appraisal.assignments import criteria_for_period
 from webapp.appraisal.leaves import AppraisalError, parse_decimal, pts
 from webapp.extensions import db
+from webapp.lifecycle import PeriodStatus
 from webapp.models import Assessment, Period, Unit, User
 from webapp.workflow import score_row
 
@@ -96,7 +97,7 @@ def survey_grid(period: Period) -> SurveyGrid:
 
 
 def _check_open(period: Period) -> None:
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError(
             "Kết quả đã công bố: không thể thay đổi kết quả điều tra XHH."
         )

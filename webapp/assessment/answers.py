@@ -26,16 +26,13 @@ from webapp import audit
 from webapp.assessment.overview import SELF_ASSESSED, SURVEY_MESSAGE, describe_answer
 from webapp.clock import now, to_vn
 from webapp.extensions import db
+from webapp.lifecycle import NotEditable, ensure_editable
 from webapp.models import (
     Assessment,
     CriterionScore,
     User,
 )
-from webapp.workflow import (
-    NotEditable,
-    ensure_editable,
-    score_row,
-)
+from webapp.workflow import score_row
 
 logger = logging.getLogger(__name__)
 

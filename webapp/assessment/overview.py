@@ -33,6 +33,12 @@ from scoring import (
 from webapp.clock import now
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
+from webapp.lifecycle import (
+    PeriodStatus,
+    editable_codes,
+    effective_deadline,
+    pending_returns,
+)
 from webapp.models import (
     Assessment,
     CriterionScore,
@@ -41,12 +47,7 @@ from webapp.models import (
     ReturnRequest,
     User,
 )
-from webapp.workflow import (
-    criteria_for,
-    editable_codes,
-    effective_deadline,
-    self_score,
-)
+from webapp.workflow import criteria_for, self_score
 
 SELF_ASSESSED = ("self", "system")
 SURVEY_MESSAGE = (
@@ -69,10 +70,10 @@ def current_assessment(user: User) -> Assessment | None:
     rows = db.session.scalars(
         sa.select(Assessment)
         .join(Period, Period.id == Assessment.period_id)
-        .where(Assessment.unit_id == user.unit_id, Period.status != "draft")
+        .where(Assessment.unit_id == user.unit_id, Period.status != PeriodStatus.DRAFT)
         .order_by(Period.self_deadline.desc(), Assessment.id.desc())
     ).all()
-    opened = [a for a in rows if a.period.status == "open"]
+    opened = [a for a in rows if a.period.status == PeriodStatus.OPEN]
     return (opened or rows or [None])[0]
 
 
@@ -82,7 +83,9 @@ def unit_assessments(user: User) -> list[Assessment]:
         db.session.scalars(
             sa.select(Assessment)
             .join(Period, Period.id == Assessment.period_id)
-            .where(Assessment.unit_id == user.unit_id, Period.status != "draft")
+            .where(
+                Assessment.unit_id == user.unit_id, Period.status != PeriodStatus.DRAFT
+            )
             .order_by(Period.self_deadline.desc())
         )
     )
@@ -174,19 +177,9 @@ def assessment_view(assessment: Assessment, user: User | None = None) -> Assessm
             evidence=documents.get(leaf.code, []),
             editable=editable,
         )
-    # Every request still open is shown, past its due date too: the unit must see why
-    # the returned leaves no longer accept changes.
-    returns = list(
-        db.session.scalars(
-            sa.select(ReturnRequest)
-            .where(
-                ReturnRequest.assessment_id == assessment.id,
-                ReturnRequest.status == "open",
-            )
-            .order_by(ReturnRequest.due_at)
-        )
+    return AssessmentView(
+        assessment, cs, score, leaves, allowed, pending_returns(assessment)
     )
-    return AssessmentView(assessment, cs, score, leaves, allowed, returns)
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,12 @@ from webapp.assessment.overview import (
 )
 from webapp.assessment.submission import (
     SubmitRefused,
-    check_can_submit,
     reopen_assessment,
     submit_assessment,
 )
+from webapp.lifecycle import NotEditable, check_submit
 from webapp.models import Assessment
-from webapp.workflow import NotEditable, criteria_for
+from webapp.workflow import criteria_for
 
 UNIT_ROLES = ("unit_editor", "unit_head")
 READERS = ("unit_editor", "unit_head", "admin", "appraiser")
@@ -207,7 +207,7 @@ def _render_submit(
         problems = submit_problems(view)
     blocked: str | None = None
     try:
-        check_can_submit(assessment)
+        check_submit(assessment)
     except NotEditable as exc:
         blocked = str(exc)
     html = render_template(

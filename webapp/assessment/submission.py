@@ -10,32 +10,25 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from scoring import (
     format_decimal,
 )
-from webapp import audit
+from webapp import audit, lifecycle
 from webapp.assessment.overview import (
     AssessmentView,
     Problem,
     assessment_view,
     submit_problems,
 )
-from webapp.clock import now, to_vn
+from webapp.clock import now
 from webapp.evidence.services import current_evidence
 from webapp.extensions import db
+from webapp.lifecycle import AssessmentStatus
 from webapp.models import (
     Assessment,
-    ReturnRequest,
     User,
 )
-from webapp.workflow import (
-    NotEditable,
-    answers_of,
-    effective_deadline,
-    ensure_editable,
-)
+from webapp.workflow import answers_of
 
 logger = logging.getLogger(__name__)
 
@@ -101,66 +94,28 @@ def build_snapshot(
     }
 
 
-def check_can_submit(assessment: Assessment) -> None:
-    """Raise NotEditable (a message about submitting) if the unit may not submit now."""
-    if assessment.status in ("submitted", "appraised"):
-        when = ""
-        if assessment.submitted_at:
-            when = " lúc " + to_vn(assessment.submitted_at).strftime("%H:%M %d/%m/%Y")
-        raise NotEditable(f"Hồ sơ đã được gửi{when}: không thể gửi lại.")
-    try:
-        ensure_editable(assessment)
-    except NotEditable as exc:
-        if assessment.status == "returned":
-            raise NotEditable(
-                "Yêu cầu giải trình, bổ sung đã quá hạn: không thể gửi lại hồ sơ."
-            ) from None
-        if assessment.period.status == "open":
-            deadline = to_vn(effective_deadline(assessment)).strftime(
-                "%H:%M:%S %d/%m/%Y"
-            )
-            raise NotEditable(
-                f"Đã quá hạn gửi hồ sơ tự đánh giá ({deadline}). "
-                "Liên hệ Sở Nội vụ nếu đơn vị cần gia hạn."
-            ) from None
-        raise exc
-
-
 def submit_assessment(assessment: Assessment, user: User) -> Assessment:
     """Freeze the assessment (or resubmit a returned one) once deadline and gaps allow.
 
     Raises NotEditable (late, already submitted) or SubmitRefused (the leaves at fault).
     """
-    check_can_submit(assessment)
+    lifecycle.check_submit(assessment)
     view = assessment_view(assessment, user)
     problems = submit_problems(view)
     if problems:
         raise SubmitRefused(problems)
     at = now()
-    resubmission = assessment.status == "returned"
+    resubmission = assessment.status == AssessmentStatus.RETURNED
     before = {
         "status": assessment.status,
         "submitted_at": assessment.submitted_at,
         "submitted_by_id": assessment.submitted_by_id,
     }
     snapshot = build_snapshot(assessment, view, at, user)
-    assessment.status = "submitted"
-    if not resubmission or assessment.submitted_at is None:
-        assessment.submitted_at = at
-        assessment.submitted_by_id = user.id
-    else:
-        # The first submission time stays (it proves the deadline was met).
+    resolved = lifecycle.submit(assessment, by=user, at=at)
+    if resubmission:
         snapshot["resubmitted_at"] = at.isoformat()
     assessment.snapshot = snapshot
-    resolved = []
-    for request in db.session.scalars(
-        sa.select(ReturnRequest).where(
-            ReturnRequest.assessment_id == assessment.id, ReturnRequest.status == "open"
-        )
-    ):
-        request.status = "resubmitted"
-        request.resubmitted_at = at
-        resolved.append(request.id)
     digest = hashlib.sha256(
         json.dumps(snapshot, sort_keys=True, ensure_ascii=False).encode("utf-8")
     ).hexdigest()
@@ -170,7 +125,7 @@ def submit_assessment(assessment: Assessment, user: User) -> Assessment:
         assessment.id,
         before=before,
         after={
-            "status": "submitted",
+            "status": assessment.status,
             "submitted_at": assessment.submitted_at,
             "submitted_by_id": assessment.submitted_by_id,
             "resubmitted": resubmission,
@@ -197,11 +152,6 @@ def submit_assessment(assessment: Assessment, user: User) -> Assessment:
 
 def reopen_assessment(assessment: Assessment, user: User, reason: str) -> Assessment:
     """Send a submitted assessment back to draft (the old snapshot stays in the log)."""
-    if assessment.status != "submitted":
-        raise NotEditable(
-            "Chỉ mở lại được hồ sơ đã gửi; hồ sơ đang ở trạng thái "
-            f"“{assessment.status_label}”."
-        )
     reason = reason.strip()
     before = {
         "status": assessment.status,
@@ -209,16 +159,13 @@ def reopen_assessment(assessment: Assessment, user: User, reason: str) -> Assess
         "submitted_by_id": assessment.submitted_by_id,
         "snapshot": assessment.snapshot,
     }
-    assessment.status = "draft"
-    assessment.submitted_at = None
-    assessment.submitted_by_id = None
-    assessment.snapshot = None
+    lifecycle.reopen(assessment)
     audit.record(
         "assessment.reopen",
         "assessment",
         assessment.id,
         before=before,
-        after={"status": "draft", "reason": reason},
+        after={"status": assessment.status, "reason": reason},
         unit_id=assessment.unit_id,
         period_id=assessment.period_id,
         summary=f"Mở lại hồ sơ: {reason}",

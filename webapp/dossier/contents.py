@@ -21,17 +21,14 @@ from scoring import AssessmentScore, score_assessment
 from webapp.clock import now, to_vn
 from webapp.dossier.builders.types import Dossier, EvidenceFile, Row, Totals, UnitInfo
 from webapp.extensions import db
+from webapp.lifecycle import AssessmentStatus
 from webapp.models import Assessment, Evidence
-from webapp.workflow import (
-    answers_of,
-    criteria_for,
-    final_score,
-)
+from webapp.workflow import answers_of, criteria_for, final_score
 
 
 def uses_snapshot(assessment: Assessment) -> bool:
     """Exports follow the submitted snapshot once the assessment has left draft."""
-    return assessment.status != "draft" and bool(assessment.snapshot)
+    return assessment.status.handed_in and bool(assessment.snapshot)
 
 
 def build_dossier(
@@ -52,7 +49,7 @@ def build_dossier(
         answers = answers_of(assessment)
         evidence = _live_evidence(assessment, cs)
     own = score_assessment(cs, answers)
-    appraised = assessment.status == "appraised"
+    appraised = assessment.status == AssessmentStatus.APPRAISED
     final = final_score(assessment) if appraised else None
 
     by_leaf: dict[str, list[EvidenceFile]] = {}

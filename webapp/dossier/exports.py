@@ -33,6 +33,7 @@ from webapp.dossier.builders.zip import (
 )
 from webapp.dossier.contents import build_dossier, totals, uses_snapshot
 from webapp.extensions import db
+from webapp.lifecycle import AssessmentStatus
 from webapp.models import Assessment, AuditEvent, Period, User
 from webapp.results.ranking import period_results  # the one ranking the UI shows too
 
@@ -316,7 +317,7 @@ def export_ranking(period: Period, user: User | None) -> Export:
     rows: list[RankingRow] = []
     dossiers: list[Dossier] = []
     for r in results.rows:
-        appraised = r.assessment.status == "appraised"
+        appraised = r.assessment.status == AssessmentStatus.APPRAISED
         score = r.final if appraised else r.self_total
         rows.append(
             RankingRow(

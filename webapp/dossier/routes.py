@@ -35,9 +35,9 @@ from webapp.dossier.settings import (
     save_difficulties,
 )
 from webapp.extensions import db
+from webapp.lifecycle import NotEditable
 from webapp.models import Assessment, Period
 from webapp.storage import get_store
-from webapp.workflow import NotEditable
 
 ALL_ROLES = ("admin", "unit_editor", "unit_head", "appraiser")
 

@@ -9,11 +9,8 @@ import logging
 from webapp import audit
 from webapp.dossier.builders.types import Dossier, Row
 from webapp.extensions import db
+from webapp.lifecycle import NotEditable, ensure_editable
 from webapp.models import Assessment, User
-from webapp.workflow import (
-    NotEditable,
-    ensure_editable,
-)
 
 logger = logging.getLogger(__name__)
 

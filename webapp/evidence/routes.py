@@ -34,9 +34,10 @@ from webapp.errors import MESSAGES, error_message
 from webapp.evidence import bp, services
 from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
+from webapp.lifecycle import NotEditable, editable_codes
 from webapp.models import Assessment, Evidence
 from webapp.storage import get_store, upload_limits
-from webapp.workflow import NotEditable, criteria_for, editable_codes
+from webapp.workflow import criteria_for
 
 UNIT_ROLES = ("unit_editor", "unit_head")
 PREVIEW_CSP = (

@@ -36,8 +36,9 @@ from webapp.clock import now
 from webapp.evidence.prefill import CitationProposal, extract_text, propose_citation
 from webapp.extensions import db
 from webapp.formatting import fold
+from webapp.lifecycle import NotEditable, PeriodStatus, editable_codes, ensure_editable
 from webapp.models import Assessment, Evidence, EvidenceLink, Period, User
-from webapp.workflow import NotEditable, criteria_for, editable_codes, ensure_editable
+from webapp.workflow import criteria_for
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def library_assessment(user: User) -> Assessment | None:
         .join(Period, Period.id == Assessment.period_id)
         .where(Assessment.unit_id == user.unit_id)
         .order_by(
-            sa.case((Period.status == "open", 0), else_=1),
+            sa.case((Period.status == PeriodStatus.OPEN, 0), else_=1),
             Period.year.desc(),
             Period.id.desc(),
         )

@@ -19,6 +19,7 @@ from webapp.appraisal.leaves import (
 )
 from webapp.appraisal.survey import period_assessments
 from webapp.extensions import db
+from webapp.lifecycle import AssessmentStatus
 from webapp.models import Assessment, Evidence, EvidenceLink, Period, User
 from webapp.workflow import self_score
 
@@ -44,7 +45,10 @@ def _scoped_assessments(period: Period, user: User) -> list[Assessment]:
     ids = set(
         db.session.scalars(
             visible_assessments(user)
-            .where(Assessment.period_id == period.id, Assessment.status != "draft")
+            .where(
+                Assessment.period_id == period.id,
+                Assessment.status != AssessmentStatus.DRAFT,
+            )
             .with_only_columns(Assessment.id)
         )
     )

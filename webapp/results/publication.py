@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from webapp import audit
+from webapp import audit, lifecycle
 from webapp.appraisal.leaves import (
     AppraisalError,
 )
@@ -30,25 +30,21 @@ def publish_period(period: Period, *, actor: User) -> PeriodResults:
     Refusing (rather than publishing with a warning) keeps a published ranking final:
     once units see it, no pending appraisal or survey value can still move it.
     """
-    if period.status == "published":
-        raise AppraisalError("Kết quả kỳ đánh giá này đã được công bố.")
-    if period.status == "draft":
-        raise AppraisalError("Kỳ đánh giá chưa mở: không có kết quả để công bố.")
+    lifecycle.check_publish(period, error=AppraisalError)
     results = period_results(period)
     if results.problems:
         raise PublicationRefused(results.problems)
-    for row in results.rows:
-        row.assessment.status = "appraised"
     before = {"status": period.status, "published_at": period.published_at}
-    period.status = "published"
-    period.published_at = now()
+    lifecycle.publish(
+        period, [r.assessment for r in results.rows], at=now(), error=AppraisalError
+    )
     audit.record(
         "period.publish",
         "period",
         period.id,
         before=before,
         after={
-            "status": "published",
+            "status": period.status,
             "published_at": period.published_at,
             "results": {
                 r.unit.code: {

@@ -20,6 +20,7 @@ from webapp.appraisal.leaves import (
 )
 from webapp.appraisal.survey import period_assessments, survey_leaves
 from webapp.extensions import db
+from webapp.lifecycle import AssessmentStatus, PeriodStatus
 from webapp.models import Assessment, Period, Unit, User
 from webapp.workflow import final_score, self_score
 
@@ -42,13 +43,13 @@ class UnitResult:
 
     @property
     def taking_part(self) -> bool:
-        return self.assessment.status != "draft"
+        return self.assessment.status.handed_in
 
     @property
     def problems(self) -> list[str]:
         """What still stands in the way of publishing this unit's result."""
         out = []
-        if self.assessment.status == "returned":
+        if self.assessment.status == AssessmentStatus.RETURNED:
             out.append("đang chờ đơn vị giải trình, bổ sung")
         if self.appraised < self.to_appraise:
             out.append(
@@ -87,7 +88,7 @@ class PeriodResults:
 
     @property
     def published(self) -> bool:
-        return self.period.status == "published"
+        return self.period.status == PeriodStatus.PUBLISHED
 
     def row_for(self, assessment_id: int) -> UnitResult | None:
         return next((r for r in self.rows if r.assessment.id == assessment_id), None)
@@ -149,7 +150,7 @@ def can_see_ranking(period: Period, user: User) -> bool:
     """Coordinator and appraisers always; a unit's users once published (if in it)."""
     if user.role in ("admin", "appraiser"):
         return True
-    if user.is_unit_user and period.status == "published":
+    if user.is_unit_user and period.status == PeriodStatus.PUBLISHED:
         return any(unit.id == user.unit_id for unit in period.units)
     return False
 
@@ -171,5 +172,8 @@ def visible_rows(results: PeriodResults, user: User) -> list[UnitResult]:
 def can_see_unit_result(assessment: Assessment, user: User) -> bool:
     """Unit users see their own result only once the period is published."""
     if user.is_unit_user:
-        return assessment.period.status == "published" and assessment.status != "draft"
+        return (
+            assessment.period.status == PeriodStatus.PUBLISHED
+            and assessment.status.handed_in
+        )
     return True
