@@ -18,6 +18,7 @@ from webapp.auth import bp, services
 from webapp.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from webapp.clock import now
 from webapp.extensions import limiter
+from webapp.redirects import next_url
 
 
 def _login_key() -> str:
@@ -53,7 +54,8 @@ def login() -> str | Response:
             # Start the idle clock now: a client that does not follow the redirect
             # at once must not hold a session with no idle limit.
             session["last_seen"] = now().timestamp()
-            return redirect(url_for("main.index"))
+            # Back to the page that asked for a login (Flask-Login's ?next=), if local.
+            return redirect(next_url(url_for("main.index")))
         flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
         return render_template("auth/login.html", form=form), 401  # type: ignore[return-value]
     return render_template("auth/login.html", form=form)
