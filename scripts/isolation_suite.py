@@ -167,7 +167,8 @@ def login(base: str, username: str, password: str, role: str) -> Principal:
 
 def crawl(base: str, who: Principal, adapter: MapAdapter, limit: int = 150) -> None:
     """Follow the user's own links from the home page; note every id they show."""
-    queue, visited = ["/"], set()
+    queue: list[str] = ["/"]
+    visited: set[str] = set()
     while queue and len(visited) < limit:
         path = queue.pop(0)
         if path in visited:
