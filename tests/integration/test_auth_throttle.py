@@ -3,6 +3,7 @@ address across usernames; another address is never locked out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -114,10 +115,11 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_count(
     assert response.status_code == 429
 
 
-def test_redis_storage_shares_the_limit_between_app_instances(
+@pytest.fixture
+def redis_instances(
     app_config: dict[str, Any], demo: dict[str, Any]
-) -> None:
-    """With several app instances behind a load balancer, the count lives in Redis."""
+) -> Iterator[tuple[Any, Any, Callable[[], list[bytes]]]]:
+    """Two app instances counting in one Redis, as behind a load balancer."""
     import uuid
 
     import redis
@@ -133,21 +135,44 @@ def test_redis_storage_shares_the_limit_between_app_instances(
         **app_config,
         "RATELIMIT_STORAGE_URI": url,
         "RATELIMIT_KEY_PREFIX": prefix,
+        "LOGIN_ADDRESS_RATE_LIMIT": "4 per 15 minutes",
     }
     first, second = create_app(config), create_app(config)
     try:
-        for _ in range(3):
-            response = _login(first.test_client(), "truclam.chuyenvien", WRONG)
-            assert response.status_code == 401
-        # The counter is in Redis (not in this process), where every instance reads it.
+        yield first, second, lambda: server.keys(f"*{prefix}*")
         keys = server.keys(f"*{prefix}*")
-        assert keys
-        blocked = _login(second.test_client(), "truclam.chuyenvien", WRONG)
-        assert blocked.status_code == 429
-        server.delete(*keys)
+        if keys:
+            server.delete(*keys)
     finally:
         # Each instance has its own connection pool: close it, as a server would.
         for instance in (first, second):
             with instance.app_context():
                 db.engine.dispose()
         server.close()
+
+
+def test_redis_storage_shares_the_limit_between_app_instances(
+    redis_instances: tuple[Any, Any, Callable[[], list[bytes]]],
+) -> None:
+    """With several app instances behind a load balancer, the count lives in Redis."""
+    first, second, keys = redis_instances
+    for _ in range(3):
+        response = _login(first.test_client(), "truclam.chuyenvien", WRONG)
+        assert response.status_code == 401
+    # The counter is in Redis (not in this process), where every instance reads it.
+    assert keys()
+    blocked = _login(second.test_client(), "truclam.chuyenvien", WRONG)
+    assert blocked.status_code == 429
+
+
+def test_redis_shares_the_per_address_count_too(
+    redis_instances: tuple[Any, Any, Callable[[], list[bytes]]],
+) -> None:
+    first, second, _keys = redis_instances
+    for i in range(4):
+        instance = first if i % 2 else second
+        response = _login(instance.test_client(), f"nguoi-dung-{i}", WRONG)
+        assert response.status_code == 401
+    blocked = _login(first.test_client(), "nguoi-dung-9", WRONG)
+    assert blocked.status_code == 429
+    assert "địa chỉ mạng này" in blocked.get_data(as_text=True)
