@@ -14,10 +14,9 @@ Prints "N tried / N held" per family and exits 1 if anything did not hold:
 - cross-role: every route whose roles (``webapp.access.roles_required``) exclude a
   user's role, filled with that user's own ids, and every route for an anonymous
   visitor. Held: 403/404; for anonymous, the login page, 401 or 400.
-- hostile uploads: the corpus of tests/unit/uploads/conftest.py (``bad_upload_corpus``),
-  uploaded by
-  a unit editor with a valid form token. Held: refused with a JSON error and absent
-  from the unit's library afterwards.
+- hostile uploads: the corpus of tests/unit/uploads/conftest.py (``bad_upload_corpus``)
+  uploaded by a unit editor with a valid form token. Held: refused with a JSON error
+  and absent from the unit's library afterwards.
 - forged CSRF: every POST route, by every user and anonymously, with no token, a
   forged one, and another session's. Held: 400 with the app's form-token message.
 - replayed cookies: a session cookie used again after its logout. Held: sent to login.
