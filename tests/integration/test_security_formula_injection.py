@@ -34,7 +34,10 @@ PAYLOADS = {
 
 @pytest.fixture
 def hostile(
-    dossier_case: dict[str, Any], add_evidence: Any, appraise_directly: Any
+    dossier_case: dict[str, Any],
+    add_evidence: Any,
+    submit_directly: Any,
+    appraise_directly: Any,
 ) -> dict[str, Any]:
     """Phường Trúc Lâm's dossier with formula-like text in every user-written field."""
     assessment = dossier_case["assessment"]
@@ -49,6 +52,7 @@ def hostile(
         issuer=PAYLOADS["issuer"],
         summary=PAYLOADS["summary"],
     )
+    submit_directly(assessment)
     appraise_directly(assessment)
     score_row(assessment, "1.1.1").appraiser_comment = PAYLOADS["comment"]
     db.session.commit()
