@@ -39,10 +39,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("EVIDENCE_LOCAL_ROOT"):
         app.config["EVIDENCE_LOCAL_ROOT"] = str(Path(app.instance_path) / "evidence")
 
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_shell(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Read the client address and scheme from the configured number of proxies only.
+
+    Without this an X-Forwarded-For sent by the client itself would pick the address
+    the login throttle counts; with it, only the hops nginx appends are believed.
+    """
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
 def register_extensions(app: Flask) -> None:

@@ -32,6 +32,8 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
+        # Read by scripts/isolation_suite.py to know whom each route must refuse.
+        wrapped.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -41,6 +42,11 @@ def init_app(app: Flask) -> None:
             "Phiên làm việc hoặc mã bảo mật biểu mẫu đã hết hạn. "
             "Vui lòng tải lại trang và thử lại.",
         )
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded) -> tuple[object, int]:
+        # The limit's own message says which throttle refused (account or address).
+        return _render(429, exc.description)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[object, int]:

@@ -64,6 +64,12 @@ def init_app(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
         response.headers["Referrer-Policy"] = "same-origin"
+        max_age = int(app.config["HSTS_MAX_AGE"])
+        if app.config["SESSION_COOKIE_SECURE"] and max_age > 0:
+            # Browsers ignore it over plain HTTP, so it is safe to send on every reply.
+            response.headers["Strict-Transport-Security"] = (
+                f"max-age={max_age}; includeSubDomains"
+            )
         if current_user.is_authenticated and request.endpoint != "static":
             # Pages with unit data must not linger in shared browsers' caches.
             response.headers.setdefault("Cache-Control", "no-store")

@@ -86,6 +86,24 @@ def demo(app: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
+def live_server(app: Any, demo: dict[str, Any]) -> Iterator[str]:
+    """The app served on 127.0.0.1 at a free port, in a thread stopped afterwards."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
 def login_as(client: Any) -> Callable[[str], Any]:
     """Log the test client in as a user (demo password by default)."""
     from webapp.demo import DEMO_PASSWORD

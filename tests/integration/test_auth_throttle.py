@@ -1,7 +1,9 @@
-"""Login throttling: per username and address, failures only (DESIGN.md §7)."""
+"""Login throttling (DESIGN.md §7): failures only, per username and address and per
+address across usernames; another address is never locked out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -65,10 +67,59 @@ def test_successful_logins_do_not_count(client: Any, demo: dict[str, Any]) -> No
     assert _login(client, "truclam.chuyenvien", WRONG).status_code == 429
 
 
-def test_redis_storage_shares_the_limit_between_app_instances(
-    app_config: dict[str, Any], demo: dict[str, Any]
+def test_many_usernames_from_one_address_are_refused(
+    client: Any, demo: dict[str, Any], app: Any
 ) -> None:
-    """With several app instances behind a load balancer, the count lives in Redis."""
+    """Password spraying: one wrong guess each for 40 accounts, from one address."""
+    budget = int(app.config["LOGIN_ADDRESS_RATE_LIMIT"].split()[0])
+    statuses = [
+        _login(client, f"nguoi-dung-{i}", WRONG, ip="203.0.113.7").status_code
+        for i in range(40)
+    ]
+    assert statuses == [401] * budget + [429] * (40 - budget)
+    blocked = _login(client, "truclam.chuyenvien", demo["password"], ip="203.0.113.7")
+    assert blocked.status_code == 429
+    assert "địa chỉ mạng này" in blocked.get_data(as_text=True)
+    # The real owner, elsewhere, still logs in.
+    assert _login(client, "truclam.chuyenvien", demo["password"]).status_code == 302
+
+
+def test_the_owner_is_not_locked_out_from_another_address(
+    client: Any, demo: dict[str, Any]
+) -> None:
+    for _ in range(10):
+        _login(client, "truclam.lanhdao", WRONG, ip="198.51.100.23")
+    assert _login(client, "truclam.lanhdao", WRONG, ip="198.51.100.23").status_code == (
+        429
+    )
+    owner = _login(client, "truclam.lanhdao", demo["password"], ip="10.1.2.3")
+    assert owner.status_code == 302
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_count(
+    client: Any, demo: dict[str, Any]
+) -> None:
+    """With no trusted proxy configured the header is the client's own word: ignored."""
+    for i in range(3):
+        response = client.post(
+            "/auth/login",
+            data={"username": "truclam.chuyenvien", "password": WRONG},
+            headers={"X-Forwarded-For": f"192.0.2.{i}"},
+        )
+        assert response.status_code == 401
+    response = client.post(
+        "/auth/login",
+        data={"username": "truclam.chuyenvien", "password": WRONG},
+        headers={"X-Forwarded-For": "192.0.2.99"},
+    )
+    assert response.status_code == 429
+
+
+@pytest.fixture
+def redis_instances(
+    app_config: dict[str, Any], demo: dict[str, Any]
+) -> Iterator[tuple[Any, Any, Callable[[], list[bytes]]]]:
+    """Two app instances counting in one Redis, as behind a load balancer."""
     import uuid
 
     import redis
@@ -84,21 +135,44 @@ def test_redis_storage_shares_the_limit_between_app_instances(
         **app_config,
         "RATELIMIT_STORAGE_URI": url,
         "RATELIMIT_KEY_PREFIX": prefix,
+        "LOGIN_ADDRESS_RATE_LIMIT": "4 per 15 minutes",
     }
     first, second = create_app(config), create_app(config)
     try:
-        for _ in range(3):
-            response = _login(first.test_client(), "truclam.chuyenvien", WRONG)
-            assert response.status_code == 401
-        # The counter is in Redis (not in this process), where every instance reads it.
+        yield first, second, lambda: server.keys(f"*{prefix}*")
         keys = server.keys(f"*{prefix}*")
-        assert keys
-        blocked = _login(second.test_client(), "truclam.chuyenvien", WRONG)
-        assert blocked.status_code == 429
-        server.delete(*keys)
+        if keys:
+            server.delete(*keys)
     finally:
         # Each instance has its own connection pool: close it, as a server would.
         for instance in (first, second):
             with instance.app_context():
                 db.engine.dispose()
         server.close()
+
+
+def test_redis_storage_shares_the_limit_between_app_instances(
+    redis_instances: tuple[Any, Any, Callable[[], list[bytes]]],
+) -> None:
+    """With several app instances behind a load balancer, the count lives in Redis."""
+    first, second, keys = redis_instances
+    for _ in range(3):
+        response = _login(first.test_client(), "truclam.chuyenvien", WRONG)
+        assert response.status_code == 401
+    # The counter is in Redis (not in this process), where every instance reads it.
+    assert keys()
+    blocked = _login(second.test_client(), "truclam.chuyenvien", WRONG)
+    assert blocked.status_code == 429
+
+
+def test_redis_shares_the_per_address_count_too(
+    redis_instances: tuple[Any, Any, Callable[[], list[bytes]]],
+) -> None:
+    first, second, _keys = redis_instances
+    for i in range(4):
+        instance = first if i % 2 else second
+        response = _login(instance.test_client(), f"nguoi-dung-{i}", WRONG)
+        assert response.status_code == 401
+    blocked = _login(first.test_client(), "nguoi-dung-9", WRONG)
+    assert blocked.status_code == 429
+    assert "địa chỉ mạng này" in blocked.get_data(as_text=True)

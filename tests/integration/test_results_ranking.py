@@ -198,3 +198,60 @@ def test_charts_and_analyses_for_the_coordinator(
     assert (
         "Tỷ lệ xử lý trực tuyến thực tế 30 %" in differences and "-2,50" in differences
     )
+
+
+@pytest.fixture
+def partly_submitted(
+    demo: dict[str, Any], fill_assessment: Any, submit_directly: Any
+) -> dict[str, Any]:
+    """Trúc Lâm and Các Sơn submitted; Nghi Sơn and Tĩnh Gia have not.
+
+    "thamdinh" is assigned Trúc Lâm and Nghi Sơn; "thamdinh.moi" is assigned nothing.
+    """
+    from webapp.auth.services import hash_password
+    from webapp.models import User
+
+    for code in ("TRUCLAM", "CACSON"):
+        fill_assessment(demo["assessments"][code])
+        submit_directly(demo["assessments"][code])
+    db.session.add(
+        User(
+            username="thamdinh.moi",
+            full_name="Đinh Thị Ngọc",
+            role="appraiser",
+            password_hash=hash_password(demo["password"]),
+        )
+    )
+    db.session.commit()
+    return demo
+
+
+NOT_SUBMITTED = ("Phường Nghi Sơn", "Phường Tĩnh Gia")
+
+
+def test_an_unassigned_appraiser_learns_nothing_about_who_has_not_submitted(
+    client: Any, login_as: Any, partly_submitted: dict[str, Any]
+) -> None:
+    login_as("thamdinh.moi")
+    page = client.get(f"/results/periods/{partly_submitted['period'].id}")
+    assert page.status_code == 200
+    assert "chưa gửi hồ sơ" not in page.text
+    for name in (*NOT_SUBMITTED, "Phường Trúc Lâm", "Xã Các Sơn"):
+        assert name not in page.text
+    assert "Chưa có đơn vị nào gửi" not in page.text
+
+
+def test_appraisers_see_only_their_own_units_left_out_the_coordinator_all(
+    client: Any, login_as: Any, partly_submitted: dict[str, Any]
+) -> None:
+    url = f"/results/periods/{partly_submitted['period'].id}"
+    login_as("thamdinh")
+    hint = re.search(
+        r"Không xếp hạng \(chưa gửi hồ sơ\): ([^<]*)", client.get(url).text
+    )
+    assert hint and hint.group(1) == "Phường Nghi Sơn."
+    login_as("admin")
+    hint = re.search(
+        r"Không xếp hạng \(chưa gửi hồ sơ\): ([^<]*)", client.get(url).text
+    )
+    assert hint and set(hint.group(1).rstrip(".").split(", ")) == set(NOT_SUBMITTED)

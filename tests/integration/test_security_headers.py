@@ -109,3 +109,28 @@ def test_session_cookie_is_secure_when_configured(
     cookie = _session_cookie_at_login(client, demo["password"])
     assert "Secure" in cookie
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_no_hsts_over_plain_http_by_default(client: Any) -> None:
+    # The embedded run is plain HTTP: pinning HTTPS would lock users out of it.
+    assert "Strict-Transport-Security" not in client.get("/auth/login").headers
+
+
+def test_hsts_follows_the_secure_cookie_setting(app_config: dict[str, Any]) -> None:
+    from webapp import create_app
+    from webapp.extensions import db
+
+    for extra, expected in (
+        ({"SESSION_COOKIE_SECURE": True}, "max-age=31536000; includeSubDomains"),
+        (
+            {"SESSION_COOKIE_SECURE": True, "HSTS_MAX_AGE": 600},
+            "max-age=600; includeSubDomains",
+        ),
+        ({"SESSION_COOKIE_SECURE": True, "HSTS_MAX_AGE": 0}, None),
+    ):
+        instance = create_app({**app_config, **extra})
+        response = instance.test_client().get("/static/css/app.css")
+        response.close()
+        assert response.headers.get("Strict-Transport-Security") == expected
+        with instance.app_context():
+            db.engine.dispose()

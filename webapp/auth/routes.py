@@ -18,24 +18,49 @@ from webapp.auth import bp, services
 from webapp.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from webapp.clock import now
 from webapp.extensions import limiter
+from webapp.redirects import next_url
 
 
-def _login_key() -> str:
-    # Throttle per account and address: one attacker cannot lock out a whole office.
+def _account_key() -> str:
+    # One account from one address: an attacker elsewhere cannot lock its owner out.
     username = (request.form.get("username") or "").strip().lower()
     return f"{username}|{request.remote_addr}"
 
 
-def _login_limit() -> str:
+def _address_key() -> str:
+    # One address across all accounts: 40 usernames tried from one place are refused.
+    return f"address|{request.remote_addr}"
+
+
+def _account_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_RATE_LIMIT"])
+
+
+def _failed(response: Response) -> bool:
+    # Only failures count: a successful login answers with a redirect.
+    return response.status_code != 302
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    _login_limit,
-    key_func=_login_key,
+    _address_limit,
+    key_func=_address_key,
     methods=["POST"],
-    deduct_when=lambda response: response.status_code != 302,
+    deduct_when=_failed,
+    error_message=(
+        "Có quá nhiều lần đăng nhập sai từ địa chỉ mạng này. "
+        "Vui lòng đợi 15 phút rồi thử lại."
+    ),
+)
+@limiter.limit(
+    _account_limit,
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
     error_message=(
         "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng đợi 15 phút rồi thử lại."
     ),
@@ -53,7 +78,8 @@ def login() -> str | Response:
             # Start the idle clock now: a client that does not follow the redirect
             # at once must not hold a session with no idle limit.
             session["last_seen"] = now().timestamp()
-            return redirect(url_for("main.index"))
+            # Back to the page that asked for a login (Flask-Login's ?next=), if local.
+            return redirect(next_url(url_for("main.index")))
         flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
         return render_template("auth/login.html", form=form), 401  # type: ignore[return-value]
     return render_template("auth/login.html", form=form)

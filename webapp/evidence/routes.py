@@ -36,6 +36,7 @@ from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
 from webapp.lifecycle import NotEditable, editable_codes
 from webapp.models import Assessment, Evidence
+from webapp.redirects import next_url
 from webapp.storage import get_store, upload_limits
 from webapp.workflow import criteria_for
 
@@ -94,19 +95,11 @@ def _wants_json() -> bool:
     )
 
 
-def _next_url(default: str) -> str:
-    """Where a plain form goes back to: a local path only (no open redirect)."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
 def _fail(message: str, status: int, back: str) -> Any:
     if _wants_json():
         return jsonify({"ok": False, "error": message}), status
     flash(message, "error")
-    return redirect(_next_url(back))
+    return redirect(next_url(back))
 
 
 def evidence_json(evidence: Evidence) -> dict[str, Any]:
@@ -147,7 +140,7 @@ def _item_html(
         leaf_code=leaf_code,
         editable=True,
         proposal=proposal,
-        next_url=_next_url(""),
+        next_url=next_url(""),
     )
 
 
@@ -215,6 +208,7 @@ def library() -> str:
         titles=titles,
         editable=editable,
         form=UploadForm(),
+        next_param=next_url(""),
     )
 
 
@@ -261,8 +255,8 @@ def _detail_page(
         versions=services.versions(evidence),
         previewable=services.is_previewable(evidence),
         warnings=services.date_warnings(evidence.issued_on, assessment.period.year),
-        back_url=_next_url(url_for("evidence.library") if unit_user else ""),
-        next_param=_next_url(""),
+        back_url=next_url(url_for("evidence.library") if unit_user else ""),
+        next_param=next_url(""),
     )
     return page, status
 
@@ -406,7 +400,7 @@ def _stored_json(result: services.UploadResult, **extra: Any) -> Any:
 def _upload_form(
     assessment: Assessment, files: list[FileStorage], codes: list[str], citation: Any
 ) -> BaseResponse:
-    back = _next_url(url_for("evidence.library"))
+    back = next_url(url_for("evidence.library"))
     results: list[services.UploadResult] = []
     for storage in files:
         name = storage.filename or ""
@@ -461,7 +455,7 @@ def edit_citation(evidence_id: int) -> Any:
     flash("Đã lưu trích dẫn tài liệu.", "success")
     for warning in warnings:
         flash(warning, "warning")
-    return redirect(_next_url(back))
+    return redirect(next_url(back))
 
 
 @bp.post("/<int:evidence_id>/link")
@@ -489,7 +483,7 @@ def link(evidence_id: int) -> Any:
             }
         )
     flash(f"Đã gắn “{evidence.original_filename}” với tiêu chí {code}.", "success")
-    return redirect(_next_url(back))
+    return redirect(next_url(back))
 
 
 @bp.post("/<int:evidence_id>/unlink")
@@ -508,7 +502,7 @@ def unlink(evidence_id: int) -> Any:
     if _wants_json():
         return jsonify({"ok": True, "evidence": evidence_json(evidence)})
     flash(f"Đã gỡ “{evidence.original_filename}” khỏi tiêu chí {code}.", "success")
-    return redirect(_next_url(back))
+    return redirect(next_url(back))
 
 
 @bp.post("/<int:evidence_id>/replace")

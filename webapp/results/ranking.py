@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from criteria import CriteriaSet, Node
 from scoring import AssessmentScore, rank
-from webapp.access import visible_assessments
+from webapp.access import assigned_unit_ids, visible_assessments
 from webapp.appraisal.assignments import criteria_for_period
 from webapp.appraisal.leaves import (
     appraised_leaves,
@@ -155,18 +155,32 @@ def can_see_ranking(period: Period, user: User) -> bool:
     return False
 
 
-def visible_rows(results: PeriodResults, user: User) -> list[UnitResult]:
-    """Before publication an appraiser sees only the units assigned to them."""
-    if user.role == "admin" or results.published:
-        return results.rows
-    ids = set(
-        db.session.scalars(
-            visible_assessments(user)
-            .where(Assessment.period_id == results.period.id)
-            .with_only_columns(Assessment.id)
+def visible_lines(
+    results: PeriodResults, user: User
+) -> tuple[list[UnitResult], list[UnitResult]]:
+    """The ranked rows and the units left out (never submitted) that ``user`` may see.
+
+    Before publication an appraiser sees only the units assigned to them; which units
+    have not submitted is the coordinator's to know, and an appraiser's only for their
+    own units (unassigned ones stay out of the list even after publication).
+    """
+    if user.role == "admin":
+        return results.rows, results.absent
+    if results.published:
+        rows = results.rows
+    else:
+        ids = set(
+            db.session.scalars(
+                visible_assessments(user)
+                .where(Assessment.period_id == results.period.id)
+                .with_only_columns(Assessment.id)
+            )
         )
-    )
-    return [r for r in results.rows if r.assessment.id in ids]
+        rows = [r for r in results.rows if r.assessment.id in ids]
+    assigned: set[int] = set()
+    if user.role == "appraiser":
+        assigned = set(db.session.scalars(assigned_unit_ids(user, results.period.id)))
+    return rows, [r for r in results.absent if r.unit.id in assigned]
 
 
 def can_see_unit_result(assessment: Assessment, user: User) -> bool:

@@ -22,7 +22,7 @@ from webapp.results.ranking import (
     can_see_ranking,
     can_see_unit_result,
     period_results,
-    visible_rows,
+    visible_lines,
 )
 
 STAFF = ("admin", "appraiser")
@@ -42,13 +42,14 @@ def _render_ranking(
 ) -> tuple[str, int]:
     user = _user()
     results = period_results(period)
-    rows = visible_rows(results, user)
+    rows, absent = visible_lines(results, user)
     own_unit = user.unit_id if user.is_unit_user else None
     return render_template(
         "results/ranking.html",
         period=period,
         results=results,
         rows=rows,
+        absent=absent,
         chart=ranking_chart(period, rows, own_unit),
         refused=refused,
         form=EmptyForm(),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -47,22 +46,6 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     app_config["WTF_CSRF_ENABLED"] = True
     app_config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'browser.sqlite'}"
     return app_config
-
-
-@pytest.fixture
-def live_server(app: Any, demo: dict[str, Any]) -> Iterator[str]:
-    """The app served on 127.0.0.1 at a free port, in a thread stopped afterwards."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 @pytest.fixture

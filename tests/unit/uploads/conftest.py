@@ -240,6 +240,19 @@ def _ev_zip_bomb() -> bytes:
 
 @pytest.fixture(scope="session")
 def sample_uploads() -> dict[str, Any]:
+    """One valid file per accepted kind (see sample_upload_corpus)."""
+    return sample_upload_corpus()
+
+
+@pytest.fixture(scope="session")
+def bad_uploads(sample_uploads: dict[str, Any]) -> dict[str, Any]:
+    """Hostile or broken uploads, each with its refusal reason (bad_upload_corpus)."""
+    return bad_upload_corpus(sample_uploads)
+
+
+# Plain functions, not only fixtures: scripts/isolation_suite.py replays the same
+# corpus against a live server.
+def sample_upload_corpus() -> dict[str, Any]:
     """One valid file per accepted kind, made by real libraries where one
     exists (python-docx, openpyxl, pypdf, Pillow), with Vietnamese names.
     Maps kind ("pdf", "docx", …) to an upload with `.filename` and `.data`."""
@@ -256,8 +269,7 @@ def sample_uploads() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="session")
-def bad_uploads(sample_uploads: dict[str, Any]) -> dict[str, Any]:
+def bad_upload_corpus(sample_uploads: dict[str, Any]) -> dict[str, Any]:
     """Hostile or broken uploads, each with the refusal `reason` expected.
     Maps a case name to an upload with `.filename`, `.data` and `.reason`."""
     import zipfile

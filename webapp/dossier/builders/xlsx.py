@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from webapp.dossier.builders.cells import write_cell
 from webapp.dossier.builders.text import citation, vn_datetime
 from webapp.dossier.builders.types import SCORE_TABLE_HEADERS, Dossier, Row, Totals
 
@@ -111,7 +112,7 @@ def build_ranking(
             row.rank,
         ]
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(r, col, value)
+            cell = write_cell(ws, r, col, value)
             cell.font = _font()
             cell.border = _BORDER
             if isinstance(value, Decimal):
@@ -179,7 +180,7 @@ def _title_block(ws: Worksheet, ncols: int, title: str, line2: str, line3: str) 
         ((title, True, 14), (line2, False, 12), (line3, False, 11)), start=1
     ):
         ws.merge_cells(f"A{r}:{last}{r}")
-        cell = ws.cell(r, 1, text)
+        cell = write_cell(ws, r, 1, text)
         cell.font = _font(bold=bold, italic=r == 3, size=size)
         cell.alignment = Alignment(
             horizontal="center", vertical="center", wrap_text=True
@@ -188,7 +189,7 @@ def _title_block(ws: Worksheet, ncols: int, title: str, line2: str, line3: str) 
 
 
 def _header_cell(ws: Worksheet, r: int, col: int, text: str) -> None:
-    cell = ws.cell(r, col, text)
+    cell = write_cell(ws, r, col, text)
     cell.font = _font(bold=True)
     cell.fill = _HEADER_FILL
     cell.border = _BORDER
@@ -226,7 +227,7 @@ def _write_row(ws: Worksheet, r: int, row: Row, appraised: bool) -> None:
     # Leaves are indented under their criterion; a criterion scored directly, one step.
     indent = {1: 0, 2: 1}.get(row.depth, 2)
     for col, value in enumerate(values, start=1):
-        cell = ws.cell(r, col, value)
+        cell = write_cell(ws, r, col, value)
         cell.font = _font(bold=bold)
         cell.border = _BORDER
         if isinstance(value, Decimal) or col in (3, 4, 7):
@@ -272,12 +273,12 @@ def _write_totals(ws: Worksheet, r: int, label: str, totals: Totals, col: int) -
         ("Xếp loại", totals.band or "", False),
     ]
     for text, value, numeric in lines:
-        label_cell = ws.cell(r, 2, text)
+        label_cell = write_cell(ws, r, 2, text)
         label_cell.font = _font(bold=True)
         label_cell.alignment = Alignment(wrap_text=True, vertical="top")
         for c in range(1, len(SCORE_TABLE_HEADERS) + 1):
             ws.cell(r, c).border = _BORDER
-        cell = ws.cell(r, col, value)
+        cell = write_cell(ws, r, col, value)
         cell.font = _font(bold=True)
         if numeric:
             cell.number_format = NUMBER_FORMAT

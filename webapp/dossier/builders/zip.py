@@ -25,7 +25,6 @@ come last, once every hash has been checked.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -42,6 +41,7 @@ from typing import IO, Any
 
 from stream_zip import ZIP_AUTO, stream_zip
 
+from webapp.dossier.builders.cells import csv_writer
 from webapp.dossier.builders.text import (
     citation,
     leaf_folder,
@@ -378,7 +378,7 @@ CSV_HEADERS = (
 def manifest_csv(dossier: Dossier, layout: Layout) -> bytes:
     """The same list for people: UTF-8 with a BOM so Excel opens the Vietnamese text."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)
     for planned in layout.files:
         ev = planned.evidence
