@@ -10,12 +10,15 @@ import sqlalchemy as sa
 
 from criteria import CriteriaSet, parse_criteria_set
 from webapp import audit
+from webapp.errors import ParIndexError
 from webapp.extensions import db
 from webapp.models import CriteriaSetRecord, Period
 
 
-class CriteriaSetInUse(Exception):
+class CriteriaSetInUse(ParIndexError):
     """The set is used by a period: it is immutable."""
+
+    status = 409
 
 
 def import_criteria_set(

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from evidence_store.text import strip_diacritics
-from scoring import format_decimal
+from scoring import format_decimal, format_points
 from webapp.clock import to_vn
 
 
@@ -18,6 +18,13 @@ def points(value: Decimal | int | float | str | None, places: int = 2) -> str:
     if value is None or value == "":
         return "—"
     return format_decimal(Decimal(str(value)), places)
+
+
+def number(value: Decimal | int | str | None) -> str:
+    """A figure as users write it (and the parser reads it): 1215 → "1.215"."""
+    if value is None or value == "":
+        return ""
+    return format_points(Decimal(str(value)))
 
 
 def vn_date(value: date | datetime | None) -> str:
@@ -54,6 +61,7 @@ def fold(text: str) -> str:
 def init_app(app: Flask) -> None:
     filters: dict[str, Any] = {
         "points": points,
+        "number": number,
         "vn_date": vn_date,
         "vn_datetime": vn_datetime,
         "filesize": filesize,

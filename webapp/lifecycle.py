@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 from flask import Flask
 
 from webapp.clock import now, to_vn
+from webapp.errors import ParIndexError
 
 if TYPE_CHECKING:
     from webapp.models import Assessment, Period, ReturnRequest, User
@@ -111,9 +112,11 @@ HANDED_IN: Final = (
 )
 
 
-class NotEditable(Exception):
+class NotEditable(ParIndexError):
     """A refusal by the lifecycle (a move it forbids, a frozen assessment or leaf);
     the message is for the user."""
+
+    status = 409
 
 
 # -- the move table ------------------------------------------------------------------

@@ -299,7 +299,10 @@ def test_bad_date_filter_shows_error_and_is_ignored(
     response = admin.get("/admin/audit?date_from=31/02/2026")
     assert response.status_code == 200
     assert form_errors(response.data) == {
-        "date_from": ["Ngày không hợp lệ, nhập theo dạng dd/mm/yyyy."]
+        "date_from": [
+            "Ngày 31/02/2026 không có thật. Nhập ngày theo dạng dd/mm/yyyy, "
+            "ví dụ 15/01/2026."
+        ]
     }
 
 

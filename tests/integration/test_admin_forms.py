@@ -35,7 +35,9 @@ PERIOD = {
     "self_deadline": "",
     "appraisal_deadline": "",
 }
-DATE_ERROR = "Ngày không hợp lệ, nhập theo dạng dd/mm/yyyy."
+IMPOSSIBLE_DATE = (
+    "Ngày 31/02/2026 không có thật. Nhập ngày theo dạng dd/mm/yyyy, ví dụ 15/01/2026."
+)
 
 CASES: list[tuple[str, str, dict[str, Any], str, str]] = [
     # (id, form, changes to the valid data, field, message the field shows)
@@ -269,7 +271,7 @@ CASES: list[tuple[str, str, dict[str, Any], str, str]] = [
         "period_new",
         {"year": "năm nay"},
         "year",
-        "Năm đánh giá phải là số có 4 chữ số.",
+        "“năm nay” không phải là số nguyên. Nhập số nguyên, ví dụ 2 hoặc 1.215.",
     ),
     (
         "period-year-range",
@@ -290,14 +292,21 @@ CASES: list[tuple[str, str, dict[str, Any], str, str]] = [
         "period_new",
         {"opens_on": "31/02/2026"},
         "opens_on",
-        DATE_ERROR,
+        IMPOSSIBLE_DATE,
     ),
     (
         "period-iso-date",
         "period_new",
         {"self_deadline": "2027-12-15"},
         "self_deadline",
-        DATE_ERROR,
+        "Hạn tự đánh giá không hợp lệ, nhập theo dạng dd/mm/yyyy (ví dụ 15/01/2026).",
+    ),
+    (
+        "period-year-one",
+        "period_new",
+        {"opens_on": "15/01/0001"},
+        "opens_on",
+        "Ngày mở 15/01/0001 nằm ngoài khoảng cho phép (01/01/1900 đến 31/12/2100).",
     ),
     (
         "period-no-units",

@@ -194,7 +194,7 @@ def test_extension_moves_one_units_deadline(admin: Any, demo: dict[str, Any]) ->
         (
             {"new_deadline": "31/02/2026"},
             "new_deadline",
-            "Ngày không hợp lệ, nhập theo dạng dd/mm/yyyy.",
+            "Ngày 31/02/2026 không có thật.",
         ),
         (
             {"new_deadline": "20/01/2027"},

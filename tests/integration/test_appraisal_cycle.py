@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from webapp.extensions import db
+from webapp.formatting import number
 from webapp.models import AuditEvent, CriterionScore, ReturnRequest
 from webapp.results.ranking import period_results
 from webapp.workflow import criteria_for
@@ -108,7 +109,7 @@ def test_full_cycle_on_two_wards_matches_the_hand_computation(
             if assessment is truclam and leaf.code == "1.1.1":
                 continue
             points, comment = lowered[assessment].get(
-                leaf.code, (str(leaf.max_points), "")
+                leaf.code, (number(leaf.max_points), "")
             )
             appraise(client, assessment, leaf.code, points, comment)
         assert assessment.status == "appraised"

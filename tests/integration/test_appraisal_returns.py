@@ -118,7 +118,9 @@ BAD_RETURNS = [
         "Bổ sung",
         "Hạn giải trình, bổ sung phải từ hôm nay trở đi.",
     ),
-    (["1.5"], "31/02/2026", "Bổ sung", "Hạn không hợp lệ, nhập theo dạng dd/mm/yyyy."),
+    (["1.5"], "31/02/2026", "Bổ sung", "Ngày 31/02/2026 không có thật."),
+    (["1.5"], "2026-12-05", "Bổ sung", "Hạn không hợp lệ, nhập theo dạng dd/mm/yyyy"),
+    (["1.5"], "15/01/0001", "Bổ sung", "Hạn 15/01/0001 nằm ngoài khoảng cho phép"),
     (["1.5"], "05/12/2026", "", "Vui lòng ghi nội dung yêu cầu giải trình, bổ sung."),
     (["1.8"], "05/12/2026", "Bổ sung", "Tiêu chí 1.8 không thuộc phần thẩm định."),
 ]

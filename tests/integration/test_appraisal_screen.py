@@ -119,14 +119,14 @@ def test_save_and_next_focuses_the_next_leaf_to_do_and_the_page_obeys_the_csp(
     assert re.search(
         r'<select id="points-1-1-1" name="points" class="points-input" autofocus>', page
     )
-    assert '<option value="0.50" selected>' in card(page, "1.1.1")
+    assert '<option value="0,50" selected>' in card(page, "1.1.1")
     assert "Lưu và sang tiêu chí tiếp" in page
     assert 'src="/static/js/appraisal.js"' in page
     assert "style=" not in page and "<script>" not in page
 
     response = client.post(
         f"{base}/leaves/1.1.1?filter=pending",
-        data={"points": "0.50", "version": "1", "save_next": "1"},
+        data={"points": "0,50", "version": "1", "save_next": "1"},
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(

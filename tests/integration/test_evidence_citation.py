@@ -183,9 +183,12 @@ def test_confirming_the_citation_saves_it_and_audits_before_and_after(
         (
             "issued_on",
             "31/02/2026",
-            "Ngày ban hành không hợp lệ, nhập theo dạng dd/mm/yyyy",
+            "Ngày 31/02/2026 không có thật. Nhập ngày theo dạng dd/mm/yyyy",
         ),
         ("issued_on", "2026-01-05", "Ngày ban hành không hợp lệ"),
+        ("issued_on", "15/01/0001", "nằm ngoài khoảng cho phép"),
+        ("summary", "Kế hoạch\x00", "ký tự điều khiển"),
+        ("issuer", "UBND\x1b", "ký tự điều khiển"),
         ("doc_type", "Nghị quyết", "Loại văn bản không hợp lệ"),
         ("doc_number", "1" * 81, "Số/ký hiệu tối đa 80 ký tự."),
     ],

@@ -58,7 +58,7 @@ def test_an_import_with_bad_rows_imports_nothing_and_lists_every_bad_row(
     assert "Dòng 5: Kết quả 120,00% phải từ 0 đến 100%." in page
     assert "Dòng 6: Tiêu chí 1.1.1 không đánh giá qua điều tra xã hội học." in page
     assert "Dòng 7: Trùng đơn vị và tiêu chí với dòng 2." in page
-    assert "Dòng 8: Kết quả “tám mươi” không phải là số." in page
+    assert "Dòng 8: Kết quả “tám mươi” không phải là số viết đúng cách" in page
     assert "Dòng 2:" not in page
     assert survey_values() == {}
     assert not db.session.scalars(
@@ -72,7 +72,7 @@ def test_a_bad_first_row_is_reported_not_taken_for_a_header(
     login_as("admin")
     response = upload(client, demo["period"].id, "kq.csv", b"TRUCLAM;1.8;abc\n")
     assert response.status_code == 422
-    assert "Dòng 1: Kết quả “abc” không phải là số." in response.text
+    assert "Dòng 1: Kết quả “abc” không phải là số viết đúng cách" in response.text
 
 
 def test_a_unit_outside_the_period_is_refused(

@@ -11,7 +11,7 @@ from flask import current_app
 
 from criteria import CriteriaError, parse_criteria_set, shipped_set_paths
 from webapp.admin.errors import AdminError, FieldError
-from webapp.criteria_sets import CriteriaSetInUse, get_criteria_set, import_criteria_set
+from webapp.criteria_sets import get_criteria_set, import_criteria_set
 from webapp.extensions import db
 from webapp.models import (
     CriteriaSetRecord,
@@ -116,6 +116,3 @@ def import_shipped_set(filename: str) -> tuple[CriteriaSetRecord, str]:
     except CriteriaError as exc:
         db.session.rollback()
         raise AdminError(f"Tệp không hợp lệ: {exc}") from exc
-    except CriteriaSetInUse as exc:
-        db.session.rollback()
-        raise AdminError(str(exc)) from exc

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from webapp.errors import ParIndexError
 from webapp.extensions import db
 
 
-class AdminError(Exception):
+class AdminError(ParIndexError):
     """A refusal shown to the coordinator as a message (nothing was changed)."""
 
 
 class FieldError(AdminError):
     """A refusal that belongs next to one form field."""
 
+    field: str
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 def commit_or_field_error(field_name: str, message: str) -> None:

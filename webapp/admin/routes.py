@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from webapp.access import roles_required
@@ -28,7 +27,6 @@ from webapp.admin.criteria_sets import (
     shipped_file_choices,
     shipped_files,
 )
-from webapp.admin.errors import AdminError, FieldError
 from webapp.admin.forms import (
     AuditFilterForm,
     CriteriaImportForm,
@@ -73,8 +71,9 @@ from webapp.admin.users import (
     set_user_active,
     update_user,
 )
-from webapp.auth.forms import EmptyForm
 from webapp.clock import now, to_vn
+from webapp.errors import ParIndexError, back_to, show_on_form
+from webapp.fields import EmptyForm, page_number, text_arg
 from webapp.models import Period, Unit, User
 
 Page = str | Response | tuple[str, int]
@@ -84,14 +83,6 @@ UNCHANGED = "Không có thay đổi nào."
 
 def _actor() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
-
-
-def _show_field_error(form: FlaskForm, exc: FieldError) -> None:
-    field = getattr(form, exc.field, None)
-    if field is None:
-        flash(exc.message, "error")
-    else:
-        field.errors = [*field.errors, exc.message]
 
 
 def _unit_or_404(unit_id: int) -> Unit:
@@ -132,7 +123,7 @@ def dashboard() -> Page:
 @roles_required("admin")
 def units() -> Page:
     """Unit list with accent-insensitive search."""
-    q = request.args.get("q", "")
+    q = text_arg(request.args, "q")
     return render_template("admin/units.html", units=list_units(q), q=q)
 
 
@@ -144,8 +135,8 @@ def unit_new() -> Page:
     if form.validate_on_submit():
         try:
             unit = create_unit(form.data)
-        except FieldError as exc:
-            _show_field_error(form, exc)
+        except ParIndexError as exc:
+            show_on_form(form, exc)
         else:
             flash(f"Đã tạo đơn vị {unit.name}.", "success")
             return redirect(url_for("admin.units"))
@@ -161,8 +152,8 @@ def unit_edit(unit_id: int) -> Page:
     if form.validate_on_submit():
         try:
             changed = update_unit(unit, form.data)
-        except FieldError as exc:
-            _show_field_error(form, exc)
+        except ParIndexError as exc:
+            show_on_form(form, exc)
         else:
             flash(SAVED if changed else UNCHANGED, "success")
             return redirect(url_for("admin.units"))
@@ -184,15 +175,13 @@ def unit_activate(unit_id: int) -> Response:
 
 
 def _set_unit_active(unit: Unit, active: bool) -> Response:
+    back = url_for("admin.units")
     if _button_posted():
-        try:
-            set_unit_active(unit, active)
-        except AdminError as exc:
-            flash(str(exc), "error")
-        else:
-            done = "Đã kích hoạt lại" if active else "Đã ngừng hoạt động"
-            flash(f"{done} đơn vị {unit.name}.", "success")
-    return redirect(url_for("admin.units"))
+        back_to(back)
+        set_unit_active(unit, active)
+        done = "Đã kích hoạt lại" if active else "Đã ngừng hoạt động"
+        flash(f"{done} đơn vị {unit.name}.", "success")
+    return redirect(back)
 
 
 @bp.route("/units/import", methods=["GET", "POST"])
@@ -223,7 +212,7 @@ def units_import() -> Page:
 @roles_required("admin")
 def users() -> Page:
     """Account list with accent-insensitive search."""
-    q = request.args.get("q", "")
+    q = text_arg(request.args, "q")
     return render_template("admin/users.html", users=list_users(q), q=q)
 
 
@@ -242,8 +231,8 @@ def user_new() -> Page:
                 unit_id=form.unit_id.data or None,
                 password=form.password.data or "",
             )
-        except FieldError as exc:
-            _show_field_error(form, exc)
+        except ParIndexError as exc:
+            show_on_form(form, exc)
         else:
             flash(f"Đã tạo tài khoản {user.username}.", "success")
             return redirect(url_for("admin.users"))
@@ -275,8 +264,8 @@ def user_edit(user_id: int) -> Page:
                 unit_id=form.unit_id.data or None,
                 actor=_actor(),
             )
-        except FieldError as exc:
-            _show_field_error(form, exc)
+        except ParIndexError as exc:
+            show_on_form(form, exc)
         else:
             flash(SAVED if changed else UNCHANGED, "success")
             return redirect(url_for("admin.users"))
@@ -292,10 +281,8 @@ def user_password(user_id: int) -> Page:
     if form.validate_on_submit():
         try:
             reset_password(user, form.password.data or "", actor=_actor())
-        except FieldError as exc:
-            _show_field_error(form, exc)
-        except AdminError as exc:
-            flash(str(exc), "error")
+        except ParIndexError as exc:
+            show_on_form(form, exc)
         else:
             flash(
                 f"Đã đặt lại mật khẩu cho {user.username}; "
@@ -321,15 +308,13 @@ def user_activate(user_id: int) -> Response:
 
 
 def _set_user_active(user: User, active: bool) -> Response:
+    back = url_for("admin.users")
     if _button_posted():
-        try:
-            set_user_active(user, active, actor=_actor())
-        except AdminError as exc:
-            flash(str(exc), "error")
-        else:
-            done = "Đã mở khóa" if active else "Đã khóa"
-            flash(f"{done} tài khoản {user.username}.", "success")
-    return redirect(url_for("admin.users"))
+        back_to(back)
+        set_user_active(user, active, actor=_actor())
+        done = "Đã mở khóa" if active else "Đã khóa"
+        flash(f"{done} tài khoản {user.username}.", "success")
+    return redirect(back)
 
 
 # --- Periods and extensions -----------------------------------------------------------
@@ -382,8 +367,8 @@ def period_new() -> Page:
     if form.validate_on_submit():
         try:
             period = create_period(_period_input(form))
-        except FieldError as exc:
-            _show_field_error(form, exc)
+        except ParIndexError as exc:
+            show_on_form(form, exc)
         else:
             flash(
                 "Đã tạo kỳ đánh giá. Bấm “Mở kỳ đánh giá” để các đơn vị bắt đầu.",
@@ -415,10 +400,8 @@ def period_edit(period_id: int) -> Page:
     if form.validate_on_submit():
         try:
             changed = update_period(period, _period_input(form))
-        except FieldError as exc:
-            _show_field_error(form, exc)
-        except AdminError as exc:
-            flash(str(exc), "error")
+        except ParIndexError as exc:
+            show_on_form(form, exc)
         else:
             flash(SAVED if changed else UNCHANGED, "success")
             return redirect(url_for("admin.period_detail", period_id=period.id))
@@ -430,17 +413,14 @@ def period_edit(period_id: int) -> Page:
 def period_open(period_id: int) -> Response:
     """Open the period: each unit taking part gets a draft assessment."""
     period = _period_or_404(period_id)
+    back = url_for("admin.period_detail", period_id=period.id)
     if _button_posted():
-        try:
-            created = open_period(period)
-        except AdminError as exc:
-            flash(str(exc), "error")
-        else:
-            flash(
-                f"Kỳ đánh giá đang mở; đã tạo {len(created)} hồ sơ tự đánh giá.",
-                "success",
-            )
-    return redirect(url_for("admin.period_detail", period_id=period.id))
+        back_to(back)
+        created = open_period(period)
+        flash(
+            f"Kỳ đánh giá đang mở; đã tạo {len(created)} hồ sơ tự đánh giá.", "success"
+        )
+    return redirect(back)
 
 
 @bp.post("/periods/<int:period_id>/close")
@@ -448,14 +428,12 @@ def period_open(period_id: int) -> Response:
 def period_close(period_id: int) -> Response:
     """Close the period."""
     period = _period_or_404(period_id)
+    back = url_for("admin.period_detail", period_id=period.id)
     if _button_posted():
-        try:
-            close_period(period)
-        except AdminError as exc:
-            flash(str(exc), "error")
-        else:
-            flash("Đã đóng kỳ đánh giá.", "success")
-    return redirect(url_for("admin.period_detail", period_id=period.id))
+        back_to(back)
+        close_period(period)
+        flash("Đã đóng kỳ đánh giá.", "success")
+    return redirect(back)
 
 
 @bp.route("/periods/<int:period_id>/extensions/new", methods=["GET", "POST"])
@@ -478,10 +456,8 @@ def extension_new(period_id: int) -> Page:
                 reason=form.reason.data or "",
                 actor=_actor(),
             )
-        except FieldError as exc:
-            _show_field_error(form, exc)
-        except AdminError as exc:
-            flash(str(exc), "error")
+        except ParIndexError as exc:
+            show_on_form(form, exc)
         else:
             flash("Đã gia hạn.", "success")
             return redirect(url_for("admin.period_detail", period_id=period.id))
@@ -508,19 +484,16 @@ def criteria_import() -> Response:
     """Import one shipped criteria-set file."""
     form = CriteriaImportForm()
     form.filename.choices = as_choices(shipped_file_choices())
+    back = url_for("admin.criteria_sets")
+    back_to(back)
     if not form.validate_on_submit():
-        flash("Tệp bộ tiêu chí không có trong danh sách.", "error")
-        return redirect(url_for("admin.criteria_sets"))
-    try:
-        record, outcome = import_shipped_set(form.filename.data or "")
-    except AdminError as exc:
-        flash(str(exc), "error")
+        raise ParIndexError("Tệp bộ tiêu chí không có trong danh sách.")
+    record, outcome = import_shipped_set(form.filename.data or "")
+    if outcome == "unchanged":
+        flash(f"Bộ tiêu chí {record.id} đã nhập trước đó; không thay đổi.", "info")
     else:
-        if outcome == "unchanged":
-            flash(f"Bộ tiêu chí {record.id} đã nhập trước đó; không thay đổi.", "info")
-        else:
-            flash(f"Đã nhập bộ tiêu chí {record.title}.", "success")
-    return redirect(url_for("admin.criteria_sets"))
+        flash(f"Đã nhập bộ tiêu chí {record.title}.", "success")
+    return redirect(back)
 
 
 # --- Audit log ------------------------------------------------------------------------
@@ -547,7 +520,7 @@ def audit() -> Page:
         date_from=ok("date_from"),
         date_to=ok("date_to"),
     )
-    page = list_audit_events(filters, request.args.get("page", 1, type=int))
+    page = list_audit_events(filters, page_number(request.args))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "admin/audit.html",

@@ -7,7 +7,6 @@ import io
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp import audit
 from webapp.admin.errors import AdminError, FieldError, commit_or_field_error
 from webapp.extensions import db
+from webapp.fields import InvalidInput, clean_text
 from webapp.formatting import fold
 from webapp.models import (
     UNIT_KIND_LABELS,
@@ -40,14 +40,14 @@ CSV_MAX_BYTES = 1024 * 1024
 CSV_HEADER = ["code", "name", "kind"]
 
 
-@dataclass
 class CsvImportError(AdminError):
     """The CSV list was refused as a whole; each problem names its line (1 = header)."""
 
-    problems: list[tuple[int | None, str]]
-
-    def __str__(self) -> str:
-        return "; ".join(f"Dòng {n}: {m}" if n else m for n, m in self.problems)
+    def __init__(self, problems: list[tuple[int | None, str]]) -> None:
+        super().__init__(
+            "; ".join(f"Dòng {n}: {m}" if n else m for n, m in problems), "file"
+        )
+        self.problems = problems
 
 
 def list_units(query: str = "", *, include_inactive: bool = True) -> list[Unit]:
@@ -258,7 +258,10 @@ def _check_csv_row(
 ) -> tuple[dict[str, str], str | None]:
     if len(cells) != 3:
         return {}, f"Cần đúng 3 cột (code,name,kind), dòng này có {len(cells)} cột."
-    code, name, kind_text = (c.strip() for c in cells)
+    try:
+        code, name, kind_text = (clean_text(c, label="Ô dữ liệu") for c in cells)
+    except InvalidInput as exc:
+        return {}, exc.message
     code = code.upper()
     if not code:
         return {}, "Thiếu mã đơn vị (code)."

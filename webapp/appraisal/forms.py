@@ -16,32 +16,28 @@ from wtforms import (
     HiddenField,
     SelectField,
     SelectMultipleField,
-    StringField,
     SubmitField,
-    TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Length
 
 from criteria import Node
 from webapp.appraisal.scores import AppraisalInput
+from webapp.fields import CheckboxList, TextAreaField, TextField
 from webapp.models import Period, User
 
 
 class LeafAppraisalForm(FlaskForm):
     """One leaf's appraisal; each leaf card on the page posts its own copy."""
 
-    points = StringField("Điểm thẩm định", validators=[Optional(), Length(max=20)])
+    # Figures stay text here: the scores module reads them with webapp.fields once it
+    # knows the leaf's rule (length and magnitude are bounded there).
+    points = TextField("Điểm thẩm định")
     correct = BooleanField("Sửa số liệu của đơn vị (tính lại điểm theo cách tính)")
-    value = StringField("Số liệu đã sửa", validators=[Optional(), Length(max=40)])
-    numerator = StringField("Tử số", validators=[Optional(), Length(max=20)])
-    denominator = StringField("Mẫu số", validators=[Optional(), Length(max=20)])
+    value = TextField("Số liệu đã sửa")
+    numerator = TextField("Tử số")
+    denominator = TextField("Mẫu số")
     checked = SelectMultipleField("Nội dung đạt", validate_choice=False)
-    counts = FieldList(
-        StringField(validators=[Optional(), Length(max=6)]),
-        min_entries=0,
-        max_entries=50,
-    )
+    counts = FieldList(TextField(), min_entries=0, max_entries=50)
     comment = TextAreaField(
         "Nhận xét thẩm định",
         validators=[Length(max=4000, message="Nhận xét tối đa 4000 ký tự.")],
@@ -77,11 +73,10 @@ class ReturnForm(FlaskForm):
             Length(max=4000, message="Nội dung tối đa 4000 ký tự."),
         ],
     )
-    due_date = StringField(
+    due_date = TextField(
         "Hạn giải trình, bổ sung (dd/mm/yyyy)",
         validators=[
             DataRequired("Vui lòng nhập hạn giải trình, bổ sung."),
-            Length(max=10),
         ],
         render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"},
     )
@@ -90,11 +85,9 @@ class ReturnForm(FlaskForm):
 class AssignmentForm(FlaskForm):
     unit_id = SelectField("Đơn vị", validate_choice=False)
     user_id = SelectField("Thành viên thẩm định", validate_choice=False)
-    area_codes = SelectMultipleField(
+    area_codes = CheckboxList(
         "Chỉ thẩm định các lĩnh vực (để trống: tất cả lĩnh vực)",
         validate_choice=False,
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
     )
 
 
@@ -114,7 +107,3 @@ class SurveyImportForm(FlaskForm):
         "Tệp kết quả (CSV hoặc Excel .xlsx)",
         validators=[FileRequired("Vui lòng chọn tệp CSV hoặc Excel (.xlsx).")],
     )
-
-
-class EmptyForm(FlaskForm):
-    """Only the CSRF token: one-click POSTs (publish, delete an assignment)."""

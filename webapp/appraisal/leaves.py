@@ -19,6 +19,7 @@ from scoring import (
     format_decimal,
     format_points,
 )
+from webapp.errors import ParIndexError
 from webapp.models import (
     CriterionScore,
 )
@@ -29,39 +30,8 @@ NA_CHOICE = "na"  # the appraiser agrees that an exclude_from_max leaf did not a
 MAX_CHECKLIST_ITEMS = 12  # 2^12 subsets at most; beyond that any value in 0..max
 
 
-class AppraisalError(Exception):
+class AppraisalError(ParIndexError):
     """A refused appraisal action; ``field`` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-# -- small parsers -------------------------------------------------------------------
-
-
-def parse_decimal(text: str) -> Decimal:
-    """Read a number typed the Vietnamese way ("0,5", "85,25%") or with a dot."""
-    cleaned = text.strip().removesuffix("%").strip().replace(" ", "")
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not value.is_finite():
-        raise ValueError(text)
-    return value
-
-
-def parse_vn_date(text: str) -> date:
-    """Read dd/mm/yyyy (also d/m/yyyy); ValueError if it is not a real day."""
-    parts = text.strip().split("/")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
-        raise ValueError(text)
-    day, month, year = (int(p) for p in parts)
-    return date(year, month, day)
 
 
 def pts(value: Decimal | None) -> str:
@@ -158,7 +128,8 @@ def point_choices(leaf: Node, self_na_excluded: bool) -> list[tuple[str, str]] |
         text = pts(value)
         if value in labels:
             text += " — " + " / ".join(labels[value])
-        choices.append((f"{value}", text))
+        # The option's value is written as a user would type it: one parser reads it.
+        choices.append((pts(value), text))
     return choices
 
 

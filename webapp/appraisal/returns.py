@@ -20,12 +20,12 @@ from webapp.appraisal.leaves import (
     area_of,
     describe_answer,
     leaf_answer,
-    parse_vn_date,
     pts,
 )
 from webapp.clock import now, vn_end_of_day
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
+from webapp.fields import parse_date
 from webapp.lifecycle import open_returns
 from webapp.models import (
     Assessment,
@@ -102,12 +102,7 @@ def create_return(
         raise AppraisalError(
             "Vui lòng ghi nội dung yêu cầu giải trình, bổ sung.", "message"
         )
-    try:
-        due = parse_vn_date(due_text)
-    except ValueError:
-        raise AppraisalError(
-            "Hạn không hợp lệ, nhập theo dạng dd/mm/yyyy.", "due_date"
-        ) from None
+    due = parse_date(due_text, label="Hạn", field="due_date")
     due_at = vn_end_of_day(due.year, due.month, due.day)
     if due_at < now():
         raise AppraisalError(

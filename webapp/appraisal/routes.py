@@ -20,13 +20,11 @@ from webapp.appraisal.assignments import (
     list_periods,
 )
 from webapp.appraisal.forms import (
-    EmptyForm,
     LeafAppraisalForm,
     ReturnForm,
     SurveyImportForm,
     assignment_form,
 )
-from webapp.appraisal.leaves import AppraisalError
 from webapp.appraisal.returns import create_return
 from webapp.appraisal.scores import save_appraisal
 from webapp.appraisal.screen import (
@@ -43,7 +41,9 @@ from webapp.appraisal.survey import (
     save_survey_values,
     survey_grid,
 )
+from webapp.errors import ParIndexError, show_on_form
 from webapp.extensions import db
+from webapp.fields import EmptyForm
 from webapp.models import AppraiserAssignment, Assessment, Period
 from webapp.storage import get_store
 
@@ -93,8 +93,9 @@ def assignments(period_id: int) -> str | Response:
                 area_codes=form.area_codes.data or [],
                 actor=_user(),
             )
-        except AppraisalError as exc:
-            getattr(form, exc.field or "unit_id").errors = [exc.message]
+        except ParIndexError as exc:
+            exc.field = exc.field or "unit_id"
+            show_on_form(form, exc)
             status = 422
         else:
             flash("Đã phân công thẩm định.", "success")
@@ -181,9 +182,9 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
         return _render_screen(assessment, failed=(code, form), status=422)
     try:
         save_appraisal(assessment, code, form.to_input(), actor=_user())
-    except AppraisalError as exc:
-        field = getattr(form, exc.field or "points", form.points)
-        field.errors = [*field.errors, exc.message]
+    except ParIndexError as exc:
+        exc.field = exc.field or "points"
+        show_on_form(form, exc)
         # Also at the top: the leaf may be hidden by a filter or far down the page.
         flash(f"Chưa lưu điểm thẩm định tiêu chí {code}: {exc.message}", "error")
         return _render_screen(assessment, failed=(code, form), status=422)
@@ -219,9 +220,9 @@ def return_leaves(assessment_id: int) -> Response | tuple[str, int]:
                 due_text=form.due_date.data or "",
                 actor=_user(),
             )
-        except AppraisalError as exc:
-            field = getattr(form, exc.field or "codes", form.codes)
-            field.errors = [*field.errors, exc.message]
+        except ParIndexError as exc:
+            exc.field = exc.field or "codes"
+            show_on_form(form, exc)
             flash(f"Chưa gửi được yêu cầu giải trình, bổ sung: {exc.message}", "error")
             return _render_screen(assessment, return_form=form, status=422)
         else:
@@ -272,16 +273,16 @@ def survey(period_id: int) -> Response | tuple[str, int]:
     typed: dict[tuple[int, str], str] = {}
     for name, value in request.form.items():
         parts = name.split("-", 2)
-        if len(parts) == 3 and parts[0] == "v" and parts[1].isdigit():
-            typed[(int(parts[1]), parts[2])] = value
+        # An id is a short run of digits: a forged 5,000-digit one is no cell at all.
+        cell_id = parts[1] if len(parts) == 3 and parts[0] == "v" else ""
+        if cell_id.isdigit() and len(cell_id) <= 18:
+            typed[(int(cell_id), parts[2])] = value
     try:
         changed = save_survey_values(period, typed, actor=_user())
-    except SurveyValuesRejected as exc:
-        flash("Chưa lưu: có ô kết quả không hợp lệ (xem các ô tô đỏ).", "error")
-        return _render_survey(period, typed=typed, cell_errors=exc.errors, status=422)
-    except AppraisalError as exc:
+    except ParIndexError as exc:
         flash(exc.message, "error")
-        return _render_survey(period, typed=typed, status=409)
+        cells = exc.errors if isinstance(exc, SurveyValuesRejected) else {}
+        return _render_survey(period, typed=typed, cell_errors=cells, status=exc.status)
     flash(f"Đã lưu kết quả điều tra XHH ({changed} ô thay đổi).", "success")
     return redirect(url_for("appraisal.survey", period_id=period.id))
 
@@ -301,13 +302,11 @@ def survey_import(period_id: int) -> Response | tuple[str, int]:
         return _render_survey(period, import_form=form, status=422)
     try:
         count = import_survey(period, upload.filename or "", data, actor=_user())
-    except SurveyImportRejected as exc:
-        flash("Không nhập dòng nào: tệp có dòng không hợp lệ (xem danh sách).", "error")
-        return _render_survey(
-            period, import_form=form, import_errors=exc.errors, status=422
-        )
-    except AppraisalError as exc:
+    except ParIndexError as exc:
         flash(exc.message, "error")
-        return _render_survey(period, import_form=form, status=409)
+        rows = exc.errors if isinstance(exc, SurveyImportRejected) else []
+        return _render_survey(
+            period, import_form=form, import_errors=rows, status=exc.status
+        )
     flash(f"Đã nhập {count} kết quả điều tra XHH.", "success")
     return redirect(url_for("appraisal.survey", period_id=period.id))

@@ -23,13 +23,12 @@ from webapp.appraisal.leaves import (
     allowed_points,
     appraised_leaves,
     leaf_answer,
-    parse_decimal,
-    parse_vn_date,
     pts,
 )
 from webapp.appraisal.screen import locked_reason
 from webapp.clock import now
 from webapp.extensions import db
+from webapp.fields import parse_count, parse_date, parse_number
 from webapp.lifecycle import open_returns
 from webapp.models import (
     Assessment,
@@ -160,12 +159,8 @@ def _typed_points(leaf: Node, text: str, self_na_excluded: bool) -> Decimal | No
                 "points",
             )
         return None
-    try:
-        value = parse_decimal(text)
-    except ValueError:
-        raise AppraisalError(
-            f"Điểm thẩm định “{text}” không phải là số.", "points"
-        ) from None
+    # Signed, so that "-1" hears the range below rather than a bare "no negatives".
+    value = parse_number(text, negative=True, label="Điểm thẩm định", field="points")
     if value < 0 or value > leaf.max_points:
         raise AppraisalError(
             f"Điểm thẩm định {pts(value)} phải từ 0 đến {pts(leaf.max_points)} "
@@ -209,13 +204,8 @@ def _corrected_answer(leaf: Node, data: AppraisalInput) -> dict[str, Any]:
     elif rule.type == "deduction":
         counts = []
         for i, text in enumerate(data.counts):
-            text = text.strip() or "0"
-            if not text.isdigit():
-                raise AppraisalError(
-                    f"Số lần của trường hợp thứ {i + 1} phải là số nguyên không âm.",
-                    "counts",
-                )
-            counts.append(int(text))
+            label = f"Số lần của trường hợp thứ {i + 1}"
+            counts.append(parse_count(text.strip() or "0", label=label, field="counts"))
         raw = {"counts": counts}
     else:
         raise AppraisalError("Tiêu chí này không sửa số liệu; hãy chọn điểm.", "points")
@@ -233,22 +223,15 @@ def _corrected_answer(leaf: Node, data: AppraisalInput) -> dict[str, Any]:
 def _corrected_measure(leaf: Node, data: AppraisalInput) -> dict[str, Any]:
     measure = getattr(leaf.rule, "measure", None)
     if measure is not None and measure.unit == "date":
-        try:
-            return {"value": parse_vn_date(data.value).isoformat()}
-        except ValueError:
-            raise AppraisalError(
-                "Ngày không hợp lệ, nhập theo dạng dd/mm/yyyy.", "value"
-            ) from None
-    try:
-        if data.value.strip():
-            return {"value": str(parse_decimal(data.value))}
-        if data.numerator.strip() or data.denominator.strip():
-            return {
-                "numerator": str(parse_decimal(data.numerator)),
-                "denominator": str(parse_decimal(data.denominator)),
-            }
-    except ValueError:
-        raise AppraisalError("Số liệu sửa phải là số (ví dụ 92,5).", "value") from None
+        return {"value": parse_date(data.value, field="value").isoformat()}
+    # The numerator's and denominator's messages show with the corrected value's.
+    if data.value.strip():
+        value = parse_number(data.value, percent=True, label="Tỷ lệ", field="value")
+        return {"value": str(value)}
+    if data.numerator.strip() or data.denominator.strip():
+        numerator = parse_number(data.numerator, label="Tử số", field="value")
+        denominator = parse_number(data.denominator, label="Mẫu số", field="value")
+        return {"numerator": str(numerator), "denominator": str(denominator)}
     raise AppraisalError("Nhập tỷ lệ (%) hoặc tử số và mẫu số.", "value")
 
 

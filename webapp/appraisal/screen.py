@@ -19,7 +19,6 @@ from scoring import (
 )
 from webapp.appraisal.assignments import appraiser_areas
 from webapp.appraisal.leaves import (
-    CENT,
     NA_CHOICE,
     appraised_leaves,
     area_of,
@@ -31,6 +30,7 @@ from webapp.appraisal.returns import LeafDiff, return_diffs
 from webapp.clock import now, to_vn
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
+from webapp.formatting import number
 from webapp.lifecycle import NOT_HANDED_IN, PeriodStatus, ReturnStatus, open_returns
 from webapp.models import (
     Assessment,
@@ -137,8 +137,6 @@ class LeafView:
         points = self.appraised_points if self.appraised else self.self_leaf.points
         if points is None:
             return NA_CHOICE if self.self_na_excluded else ""
-        if self.choices is not None:
-            return f"{points.quantize(CENT)}"
         return format_decimal(points)
 
     @property
@@ -161,16 +159,16 @@ class LeafView:
                 except ValueError:
                     out["value"] = str(raw)
             else:
-                out["value"] = str(raw).replace(".", ",")
+                out["value"] = number(raw)
         for key in ("numerator", "denominator"):
             if key in answer:
-                out[key] = str(answer[key]).replace(".", ",")
+                out[key] = number(answer[key])
         out["checked"] = [str(i) for i in answer.get("checked", [])]
         counts = list(answer.get("counts", []))
         rule = self.node.rule
         events = rule.events if rule is not None and rule.type == "deduction" else ()
         out["counts"] = [
-            str(counts[i]) if i < len(counts) else "0" for i in range(len(events))
+            number(counts[i]) if i < len(counts) else "0" for i in range(len(events))
         ]
         return out
 

@@ -21,8 +21,11 @@ from sqlalchemy.orm import selectinload
 from criteria import CriteriaSet, Node
 from webapp import audit
 from webapp.appraisal.assignments import criteria_for_period
-from webapp.appraisal.leaves import AppraisalError, parse_decimal, pts
+from webapp.appraisal.leaves import AppraisalError
+from webapp.errors import ParIndexError
 from webapp.extensions import db
+from webapp.fields import InvalidInput, parse_number
+from webapp.formatting import points
 from webapp.lifecycle import PeriodStatus
 from webapp.models import Assessment, Period, Unit, User
 from webapp.workflow import score_row
@@ -42,19 +45,25 @@ class RowError:
     message: str
 
 
-class SurveyImportRejected(Exception):
+class SurveyImportRejected(ParIndexError):
     """The import saved nothing; ``errors`` lists every bad row."""
 
+    status = 422
+
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} dòng lỗi")
+        super().__init__(
+            "Không nhập dòng nào: tệp có dòng không hợp lệ (xem danh sách).", "file"
+        )
         self.errors = errors
 
 
-class SurveyValuesRejected(Exception):
+class SurveyValuesRejected(ParIndexError):
     """The typed grid saved nothing; ``errors``: (assessment id, code) → message."""
 
+    status = 422
+
     def __init__(self, errors: dict[tuple[int, str], str]) -> None:
-        super().__init__(f"{len(errors)} ô lỗi")
+        super().__init__("Chưa lưu: có ô kết quả không hợp lệ (xem các ô tô đỏ).")
         self.errors = errors
 
 
@@ -99,19 +108,20 @@ def survey_grid(period: Period) -> SurveyGrid:
 def _check_open(period: Period) -> None:
     if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError(
-            "Kết quả đã công bố: không thể thay đổi kết quả điều tra XHH."
+            "Kết quả đã công bố: không thể thay đổi kết quả điều tra XHH.", status=409
         )
 
 
 def _percent(text: str) -> Decimal:
-    """A percentage 0..100 from typed text; ValueError with a Vietnamese reason."""
-    try:
-        value = parse_decimal(text)
-    except ValueError:
-        raise ValueError(f"kết quả “{text}” không phải là số") from None
-    if value < 0 or value > HUNDRED:
-        raise ValueError(f"kết quả {pts(value)}% phải từ 0 đến 100%")
+    """A percentage 0..100 typed the Vietnamese way; ValueError with the reason."""
+    value = parse_number(text, percent=True, label="Kết quả")
+    _check_percent(value)
     return value
+
+
+def _check_percent(value: Decimal) -> None:
+    if value < 0 or value > HUNDRED:
+        raise ValueError(f"kết quả {points(value)}% phải từ 0 đến 100%")
 
 
 def save_survey_values(
@@ -134,7 +144,7 @@ def save_survey_values(
         try:
             wanted[(assessment_id, code)] = _percent(text)
         except ValueError as exc:
-            errors[(assessment_id, code)] = str(exc)[:1].upper() + str(exc)[1:] + "."
+            errors[(assessment_id, code)] = _sentence(str(exc))
     if errors:
         raise SurveyValuesRejected(errors)
     changed = _apply(
@@ -203,8 +213,7 @@ def import_survey(period: Period, filename: str, data: bytes, *, actor: User) ->
         elif unit_code and code:
             seen[key] = number
         if problems:
-            text = "; ".join(problems)
-            errors.append(RowError(number, text[:1].upper() + text[1:] + "."))
+            errors.append(RowError(number, _sentence("; ".join(problems))))
         elif unit is not None and value is not None:
             wanted[(by_unit[unit.id].id, code)] = value
     if data_rows == 0 and not errors:
@@ -223,6 +232,11 @@ def import_survey(period: Period, filename: str, data: bytes, *, actor: User) ->
     db.session.commit()
     logger.info("survey import %s: %s values by %s", filename, len(wanted), actor.id)
     return len(wanted)
+
+
+def _sentence(text: str) -> str:
+    text = text.rstrip(".")
+    return text[:1].upper() + text[1:] + "."
 
 
 def _apply(
@@ -344,8 +358,10 @@ def _looks_like_header(cells: list[Any]) -> bool:
         return False
     try:
         _cell_percent(cells[2], "")
-    except ValueError as exc:
-        return "không phải là số" in str(exc)
+    except InvalidInput:
+        return True
+    except ValueError:
+        return False
     return False
 
 
@@ -354,9 +370,10 @@ def _cell_percent(value: Any, number_format: str) -> Decimal:
         raise ValueError(f"kết quả “{value}” không phải là số")
     if isinstance(value, int | float | Decimal):
         number = Decimal(str(value))
+        if not number.is_finite():
+            raise ValueError(f"kết quả “{value}” không phải là số")
         if "%" in number_format:
             number *= HUNDRED  # a cell formatted as 85,5% holds 0.855
-        if number < 0 or number > HUNDRED:
-            raise ValueError(f"kết quả {pts(number)}% phải từ 0 đến 100%")
+        _check_percent(number)
         return number
     return _percent(str(value))

@@ -25,6 +25,7 @@ from scoring import (
 from webapp import audit
 from webapp.assessment.overview import SELF_ASSESSED, SURVEY_MESSAGE, describe_answer
 from webapp.clock import now, to_vn
+from webapp.errors import ParIndexError
 from webapp.extensions import db
 from webapp.lifecycle import NotEditable, ensure_editable
 from webapp.models import (
@@ -45,22 +46,24 @@ AUDIT_FIELDS = [
 ]
 
 
-class AnswerInvalid(Exception):
+class AnswerInvalid(ParIndexError):
     """The engine refused an answer; `field` is its field (value, numerator…)."""
 
+    status = 422
+    field: str
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
-class StaleAnswer(Exception):
+class StaleAnswer(ParIndexError):
     """Someone else saved the leaf after this form was opened; nothing was written."""
+
+    status = 409
 
     def __init__(self, row: CriterionScore | None, message: str) -> None:
         super().__init__(message)
         self.row = row
-        self.message = message
 
 
 @dataclass(frozen=True)

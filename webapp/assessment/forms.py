@@ -10,24 +10,14 @@ call, made in the service.
 from __future__ import annotations
 
 import contextlib
-import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    RadioField,
-    SelectChoice,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from criteria import (
     BinaryRule,
@@ -38,107 +28,25 @@ from criteria import (
     RatioRule,
     TiersRule,
 )
-from scoring import format_points
+from scoring import format_date, format_points
+from webapp.fields import (
+    CheckboxList,
+    CountField,
+    DateField,
+    DecimalField,
+    TextAreaField,
+)
+from webapp.formatting import number as format_number
 
 if TYPE_CHECKING:
     from webapp.assessment.overview import AssessmentView
 
 NOTE_MAX = 5000
-_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-
-
-def parse_vn_decimal(text: str) -> Decimal:
-    """Read a number typed the Vietnamese way ("92,5", "1.234,5") or as "92.5".
-
-    Raises ValueError when the text is not a finite number.
-    """
-    raw = text.strip().replace(" ", "").replace("\u00a0", "")
-    if "," in raw:
-        # With a comma present the comma is the decimal mark and dots group thousands.
-        raw = raw.replace(".", "").replace(",", ".")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", raw):
-        raise ValueError(text)
-    try:
-        value = Decimal(raw)
-    except (
-        InvalidOperation
-    ) as exc:  # pragma: no cover - the pattern already rules it out
-        raise ValueError(text) from exc
-    return value
 
 
 def vn_number(value: Decimal | str | int | None) -> str:
-    """Show a stored number the way a user types it: "92.5" → "92,5"."""
-    if value is None or value == "":
-        return ""
-    return format_points(Decimal(str(value))).replace(".", "")
-
-
-class DecimalCommaField(StringField):
-    """A number ≥ 0 with a decimal comma; the typed text is kept for re-display."""
-
-    parsed: Decimal | None = None
-
-    def pre_validate(self, form: Any) -> None:
-        self.parsed = None
-        text = (self.data or "").strip()
-        if not text:
-            return
-        try:
-            value = parse_vn_decimal(text)
-        except ValueError:
-            raise ValidationError(
-                f"“{text}” không phải là số. Nhập số, dùng dấu phẩy cho phần "
-                "thập phân (ví dụ 92,5)."
-            ) from None
-        if value < 0:
-            raise ValidationError("Giá trị không được là số âm.")
-        self.parsed = value
-
-
-class VnDateField(StringField):
-    """A calendar date typed as dd/mm/yyyy; 31/02/2026 is refused."""
-
-    parsed: date | None = None
-
-    def pre_validate(self, form: Any) -> None:
-        self.parsed = None
-        text = (self.data or "").strip()
-        if not text:
-            return
-        match = _DATE_RE.match(text)
-        if not match:
-            raise ValidationError(
-                f"“{text}” không đúng dạng ngày. "
-                "Nhập theo dạng dd/mm/yyyy, ví dụ 15/01/2026."
-            )
-        day, month, year = (int(g) for g in match.groups())
-        try:
-            self.parsed = date(year, month, day)
-        except ValueError:
-            raise ValidationError(
-                f"Ngày {text} không có thật. "
-                "Nhập ngày theo dạng dd/mm/yyyy, ví dụ 15/01/2026."
-            ) from None
-
-
-class CountField(StringField):
-    """How many times an event happened: a whole number ≥ 0 (blank means none)."""
-
-    parsed: int | None = None
-
-    def pre_validate(self, form: Any) -> None:
-        self.parsed = None
-        text = (self.data or "").strip()
-        if not text:
-            return
-        if re.fullmatch(r"-\s*\d+", text):
-            raise ValidationError("Số lần không được là số âm.")
-        if not text.isdigit():
-            raise ValidationError(
-                f"“{text}” không phải là số nguyên. Nhập số lần, ví dụ 2."
-            )
-        self.parsed = int(text)
+    """Show a stored number the way a user types it: "1215" → "1.215"."""
+    return format_number(value)
 
 
 class ChoiceRadio(RadioField):
@@ -156,26 +64,6 @@ class ChoiceRadio(RadioField):
             raise ValidationError("Lựa chọn không hợp lệ.")
 
 
-class CheckboxList(SelectMultipleField):
-    """Checklist items as checkboxes; values are item indexes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("validate_choice", False)
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        # Keep the raw strings: a forged "x" must give a Vietnamese error, not a crash.
-        self.data = list(valuelist)
-
-    def pre_validate(self, form: Any) -> None:
-        allowed = {c.value for c in self.choices}  # type: ignore[union-attr]
-        if any(str(v) not in allowed for v in self.data or []):
-            raise ValidationError("Lựa chọn không hợp lệ.")
-
-
 class LeafForm(FlaskForm):
     """Fields every leaf has; leaf_form_class adds the ones its rule needs."""
 
@@ -188,6 +76,8 @@ class LeafForm(FlaskForm):
         validators=[Length(max=NOTE_MAX, message=f"Tối đa {NOTE_MAX} ký tự.")],
     )
     version = HiddenField()
+    # The stored figures as the user would write them, shown next to their inputs.
+    saved: dict[str, str]
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -317,19 +207,15 @@ def leaf_form_class(leaf: Node) -> type[LeafForm]:
             ],
         )
     elif kind == "date":
-        attrs["value"] = VnDateField(
-            "Ngày (dd/mm/yyyy)", render_kw={"placeholder": "dd/mm/yyyy"}
-        )
+        attrs["value"] = DateField("Ngày (dd/mm/yyyy)")
     elif kind == "percent":
-        attrs["value"] = DecimalCommaField(
-            "Tỷ lệ (%)", render_kw={"inputmode": "decimal", "placeholder": "ví dụ 92,5"}
+        attrs["value"] = DecimalField(
+            "Tỷ lệ (%)",
+            percent=True,
+            render_kw={"inputmode": "decimal", "placeholder": "ví dụ 92,5"},
         )
-        attrs["numerator"] = DecimalCommaField(
-            "Tử số", render_kw={"inputmode": "decimal"}
-        )
-        attrs["denominator"] = DecimalCommaField(
-            "Mẫu số", render_kw={"inputmode": "decimal"}
-        )
+        attrs["numerator"] = DecimalField("Tử số")
+        attrs["denominator"] = DecimalField("Mẫu số")
     elif isinstance(rule, ChecklistRule):
         attrs["checked"] = CheckboxList(
             "Nội dung đạt",
@@ -341,9 +227,7 @@ def leaf_form_class(leaf: Node) -> type[LeafForm]:
     elif isinstance(rule, DeductionRule):
         for i, event in enumerate(rule.events):
             attrs[f"count_{i}"] = CountField(
-                f"Số lần: {event.event} "
-                f"(trừ {format_points(event.minus)} điểm mỗi lần)",
-                render_kw={"inputmode": "numeric"},
+                f"Số lần: {event.event} (trừ {format_points(event.minus)} điểm mỗi lần)"
             )
     elif isinstance(rule, ManualRule):
         attrs["level"] = ChoiceRadio(
@@ -379,7 +263,7 @@ def initial_data(
         data["value"] = "yes" if answer.get("value") else "no"
     elif kind == "date":
         with contextlib.suppress(KeyError, ValueError):
-            data["value"] = date.fromisoformat(answer["value"]).strftime("%d/%m/%Y")
+            data["value"] = format_date(date.fromisoformat(answer["value"]))
     elif kind == "percent":
         for key in ("value", "numerator", "denominator"):
             if key in answer:
@@ -388,10 +272,18 @@ def initial_data(
         data["checked"] = [str(i) for i in answer.get("checked", [])]
     elif kind == "deduction":
         for i, count in enumerate(answer.get("counts", [])):
-            data[f"count_{i}"] = str(count)
+            data[f"count_{i}"] = format_number(count)
     elif kind == "manual" and "level" in answer:
         data["level"] = str(answer["level"])
     return data
+
+
+def saved_texts(leaf: Node, answer: dict[str, Any] | None) -> dict[str, str]:
+    """The stored answer's figures and date, written the Vietnamese way, by field."""
+    if rule_kind(leaf) not in ("date", "percent", "deduction"):
+        return {}
+    data = initial_data(leaf, answer, "", 0)
+    return {k: v for k, v in data.items() if k not in _COMMON}
 
 
 def build_leaf_form(
@@ -405,12 +297,15 @@ def build_leaf_form(
     """A leaf's form: bound to posted data, or showing the stored answer."""
     cls = leaf_form_class(leaf)
     if formdata is not None:
-        return cls(formdata=formdata, prefix=form_prefix(leaf.code))
-    return cls(
-        formdata=None,
-        prefix=form_prefix(leaf.code),
-        data=initial_data(leaf, answer, note, version),
-    )
+        form = cls(formdata=formdata, prefix=form_prefix(leaf.code))
+    else:
+        form = cls(
+            formdata=None,
+            prefix=form_prefix(leaf.code),
+            data=initial_data(leaf, answer, note, version),
+        )
+    form.saved = saved_texts(leaf, answer)
+    return form
 
 
 def leaf_forms(view: AssessmentView, bound: dict[str, LeafForm]) -> dict[str, LeafForm]:
@@ -419,10 +314,11 @@ def leaf_forms(view: AssessmentView, bound: dict[str, LeafForm]) -> dict[str, Le
     for code, leaf_view in view.leaves.items():
         if not leaf_view.editable:
             continue
+        row = leaf_view.row
         if code in bound:
             forms[code] = bound[code]
+            forms[code].saved = saved_texts(leaf_view.leaf, row.answer if row else None)
             continue
-        row = leaf_view.row
         forms[code] = build_leaf_form(
             leaf_view.leaf,
             answer=row.answer if row else None,

@@ -39,6 +39,7 @@ from webapp.assessment.submission import (
     reopen_assessment,
     submit_assessment,
 )
+from webapp.errors import back_to
 from webapp.lifecycle import NotEditable, check_submit
 from webapp.models import Assessment
 from webapp.workflow import criteria_for
@@ -93,13 +94,14 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
     leaf = criteria_for(assessment).nodes().get(code)
     if leaf is None or not leaf.is_leaf:
         abort(404)
+    # A refusal (frozen or survey leaf) goes back to the leaf. It is checked before the
+    # form is read: what matters is "locked", not a complaint about the figures typed.
+    back_to(_leaf_url(assessment, code))
+    check_leaf_editable(assessment, leaf)
+    form = build_leaf_form(leaf, formdata=request.form)
+    if not form.validate():
+        return _render_detail(assessment, bound={code: form}, status=422)
     try:
-        # Refuse a frozen or survey leaf before reading the form: what matters is
-        # "locked", not a complaint about the figures typed.
-        check_leaf_editable(assessment, leaf)
-        form = build_leaf_form(leaf, formdata=request.form)
-        if not form.validate():
-            return _render_detail(assessment, bound={code: form}, status=422)
         outcome = save_answer(
             assessment,
             leaf,
@@ -108,28 +110,29 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
             version=form.version_number(),
             user=_user(),
         )
-    except NotEditable as exc:
-        flash(str(exc), "error")
-        return redirect(_leaf_url(assessment, code), 303)
-    except AnswerInvalid as exc:
-        _attach_error(form, exc)
-        return _render_detail(assessment, bound={code: form}, status=422)
-    except StaleAnswer as exc:
+    except (AnswerInvalid, StaleAnswer) as exc:
+        return _refused_answer(assessment, form, exc)
+    flash(*outcome.notice(code))
+    return redirect(_leaf_url(assessment, code), 303)
+
+
+def _refused_answer(
+    assessment: Assessment, form: LeafForm, exc: AnswerInvalid | StaleAnswer
+) -> Any:
+    """The leaf again with what the user typed; nothing was saved."""
+    code = form.leaf.code
+    if isinstance(exc, StaleAnswer):
         # Keep what the user typed, on the current version: saving again is a choice.
         form.version.data = str(exc.row.version if exc.row else 0)
         return _render_detail(
             assessment, bound={code: form}, notices={code: exc.message}, status=409
         )
-    flash(*outcome.notice(code))
-    return redirect(_leaf_url(assessment, code), 303)
-
-
-def _attach_error(form: LeafForm, exc: AnswerInvalid) -> None:
     name = form.field_for_engine(exc.field)
     if name is None:
         form.form_errors.append(exc.message)
     else:
         form[name].errors = [*form[name].errors, exc.message]
+    return _render_detail(assessment, bound={code: form}, status=exc.status)
 
 
 @bp.route("/<int:assessment_id>/submit", methods=["GET", "POST"])
@@ -140,18 +143,14 @@ def submit(assessment_id: int) -> Response | str | tuple[str, int]:
     form = SubmitForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _render_submit(assessment, form)
+    back_to(url_for("assessment.submit", assessment_id=assessment.id))
     try:
         submit_assessment(assessment, _user())
-    except NotEditable as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("assessment.submit", assessment_id=assessment.id), 303)
     except SubmitRefused as exc:
-        flash(
-            f"Chưa gửi được hồ sơ: {len(exc.problems)} tiêu chí chưa đủ điều kiện "
-            "(xem danh sách).",
-            "error",
+        flash(exc.message, "error")
+        return _render_submit(
+            assessment, form, problems=exc.problems, status=exc.status
         )
-        return _render_submit(assessment, form, problems=exc.problems, status=409)
     flash("Đã gửi hồ sơ tự đánh giá. Hồ sơ đã được khóa.", "success")
     return redirect(url_for("assessment.dashboard"), 303)
 
@@ -164,13 +163,11 @@ def reopen(assessment_id: int) -> Response | tuple[str, int]:
     form = ReopenForm()
     if not form.validate_on_submit():
         return _render_detail(assessment, reopen_form=form, status=422)
-    try:
-        reopen_assessment(assessment, _user(), form.reason.data or "")
-    except NotEditable as exc:
-        flash(str(exc), "error")
-    else:
-        flash("Đã mở lại hồ sơ; đơn vị có thể chỉnh sửa và gửi lại.", "success")
-    return redirect(url_for("assessment.detail", assessment_id=assessment.id), 303)
+    back = url_for("assessment.detail", assessment_id=assessment.id)
+    back_to(back)
+    reopen_assessment(assessment, _user(), form.reason.data or "")
+    flash("Đã mở lại hồ sơ; đơn vị có thể chỉnh sửa và gửi lại.", "success")
+    return redirect(back, 303)
 
 
 def _render_detail(

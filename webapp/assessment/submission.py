@@ -21,6 +21,7 @@ from webapp.assessment.overview import (
     submit_problems,
 )
 from webapp.clock import now
+from webapp.errors import ParIndexError
 from webapp.evidence.services import current_evidence
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus
@@ -33,11 +34,16 @@ from webapp.workflow import answers_of
 logger = logging.getLogger(__name__)
 
 
-class SubmitRefused(Exception):
+class SubmitRefused(ParIndexError):
     """Submission refused because of the listed leaves."""
 
+    status = 409
+
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} tiêu chí chưa đủ điều kiện gửi")
+        super().__init__(
+            f"Chưa gửi được hồ sơ: {len(problems)} tiêu chí chưa đủ điều kiện "
+            "(xem danh sách)."
+        )
         self.problems = problems
 
 

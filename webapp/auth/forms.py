@@ -1,10 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from webapp.fields import TextField
 
 
 class LoginForm(FlaskForm):
-    username = StringField(
+    username = TextField(
         "Tên đăng nhập",
         validators=[DataRequired("Vui lòng nhập tên đăng nhập."), Length(max=64)],
     )
@@ -32,7 +34,3 @@ class ChangePasswordForm(FlaskForm):
         "Nhập lại mật khẩu mới",
         validators=[EqualTo("new", "Mật khẩu nhập lại không khớp.")],
     )
-
-
-class EmptyForm(FlaskForm):
-    """A bare form: only the CSRF token (logout and other one-click POSTs)."""

@@ -15,9 +15,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from webapp.auth import bp, services
-from webapp.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
+from webapp.auth.forms import ChangePasswordForm, LoginForm
 from webapp.clock import now
+from webapp.errors import ParIndexError, show_on_form
 from webapp.extensions import limiter
+from webapp.fields import EmptyForm
 from webapp.redirects import next_url
 
 
@@ -82,7 +84,10 @@ def login() -> str | Response:
             return redirect(next_url(url_for("main.index")))
         flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
         return render_template("auth/login.html", form=form), 401  # type: ignore[return-value]
-    return render_template("auth/login.html", form=form)
+    # A refused form (say, a control character in the username) is a 400 with its
+    # message next to the field.
+    status = 400 if form.errors else 200
+    return render_template("auth/login.html", form=form), status  # type: ignore[return-value]
 
 
 @bp.post("/logout")
@@ -103,11 +108,12 @@ def change_password() -> str | Response:
     """Change one's own password."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
         try:
-            user = current_user._get_current_object()  # type: ignore[attr-defined]
             services.change_password(user, form.current.data or "", form.new.data or "")
-        except services.PasswordPolicyError as exc:
-            form.current.errors = [*form.current.errors, str(exc)]  # type: ignore[list-item]
+        except ParIndexError as exc:
+            exc.field = exc.field or "current"
+            show_on_form(form, exc)
         else:
             # Other sessions are now dead; keep this one alive with the new version.
             login_user(user)

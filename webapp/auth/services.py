@@ -11,14 +11,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from webapp import audit
+from webapp.errors import ParIndexError
 from webapp.extensions import db
 from webapp.models import User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class PasswordPolicyError(ValueError):
-    pass
+class PasswordPolicyError(ParIndexError, ValueError):
+    """A password refused by the policy, or a wrong current password."""
 
 
 def _hasher() -> PasswordHasher:

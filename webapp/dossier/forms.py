@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from webapp.dossier.settings import DIFFICULTIES_MAX
+from webapp.fields import TextAreaField
 
 
 class DifficultiesForm(FlaskForm):

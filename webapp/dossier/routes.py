@@ -34,8 +34,8 @@ from webapp.dossier.settings import (
     missing_summary,
     save_difficulties,
 )
+from webapp.errors import back_to
 from webapp.extensions import db
-from webapp.lifecycle import NotEditable
 from webapp.models import Assessment, Period
 from webapp.storage import get_store
 
@@ -67,16 +67,11 @@ def settings(assessment_id: int) -> Any:
     form = DifficultiesForm()
     if not form.validate():
         return _render_settings(assessment, form, 422)
-    try:
-        changed = save_difficulties(
-            assessment, form.difficulties.data or "", user=_user()
-        )
-        flash(
-            "Đã lưu nội dung báo cáo." if changed else "Nội dung không đổi.", "success"
-        )
-    except NotEditable as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
+    back = url_for("dossier.settings", assessment_id=assessment.id)
+    back_to(back)
+    changed = save_difficulties(assessment, form.difficulties.data or "", user=_user())
+    flash("Đã lưu nội dung báo cáo." if changed else "Nội dung không đổi.", "success")
+    return redirect(back, 303)
 
 
 def _render_settings(

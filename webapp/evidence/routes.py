@@ -30,11 +30,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from evidence_store import ObjectNotFound, StorageError
 from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
-from webapp.errors import MESSAGES, error_message
+from webapp.errors import MESSAGES, ParIndexError, back_to, error_message, wants_json
 from webapp.evidence import bp, services
 from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
-from webapp.lifecycle import NotEditable, editable_codes
+from webapp.fields import clean_text, text_arg
+from webapp.lifecycle import editable_codes
 from webapp.models import Assessment, Evidence
 from webapp.redirects import next_url
 from webapp.storage import get_store, upload_limits
@@ -73,7 +74,7 @@ def _upload_refused(exc: HTTPException) -> Any:
             "Phiên làm việc hoặc mã bảo mật biểu mẫu đã hết hạn. "
             "Vui lòng tải lại trang và thử lại."
         )
-    if _wants_json():
+    if wants_json():
         return jsonify({"ok": False, "error": message}), code
     title = MESSAGES.get(code, ("Lỗi", ""))[0]
     return render_template(
@@ -86,20 +87,6 @@ def _upload_refused(exc: HTTPException) -> Any:
 
 def _user() -> Any:
     return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def _wants_json() -> bool:
-    return (
-        request.headers.get("X-Requested-With") == "XMLHttpRequest"
-        or request.accept_mimetypes.best == "application/json"
-    )
-
-
-def _fail(message: str, status: int, back: str) -> Any:
-    if _wants_json():
-        return jsonify({"ok": False, "error": message}), status
-    flash(message, "error")
-    return redirect(next_url(back))
 
 
 def evidence_json(evidence: Evidence) -> dict[str, Any]:
@@ -184,7 +171,7 @@ def _file_response(evidence: Evidence, disposition: str) -> Response:
 def library() -> str:
     """The unit's documents of its current assessment, searchable without diacritics."""
     assessment = services.library_assessment(_user())
-    query = request.args.get("q", "").strip()
+    query = text_arg(request.args, "q")
     link_to = request.args.get("link_to", "").strip()
     documents: list[Evidence] = []
     titles: dict[str, str] = {}
@@ -304,7 +291,7 @@ def search(assessment_id: int) -> Any:
     """Documents matching q, accent-insensitive: JSON, or an HTML fragment."""
     assessment = get_assessment_or_404(assessment_id)
     code = request.args.get("code", "").strip()
-    found = services.search_evidence(assessment, request.args.get("q", ""))
+    found = services.search_evidence(assessment, text_arg(request.args, "q"))
     if request.args.get("format") == "html":
         return render_template(
             "evidence/_search_results.html",
@@ -336,15 +323,14 @@ def upload(assessment_id: int) -> Any:
     """Upload one file (the widget's XHR: JSON) or several (plain form: redirect)."""
     assessment = get_assessment_or_404(assessment_id)
     form = UploadForm()
+    back_to(url_for("evidence.library"))
     if not form.validate_on_submit():
-        return _fail(form.first_error(), 400, url_for("evidence.library"))
+        raise ParIndexError(form.first_error())
     files = [f for f in request.files.getlist("file") if f and f.filename]
     codes = request.form.getlist("criterion_code") + request.form.getlist(
         "criterion_codes"
     )
-    if (
-        _wants_json()
-    ):  # the widget sends one request per file, for one progress bar each
+    if wants_json():  # the widget sends one request per file, for one progress bar each
         return _upload_json(assessment, files[0], codes, form.citation())
     # One citation cannot describe several different files: it applies to one file only.
     return _upload_form(
@@ -371,12 +357,7 @@ def _store_one(
 def _upload_json(
     assessment: Assessment, storage: FileStorage, codes: list[str], citation: Any
 ) -> Any:
-    try:
-        result = _store_one(assessment, storage, codes, citation)
-    except NotEditable as exc:
-        return jsonify({"ok": False, "error": str(exc)}), 409
-    except services.EvidenceError as exc:
-        return jsonify({"ok": False, "error": exc.message}), exc.status
+    result = _store_one(assessment, storage, codes, citation)
     leaf_code = codes[0] if codes else ""
     return _stored_json(
         result,
@@ -406,9 +387,6 @@ def _upload_form(
         name = storage.filename or ""
         try:
             results.append(_store_one(assessment, storage, codes, citation))
-        except NotEditable as exc:
-            flash(str(exc), "error")
-            return redirect(back)
         except services.EvidenceError as exc:
             # Each refused file is named; the others are still stored.
             flash(
@@ -436,19 +414,15 @@ def edit_citation(evidence_id: int) -> Any:
     back = url_for("evidence.detail", evidence_id=evidence.id)
     form = CitationForm()
     if not form.validate_on_submit():
-        if _wants_json():
+        if wants_json():
             return jsonify(
                 {"ok": False, "error": form.first_error(), "errors": form.errors}
             ), 400
         flash("Trích dẫn chưa được lưu: vui lòng sửa các ô báo lỗi.", "error")
         return _detail_page(evidence, form, status=400)
-    try:
-        warnings = services.update_citation(evidence, form.citation(), user=_user())
-    except NotEditable as exc:
-        return _fail(str(exc), 409, back)
-    except services.EvidenceError as exc:
-        return _fail(exc.message, exc.status, back)
-    if _wants_json():
+    back_to(back)
+    warnings = services.update_citation(evidence, form.citation(), user=_user())
+    if wants_json():
         return jsonify(
             {"ok": True, "evidence": evidence_json(evidence), "warnings": warnings}
         )
@@ -464,16 +438,12 @@ def link(evidence_id: int) -> Any:
     """Link an uploaded document to one more leaf."""
     evidence = get_evidence_or_404(evidence_id)
     back = url_for("evidence.detail", evidence_id=evidence.id)
-    code = request.form.get("criterion_code", "").strip()
+    back_to(back)
+    code = clean_text(request.form.get("criterion_code", ""), label="Mã tiêu chí")
     if not code:
-        return _fail("Vui lòng chọn tiêu chí cần gắn tài liệu.", 400, back)
-    try:
-        services.link_evidence(evidence, code, user=_user())
-    except NotEditable as exc:
-        return _fail(str(exc), 409, back)
-    except services.EvidenceError as exc:
-        return _fail(exc.message, exc.status, back)
-    if _wants_json():
+        raise ParIndexError("Vui lòng chọn tiêu chí cần gắn tài liệu.")
+    services.link_evidence(evidence, code, user=_user())
+    if wants_json():
         assessment = services.assessment_of(evidence)
         return jsonify(
             {
@@ -492,14 +462,10 @@ def unlink(evidence_id: int) -> Any:
     """Remove a document from a leaf (it stays in the library)."""
     evidence = get_evidence_or_404(evidence_id)
     back = url_for("evidence.detail", evidence_id=evidence.id)
-    code = request.form.get("criterion_code", "").strip()
-    try:
-        services.unlink_evidence(evidence, code, user=_user())
-    except NotEditable as exc:
-        return _fail(str(exc), 409, back)
-    except services.EvidenceError as exc:
-        return _fail(exc.message, exc.status, back)
-    if _wants_json():
+    back_to(back)
+    code = clean_text(request.form.get("criterion_code", ""), label="Mã tiêu chí")
+    services.unlink_evidence(evidence, code, user=_user())
+    if wants_json():
         return jsonify({"ok": True, "evidence": evidence_json(evidence)})
     flash(f"Đã gỡ “{evidence.original_filename}” khỏi tiêu chí {code}.", "success")
     return redirect(next_url(back))
@@ -511,28 +477,22 @@ def replace(evidence_id: int) -> Any:
     """Replace the file; the old version stays downloadable from the history."""
     evidence = get_evidence_or_404(evidence_id)
     back = url_for("evidence.detail", evidence_id=evidence.id)
+    back_to(back)
     form = ReplaceForm()
     if not form.validate_on_submit():
-        return _fail(
-            form.file.errors[0] if form.file.errors else "Dữ liệu không hợp lệ.",
-            400,
-            back,
+        raise ParIndexError(
+            form.file.errors[0] if form.file.errors else "Dữ liệu không hợp lệ."
         )
     storage = form.file.data
-    try:
-        result = services.replace_evidence(
-            evidence,
-            cast(BinaryIO, storage.stream),
-            storage.filename or "",
-            store=get_store(),
-            limits=upload_limits(),
-            user=_user(),
-        )
-    except NotEditable as exc:
-        return _fail(str(exc), 409, back)
-    except services.EvidenceError as exc:
-        return _fail(exc.message, exc.status, back)
-    if _wants_json():
+    result = services.replace_evidence(
+        evidence,
+        cast(BinaryIO, storage.stream),
+        storage.filename or "",
+        store=get_store(),
+        limits=upload_limits(),
+        user=_user(),
+    )
+    if wants_json():
         return _stored_json(result)
     flash(
         f"Đã thay tệp bằng “{result.evidence.original_filename}”. "

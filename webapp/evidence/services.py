@@ -33,6 +33,7 @@ from evidence_store import (
 )
 from webapp import audit
 from webapp.clock import now
+from webapp.errors import ParIndexError
 from webapp.evidence.prefill import CitationProposal, extract_text, propose_citation
 from webapp.extensions import db
 from webapp.formatting import fold
@@ -58,13 +59,11 @@ DB_FAILED = (
 )
 
 
-class EvidenceError(Exception):
+class EvidenceError(ParIndexError):
     """A refusal shown to the user (Vietnamese), with the HTTP status to answer."""
 
     def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status=status)
 
 
 @dataclass

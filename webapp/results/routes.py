@@ -10,9 +10,10 @@ from werkzeug.wrappers import Response
 
 from webapp.access import get_assessment_or_404, roles_required
 from webapp.appraisal.assignments import criteria_for_period, unit_assessments
-from webapp.appraisal.forms import EmptyForm
-from webapp.appraisal.leaves import AppraisalError, appraised_leaves
+from webapp.appraisal.leaves import appraised_leaves
+from webapp.errors import ParIndexError
 from webapp.extensions import db
+from webapp.fields import EmptyForm
 from webapp.models import Period
 from webapp.results import bp
 from webapp.results.analyses import criterion_grid, largest_differences
@@ -27,6 +28,7 @@ from webapp.results.ranking import (
 
 STAFF = ("admin", "appraiser")
 UNIT_ROLES = ("unit_editor", "unit_head")
+PUBLISH_REFUSED = "Chưa thể công bố kết quả: còn hồ sơ chưa hoàn tất (xem danh sách)."
 
 
 def _user() -> Any:
@@ -76,15 +78,11 @@ def publish(period_id: int) -> Response | tuple[str, int]:
         abort(400)
     try:
         publish_period(period, actor=_user())
-    except PublicationRefused as exc:
-        flash(
-            "Chưa thể công bố kết quả: còn hồ sơ chưa hoàn tất (xem danh sách).",
-            "error",
-        )
-        return _render_ranking(period, refused=exc.problems, status=409)
-    except AppraisalError as exc:
-        flash(exc.message, "error")
-        return _render_ranking(period, status=409)
+    except ParIndexError as exc:
+        # The page again, with the list of what is missing when there is one.
+        refused = exc.problems if isinstance(exc, PublicationRefused) else None
+        flash(PUBLISH_REFUSED if refused else exc.message, "error")
+        return _render_ranking(period, refused=refused, status=409)
     flash(
         "Đã công bố kết quả đánh giá. Các đơn vị đã xem được kết quả của mình.",
         "success",
