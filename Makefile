@@ -44,6 +44,7 @@ bench: install-dev
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/evidence_store.py
 	$(BIN)/python bench/dossier.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) instance/parindex.sqlite instance/evidence

@@ -122,11 +122,11 @@ def seed(config: dict[str, Any], files: int, size: int) -> tuple[int, list[str],
 
     from evidence_store import new_key
     from webapp import create_app
+    from webapp.criteria_sets import criteria_for
     from webapp.demo import load_demo
     from webapp.extensions import db
     from webapp.models import Assessment, Evidence, EvidenceLink, Unit, User
     from webapp.storage import get_store
-    from webapp.workflow import criteria_for
 
     app = create_app(config)
     with app.app_context():

@@ -62,7 +62,7 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from webapp import security, storage
+    from webapp import criteria_sets, security, storage
 
     db.init_app(app)
     migrate.init_app(
@@ -78,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     security.init_app(app)
     storage.init_app(app)
+    criteria_sets.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
 

@@ -182,7 +182,8 @@ class CriteriaSetRecord(db.Model):  # type: ignore[name-defined]
     title: Mapped[str] = mapped_column(sa.String(400))
     evaluation_year: Mapped[int]
     unit_type: Mapped[str] = mapped_column(sa.String(40))
-    source_yaml: Mapped[str] = mapped_column(sa.Text)
+    # Deferred: only the registry reads the text, once per set and content hash.
+    source_yaml: Mapped[str] = mapped_column(sa.Text, deferred=True)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -291,7 +292,8 @@ class Assessment(db.Model):  # type: ignore[name-defined]
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # Frozen copy of answers, scores and evidence hashes taken at submission.
-    snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Deferred: lists of assessments never need the (large) frozen record.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
     difficulties: Mapped[str] = mapped_column(sa.Text, default="")  # report section III
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -5,25 +5,25 @@ Statuses, moves, deadlines and editability live in `webapp.lifecycle`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from criteria import CriteriaSet
 from scoring import AssessmentScore, score_assessment
-from webapp.criteria_sets import get_criteria_set
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.models import Assessment, CriterionScore
 
 
-def criteria_for(assessment: Assessment) -> CriteriaSet:
-    return get_criteria_set(assessment.period.criteria_set_id)
-
-
 def answers_of(assessment: Assessment) -> dict[str, Any]:
     """Answers by leaf code, in the engine's JSON form (survey values included)."""
+    return answers_from(assessment.scores)
+
+
+def answers_from(rows: Iterable[Any]) -> dict[str, Any]:
+    """``answers_of`` for score rows: ORM objects or rows with the same columns."""
     out: dict[str, Any] = {}
-    for row in assessment.scores:
+    for row in rows:
         if row.survey_value is not None:
             out[row.criterion_code] = {"value": str(row.survey_value)}
         elif row.is_not_applicable:
@@ -39,9 +39,14 @@ def self_score(assessment: Assessment) -> AssessmentScore:
 
 
 def appraised_overrides(assessment: Assessment) -> Mapping[str, Decimal]:
+    return overrides_from(assessment.scores)
+
+
+def overrides_from(rows: Iterable[Any]) -> dict[str, Decimal]:
+    """Appraised points by leaf code, from score rows (ORM objects or plain rows)."""
     return {
         r.criterion_code: r.appraised_points
-        for r in assessment.scores
+        for r in rows
         if r.appraised_points is not None
     }
 

@@ -206,9 +206,9 @@ def nghison_secrets(
 
     Returns the ids to probe with and the marker strings that must never leak.
     """
+    from webapp.criteria_sets import criteria_for
     from webapp.extensions import db
     from webapp.models import CriterionScore
-    from webapp.workflow import criteria_for
 
     assessment = demo["assessments"]["NGHISON"]
     leaves = [
@@ -451,8 +451,9 @@ def fill_assessment(
     Saving through the page is tested on its own; this only sets the scene, fast.
     """
     from scoring import normalize_answer, score_leaf
+    from webapp.criteria_sets import criteria_for
     from webapp.extensions import db
-    from webapp.workflow import criteria_for, score_row
+    from webapp.workflow import score_row
 
     def fill(
         assessment: Any,
@@ -594,8 +595,9 @@ def appraise_directly(app: Any) -> Callable[..., None]:
 
     from webapp import lifecycle
     from webapp.clock import now
+    from webapp.criteria_sets import criteria_for
     from webapp.extensions import db
-    from webapp.workflow import criteria_for, score_row, self_score
+    from webapp.workflow import score_row, self_score
 
     def appraise(assessment: Any, points: dict[str, str] | None = None) -> None:
         own = self_score(assessment)
@@ -620,8 +622,9 @@ def enter_survey(app: Any) -> Callable[[Any, str], None]:
     """Give every survey leaf of an assessment the same percentage, via DB rows."""
     from decimal import Decimal
 
+    from webapp.criteria_sets import criteria_for
     from webapp.extensions import db
-    from webapp.workflow import criteria_for, score_row
+    from webapp.workflow import score_row
 
     def enter(assessment: Any, percent: str) -> None:
         for leaf in criteria_for(assessment).leaves():
@@ -705,3 +708,31 @@ def dossier_case(
 
 
 # --- end of dossier export fixtures ---
+
+
+# ---- SQL statement recording (criteria registry, page query counts) ---------------
+
+
+@pytest.fixture
+def sql_statements(app: Any) -> Callable[[], Any]:
+    """`with sql_statements() as seen:` lists every SQL statement run in the block."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from webapp.extensions import db
+
+    @contextmanager
+    def record() -> Iterator[list[str]]:
+        seen: list[str] = []
+
+        def on_execute(*args: Any) -> None:
+            seen.append(args[2])  # (conn, cursor, statement, parameters, ...)
+
+        event.listen(db.engine, "before_cursor_execute", on_execute)
+        try:
+            yield seen
+        finally:
+            event.remove(db.engine, "before_cursor_execute", on_execute)
+
+    return record

@@ -296,9 +296,9 @@ def test_criteria_import_refuses_names_outside_the_shipped_list(
 def test_criteria_set_list_shows_title_and_leaf_count(
     admin: Any, demo: dict[str, Any]
 ) -> None:
-    from webapp.criteria_sets import get_criteria_set
+    from webapp.criteria_sets import criteria_for
 
-    cs = get_criteria_set(SET_ID)
+    cs = criteria_for(SET_ID)
     page = admin.get("/admin/criteria-sets").get_data(as_text=True)
     assert cs.title in page
     assert f'<td class="num">{len(cs.leaves())}</td>' in page

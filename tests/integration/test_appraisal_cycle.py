@@ -14,11 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.formatting import number
 from webapp.models import AuditEvent, CriterionScore, ReturnRequest
 from webapp.results.ranking import period_results
-from webapp.workflow import criteria_for
 
 # 01/12/2026 10:00 in Hà Nội: before the self-assessment deadline (15/12/2026).
 DAY_ONE = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 
 from scoring import format_decimal, normalize_answer, score_assessment, score_leaf
 from webapp.clock import VN_TZ
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.models import AuditEvent, CriterionScore
-from webapp.workflow import answers_of, criteria_for
+from webapp.workflow import answers_of
 
 pytestmark = pytest.mark.db
 

@@ -11,9 +11,10 @@ import pytest
 from scoring import format_decimal, score_assessment
 from webapp.assessment.overview import countdown_text
 from webapp.clock import VN_TZ, vn_end_of_day
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.models import ReturnRequest
-from webapp.workflow import answers_of, criteria_for
+from webapp.workflow import answers_of
 
 pytestmark = pytest.mark.db
 

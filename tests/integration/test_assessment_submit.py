@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from scoring import score_assessment
 from webapp.clock import VN_TZ, vn_end_of_day
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.models import (
     Assessment,
@@ -21,7 +22,7 @@ from webapp.models import (
     Extension,
     ReturnRequest,
 )
-from webapp.workflow import answers_of, criteria_for
+from webapp.workflow import answers_of
 
 pytestmark = pytest.mark.db
 

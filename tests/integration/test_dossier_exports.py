@@ -14,9 +14,10 @@ from docx.enum.section import WD_ORIENT
 from docx.shared import Pt
 from openpyxl import load_workbook
 
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.models import AuditEvent
-from webapp.workflow import criteria_for, self_score
+from webapp.workflow import self_score
 
 XLSX_HEADERS = [
     "STT",

@@ -22,8 +22,8 @@ def _render(app: Any, user: Any, **context: Any) -> str:
 def test_leaf_partial_offers_upload_picker_and_lists_documents(
     app: Any, demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
 ) -> None:
+    from webapp.criteria_sets import criteria_for
     from webapp.evidence.services import evidence_by_leaf
-    from webapp.workflow import criteria_for
 
     login_as("truclam.chuyenvien")
     assessment = demo["assessments"]["TRUCLAM"]
@@ -92,8 +92,8 @@ def test_leaf_partial_offers_upload_picker_and_lists_documents(
 def test_a_frozen_leaf_shows_documents_without_editing(
     app: Any, demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
 ) -> None:
+    from webapp.criteria_sets import criteria_for
     from webapp.evidence.services import evidence_by_leaf
-    from webapp.workflow import criteria_for
 
     login_as("truclam.chuyenvien")
     assessment = demo["assessments"]["TRUCLAM"]

@@ -11,7 +11,7 @@ from flask import current_app
 
 from criteria import CriteriaError, parse_criteria_set, shipped_set_paths
 from webapp.admin.errors import AdminError, FieldError
-from webapp.criteria_sets import get_criteria_set, import_criteria_set
+from webapp.criteria_sets import criteria_for, import_criteria_set
 from webapp.extensions import db
 from webapp.models import (
     CriteriaSetRecord,
@@ -60,7 +60,7 @@ def list_criteria_sets() -> list[CriteriaSetRow]:
     out = []
     for r in records:
         try:
-            leaves: int | None = len(get_criteria_set(r.id).leaves())
+            leaves: int | None = len(criteria_for(r.id).leaves())
         except CriteriaError:
             leaves = None
         out.append(

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from criteria import CriteriaError
-from webapp.criteria_sets import get_criteria_set
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.formatting import fold
 from webapp.lifecycle import AssessmentStatus, PeriodStatus, unit_deadline
@@ -59,7 +59,7 @@ class PeriodProgress:
 def period_progress(period: Period) -> PeriodProgress:
     """Each unit's assessment status, deadline and number of answered sub-criteria."""
     try:
-        cs = get_criteria_set(period.criteria_set_id)
+        cs = criteria_for(period.criteria_set_id)
         self_codes = {leaf.code for leaf in cs.leaves() if leaf.assessed_by != "survey"}
     except (KeyError, CriteriaError):
         self_codes = set()

@@ -8,16 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, subqueryload
 
-from criteria import CriteriaSet
 from webapp import audit
 from webapp.access import visible_assessments
 from webapp.appraisal.leaves import (
     AppraisalError,
-    appraised_leaves,
 )
-from webapp.criteria_sets import get_criteria_set
+from webapp.appraisal.standings import standings
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.lifecycle import HANDED_IN, AssessmentStatus, open_returns
 from webapp.models import (
@@ -28,7 +27,6 @@ from webapp.models import (
     Unit,
     User,
 )
-from webapp.workflow import criteria_for, self_score
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +70,7 @@ def create_assignment(
         raise AppraisalError(
             "Tài khoản được chọn không phải thành viên thẩm định.", "user_id"
         )
-    cs = criteria_for_period(period)
+    cs = criteria_for(period)
     known = {area.code for area in cs.areas}
     codes = sorted(set(area_codes), key=code_key)
     unknown = [c for c in codes if c not in known]
@@ -189,10 +187,6 @@ def appraiser_areas(user: User, assessment: Assessment) -> set[str] | None:
     return {code for codes in rows for code in (codes or [])}
 
 
-def criteria_for_period(period: Period) -> CriteriaSet:
-    return get_criteria_set(period.criteria_set_id)
-
-
 def code_key(code: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in code.split("."))
 
@@ -218,33 +212,25 @@ def appraisal_queue(user: User) -> list[QueueRow]:
     q = (
         visible_assessments(user)
         .where(Assessment.status.in_(HANDED_IN))
-        .options(selectinload(Assessment.scores), selectinload(Assessment.unit))
         .join(Unit, Unit.id == Assessment.unit_id)
+        # One query each for units and return requests, however many assessments.
+        .options(
+            contains_eager(Assessment.unit), subqueryload(Assessment.return_requests)
+        )
         .order_by(Assessment.period_id.desc(), Unit.name)
     )
+    assessments = list(db.session.scalars(q))
+    by_id = standings(assessments)
     out = []
-    for assessment in db.session.scalars(q):
-        cs = criteria_for(assessment)
-        codes = {leaf.code for leaf in appraised_leaves(cs)}
-        rows = {
-            r.criterion_code: r for r in assessment.scores if r.criterion_code in codes
-        }
-        done = [r for r in rows.values() if r.appraised_at is not None]
-        own = self_score(assessment)
-        differing = sum(
-            1 for r in done if r.appraised_points != own.leaves[r.criterion_code].points
-        )
-        returns = (
-            open_returns(assessment)
-            if assessment.status == AssessmentStatus.RETURNED
-            else []
-        )
+    for a in assessments:
+        returns = open_returns(a) if a.status == AssessmentStatus.RETURNED else []
+        standing = by_id[a.id]
         out.append(
             QueueRow(
-                assessment,
-                len(codes),
-                len(done),
-                differing,
+                a,
+                standing.to_appraise,
+                standing.appraised,
+                standing.differing,
                 returns[0] if returns else None,
             )
         )

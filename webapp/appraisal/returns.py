@@ -23,6 +23,7 @@ from webapp.appraisal.leaves import (
     pts,
 )
 from webapp.clock import now, vn_end_of_day
+from webapp.criteria_sets import criteria_for
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
 from webapp.fields import parse_date
@@ -34,7 +35,6 @@ from webapp.models import (
     ReturnRequest,
     User,
 )
-from webapp.workflow import criteria_for
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from webapp.appraisal import bp
 from webapp.appraisal.assignments import (
     appraisal_queue,
     create_assignment,
-    criteria_for_period,
     delete_assignment,
     list_appraisers,
     list_assignments,
@@ -41,6 +40,7 @@ from webapp.appraisal.survey import (
     save_survey_values,
     survey_grid,
 )
+from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError, show_on_form
 from webapp.extensions import db
 from webapp.fields import EmptyForm
@@ -81,7 +81,7 @@ def index() -> str:
 def assignments(period_id: int) -> str | Response:
     """Phân công thẩm định: who appraises which unit (and which areas) in the period."""
     period = _period_or_404(period_id)
-    areas = criteria_for_period(period).areas
+    areas = criteria_for(period).areas
     form = assignment_form(period, areas, list_appraisers())
     status = 200
     if form.validate_on_submit():

@@ -27,6 +27,7 @@ from webapp.appraisal.leaves import (
 )
 from webapp.appraisal.screen import locked_reason
 from webapp.clock import now
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.fields import parse_count, parse_date, parse_number
 from webapp.lifecycle import open_returns
@@ -35,7 +36,6 @@ from webapp.models import (
     CriterionScore,
     User,
 )
-from webapp.workflow import criteria_for
 
 logger = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from webapp.appraisal.leaves import (
 )
 from webapp.appraisal.returns import LeafDiff, return_diffs
 from webapp.clock import now, to_vn
+from webapp.criteria_sets import criteria_for
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
 from webapp.formatting import number
@@ -39,7 +40,7 @@ from webapp.models import (
     ReturnRequest,
     User,
 )
-from webapp.workflow import criteria_for, final_score, self_score
+from webapp.workflow import final_score, self_score
 
 logger = logging.getLogger(__name__)
 

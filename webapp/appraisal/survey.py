@@ -16,18 +16,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, subqueryload
 
 from criteria import CriteriaSet, Node
 from webapp import audit
-from webapp.appraisal.assignments import criteria_for_period
 from webapp.appraisal.leaves import AppraisalError
+from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError
 from webapp.extensions import db
 from webapp.fields import InvalidInput, parse_number
 from webapp.formatting import points
 from webapp.lifecycle import PeriodStatus
-from webapp.models import Assessment, Period, Unit, User
+from webapp.models import Assessment, Period, Unit, User, period_units
 from webapp.workflow import score_row
 
 logger = logging.getLogger(__name__)
@@ -71,18 +71,30 @@ def survey_leaves(cs: CriteriaSet) -> list[Node]:
     return [leaf for leaf in cs.leaves() if leaf.assessed_by == "survey"]
 
 
-def period_assessments(period: Period) -> list[Assessment]:
-    """The assessments of the units taking part in the period, by unit name."""
-    unit_ids = [unit.id for unit in period.units]
-    return list(
-        db.session.scalars(
-            sa.select(Assessment)
-            .where(Assessment.period_id == period.id, Assessment.unit_id.in_(unit_ids))
-            .join(Unit, Unit.id == Assessment.unit_id)
-            .options(selectinload(Assessment.scores), selectinload(Assessment.unit))
-            .order_by(Unit.name)
+def period_assessments(period: Period, *, scores: bool = True) -> list[Assessment]:
+    """The assessments of the units taking part in the period, by unit name.
+
+    One query for the assessments and their units, plus one for their score rows
+    (``subqueryload``: a single query however many units, unlike ``selectinload``,
+    which sends one per 500) unless the caller does not read them.
+    """
+    q = (
+        sa.select(Assessment)
+        .join(Unit, Unit.id == Assessment.unit_id)
+        .join(
+            period_units,
+            sa.and_(
+                period_units.c.period_id == Assessment.period_id,
+                period_units.c.unit_id == Assessment.unit_id,
+            ),
         )
+        .where(Assessment.period_id == period.id)
+        .options(contains_eager(Assessment.unit))
+        .order_by(Unit.name)
     )
+    if scores:
+        q = q.options(subqueryload(Assessment.scores))
+    return list(db.session.scalars(q))
 
 
 @dataclass
@@ -94,7 +106,7 @@ class SurveyGrid:
 
 def survey_grid(period: Period) -> SurveyGrid:
     """Every unit × survey leaf with the value entered so far."""
-    leaves = survey_leaves(criteria_for_period(period))
+    leaves = survey_leaves(criteria_for(period))
     assessments = period_assessments(period)
     values: dict[tuple[int, str], Decimal | None] = {}
     for assessment in assessments:
@@ -162,7 +174,7 @@ def save_survey_values(
 def import_survey(period: Period, filename: str, data: bytes, *, actor: User) -> int:
     """Import a CSV or XLSX file (unit code, leaf code, percent); all rows or none."""
     _check_open(period)
-    cs = criteria_for_period(period)
+    cs = criteria_for(period)
     raw_rows = _read_table(filename, data)
     units = {u.code.upper(): u for u in db.session.scalars(sa.select(Unit))}
     in_period = {u.id for u in period.units}

@@ -31,6 +31,7 @@ from scoring import (
     format_points,
 )
 from webapp.clock import now
+from webapp.criteria_sets import criteria_for
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
 from webapp.lifecycle import (
@@ -47,7 +48,7 @@ from webapp.models import (
     ReturnRequest,
     User,
 )
-from webapp.workflow import criteria_for, self_score
+from webapp.workflow import self_score
 
 SELF_ASSESSED = ("self", "system")
 SURVEY_MESSAGE = (

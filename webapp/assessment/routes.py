@@ -39,10 +39,10 @@ from webapp.assessment.submission import (
     reopen_assessment,
     submit_assessment,
 )
+from webapp.criteria_sets import criteria_for
 from webapp.errors import back_to
 from webapp.lifecycle import NotEditable, check_submit
 from webapp.models import Assessment
-from webapp.workflow import criteria_for
 
 UNIT_ROLES = ("unit_editor", "unit_head")
 READERS = ("unit_editor", "unit_head", "admin", "appraiser")

@@ -18,12 +18,14 @@ from sqlalchemy.orm import selectinload
 
 from criteria import CriteriaSet, Node
 from scoring import AssessmentScore, score_assessment
+from webapp.appraisal.standings import ScoreSummary
 from webapp.clock import now, to_vn
+from webapp.criteria_sets import criteria_for
 from webapp.dossier.builders.types import Dossier, EvidenceFile, Row, Totals, UnitInfo
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus
 from webapp.models import Assessment, Evidence
-from webapp.workflow import answers_of, criteria_for, final_score
+from webapp.workflow import answers_of, final_score
 
 
 def uses_snapshot(assessment: Assessment) -> bool:
@@ -106,7 +108,7 @@ def _snapshot_time(snapshot: dict[str, Any]) -> datetime | None:
     return None
 
 
-def totals(score: AssessmentScore) -> Totals:
+def totals(score: AssessmentScore | ScoreSummary) -> Totals:
     return Totals(
         score.points, score.max_points, score.index, score.band, tuple(score.pending)
     )

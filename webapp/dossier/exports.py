@@ -15,7 +15,7 @@ from queue import Full, Queue
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from evidence_store import EvidenceStore, StorageError
 from webapp import audit
@@ -73,7 +73,9 @@ class ZipExport:
 def exportable(user: User) -> tuple[list[Assessment], list[Period]]:
     """Assessments whose dossier the user may export; periods for the coordinator."""
     assessments = db.session.scalars(
-        visible_assessments(user).order_by(Assessment.period_id.desc(), Assessment.id)
+        visible_assessments(user)
+        .options(joinedload(Assessment.unit), joinedload(Assessment.period))
+        .order_by(Assessment.period_id.desc(), Assessment.id)
     ).all()
     periods = (
         db.session.scalars(

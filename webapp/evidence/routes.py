@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from evidence_store import ObjectNotFound, StorageError
 from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
+from webapp.criteria_sets import criteria_for
 from webapp.errors import MESSAGES, ParIndexError, back_to, error_message, wants_json
 from webapp.evidence import bp, services
 from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
@@ -39,7 +40,6 @@ from webapp.lifecycle import editable_codes
 from webapp.models import Assessment, Evidence
 from webapp.redirects import next_url
 from webapp.storage import get_store, upload_limits
-from webapp.workflow import criteria_for
 
 UNIT_ROLES = ("unit_editor", "unit_head")
 PREVIEW_CSP = (

@@ -33,13 +33,13 @@ from evidence_store import (
 )
 from webapp import audit
 from webapp.clock import now
+from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError
 from webapp.evidence.prefill import CitationProposal, extract_text, propose_citation
 from webapp.extensions import db
 from webapp.formatting import fold
 from webapp.lifecycle import NotEditable, PeriodStatus, editable_codes, ensure_editable
 from webapp.models import Assessment, Evidence, EvidenceLink, Period, User
-from webapp.workflow import criteria_for
 
 logger = logging.getLogger(__name__)
 

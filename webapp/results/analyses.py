@@ -11,13 +11,13 @@ import sqlalchemy as sa
 
 from criteria import Node
 from webapp.access import visible_assessments
-from webapp.appraisal.assignments import criteria_for_period
 from webapp.appraisal.leaves import (
     appraised_leaves,
     describe_answer,
     leaf_answer,
 )
 from webapp.appraisal.survey import period_assessments
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus
 from webapp.models import Assessment, Evidence, EvidenceLink, Period, User
@@ -113,7 +113,7 @@ def largest_differences(
     period: Period, user: User, limit: int = 50
 ) -> list[Difference]:
     """The appraised leaves whose score moved most from the self-score, across units."""
-    cs = criteria_for_period(period)
+    cs = criteria_for(period)
     leaves = appraised_leaves(cs)
     out = []
     for assessment in _scoped_assessments(period, user):

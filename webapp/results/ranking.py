@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import NamedTuple
 
 from criteria import CriteriaSet, Node
 from scoring import AssessmentScore, rank
 from webapp.access import assigned_unit_ids, visible_assessments
-from webapp.appraisal.assignments import criteria_for_period
-from webapp.appraisal.leaves import (
-    appraised_leaves,
-)
-from webapp.appraisal.survey import period_assessments, survey_leaves
+from webapp.appraisal.standings import ScoreSummary, standings
+from webapp.appraisal.survey import period_assessments
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus, PeriodStatus
 from webapp.models import Assessment, Period, Unit, User
@@ -29,12 +29,14 @@ CENT = Decimal("0.01")
 
 @dataclass
 class UnitResult:
+    """One unit's place in the period: totals and areas (leaves: ``unit_scores``)."""
+
     assessment: Assessment
-    self_total: AssessmentScore
-    final: AssessmentScore
+    self_total: ScoreSummary
+    final: ScoreSummary
     to_appraise: int
     appraised: int
-    missing_survey: list[str]
+    missing_survey: tuple[str, ...]
     rank: int | None = None
 
     @property
@@ -45,7 +47,7 @@ class UnitResult:
     def taking_part(self) -> bool:
         return self.assessment.status.handed_in
 
-    @property
+    @cached_property
     def problems(self) -> list[str]:
         """What still stands in the way of publishing this unit's result."""
         out = []
@@ -94,34 +96,32 @@ class PeriodResults:
         return next((r for r in self.rows if r.assessment.id == assessment_id), None)
 
 
-def unit_result(assessment: Assessment) -> UnitResult:
-    cs = criteria_for_period(assessment.period)
-    appraised_codes = {leaf.code for leaf in appraised_leaves(cs)}
-    rows = {r.criterion_code: r for r in assessment.scores}
-    done = sum(
-        1
-        for code in appraised_codes
-        if code in rows and rows[code].appraised_at is not None
-    )
-    missing = [
-        leaf.code
-        for leaf in survey_leaves(cs)
-        if leaf.code not in rows or rows[leaf.code].survey_value is None
-    ]
-    return UnitResult(
-        assessment=assessment,
-        self_total=self_score(assessment),
-        final=final_score(assessment),
-        to_appraise=len(appraised_codes),
-        appraised=done,
-        missing_survey=missing,
-    )
+class UnitScores(NamedTuple):
+    own: AssessmentScore
+    final: AssessmentScore
+
+
+def unit_scores(assessment: Assessment) -> UnitScores:
+    """The unit's full self and final scores, leaf by leaf (one unit's page)."""
+    return UnitScores(self_score(assessment), final_score(assessment))
 
 
 def period_results(period: Period) -> PeriodResults:
     """Every unit's final score, index, band and rank in the period."""
-    cs = criteria_for_period(period)
-    results = [unit_result(a) for a in period_assessments(period)]
+    cs = criteria_for(period)
+    assessments = period_assessments(period, scores=False)
+    by_id = standings(assessments)
+    results = [
+        UnitResult(
+            a,
+            by_id[a.id].self_total,
+            by_id[a.id].final,
+            by_id[a.id].to_appraise,
+            by_id[a.id].appraised,
+            by_id[a.id].missing_survey,
+        )
+        for a in assessments
+    ]
     taking = [r for r in results if r.taking_part]
     ranks = rank(
         {r.assessment.id: r.final.index for r in taking if r.final.index is not None}

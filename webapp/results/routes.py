@@ -9,8 +9,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.access import get_assessment_or_404, roles_required
-from webapp.appraisal.assignments import criteria_for_period, unit_assessments
+from webapp.appraisal.assignments import unit_assessments
 from webapp.appraisal.leaves import appraised_leaves
+from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError
 from webapp.extensions import db
 from webapp.fields import EmptyForm
@@ -23,6 +24,7 @@ from webapp.results.ranking import (
     can_see_ranking,
     can_see_unit_result,
     period_results,
+    unit_scores,
     visible_lines,
 )
 
@@ -104,6 +106,7 @@ def unit_results(assessment_id: int) -> str:
         a=assessment,
         results=results,
         row=row,
+        scores=unit_scores(assessment),
         charts=area_charts(assessment, results, row),
         leaves=appraised_leaves(results.cs),
     )
@@ -123,7 +126,7 @@ def my_results() -> str:
 def criterion(period_id: int) -> str:
     """One leaf across all units: self vs appraised, evidence count, difference."""
     period = _period_or_404(period_id)
-    leaves = appraised_leaves(criteria_for_period(period))
+    leaves = appraised_leaves(criteria_for(period))
     code = request.args.get("code") or leaves[0].code
     leaf = next((lf for lf in leaves if lf.code == code), None)
     if leaf is None:
