@@ -351,3 +351,55 @@ def test_the_sweep_says_clearly_when_s3_cannot_be_reached(
         in result.output
     )
     assert "Chưa xóa gì." in result.output
+
+
+def test_a_replace_whose_database_write_fails_keeps_the_old_version_only(
+    faulty_backend: Any,
+    demo: dict[str, Any],
+    login_as: Any,
+    upload_file: Any,
+    evidence_files: Any,
+    evidence_store: Any,
+    client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from webapp.evidence.services import DB_FAILED
+    from webapp.extensions import db
+    from webapp.models import Evidence
+
+    login_as("truclam.chuyenvien")
+    first = upload_file(
+        demo["assessments"]["TRUCLAM"].id, "Kế hoạch.pdf", evidence_files.pdf(PDF_LINES)
+    ).get_json()["evidence"]
+    real_put = type(evidence_store).put
+    armed = {"on": False}
+
+    def put_then_lose_the_database(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stored = real_put(self, *args, **kwargs)
+        armed["on"] = True
+        return stored
+
+    def refuse(*_: Any, **__: Any) -> None:
+        if armed["on"]:
+            raise sa.exc.OperationalError("SELECT", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(type(evidence_store), "put", put_then_lose_the_database)
+    sa.event.listen(db.engine, "before_cursor_execute", refuse)
+    try:
+        response = client.post(
+            f"/evidence/{first['id']}/replace",
+            data={"file": (io.BytesIO(evidence_files.pdf(["v2"])), "Kế hoạch v2.pdf")},
+            content_type="multipart/form-data",
+            headers={"X-Requested-With": "XMLHttpRequest"},
+        )
+    finally:
+        armed["on"] = False
+        sa.event.remove(db.engine, "before_cursor_execute", refuse)
+
+    assert response.status_code == 500
+    assert response.get_json() == {"ok": False, "error": DB_FAILED}
+    db.session.expire_all()
+    (row,) = db.session.scalars(sa.select(Evidence))
+    assert row.id == first["id"] and row.is_current
+    assert _objects(evidence_store) == [row.storage_key]
+    assert _leftovers(evidence_store) == []
