@@ -112,7 +112,8 @@ def test_a_database_failure_right_after_put_deletes_the_object_and_answers_json(
 
     assert response.status_code == 500
     assert response.is_json, response.data[:200]  # the widget's answer, not a page
-    assert response.get_json() == {"ok": False, "error": DB_FAILED}
+    body = response.get_json()
+    assert body["ok"] is False and body["error"] == DB_FAILED
     assert _rows() == 0
     assert _objects(evidence_store) == [] and _leftovers(evidence_store) == []
 
@@ -397,9 +398,39 @@ def test_a_replace_whose_database_write_fails_keeps_the_old_version_only(
         sa.event.remove(db.engine, "before_cursor_execute", refuse)
 
     assert response.status_code == 500
-    assert response.get_json() == {"ok": False, "error": DB_FAILED}
+    body = response.get_json()
+    assert body["ok"] is False and body["error"] == DB_FAILED
     db.session.expire_all()
     (row,) = db.session.scalars(sa.select(Evidence))
     assert row.id == first["id"] and row.is_current
     assert _objects(evidence_store) == [row.storage_key]
     assert _leftovers(evidence_store) == []
+
+
+def test_a_database_down_before_any_byte_is_stored_still_answers_the_widget_in_json(
+    demo: dict[str, Any],
+    login_as: Any,
+    upload_file: Any,
+    evidence_files: Any,
+    evidence_store: Any,
+) -> None:
+    from webapp.evidence.routes import SYSTEM_FAILED
+    from webapp.extensions import db
+
+    login_as("truclam.chuyenvien")
+    assessment_id = demo["assessments"]["TRUCLAM"].id
+
+    def refuse(*_: Any, **__: Any) -> None:
+        raise sa.exc.OperationalError("SELECT", {}, Exception("connection refused"))
+
+    sa.event.listen(db.engine, "before_cursor_execute", refuse)
+    try:
+        response = upload_file(
+            assessment_id, "Kế hoạch.pdf", evidence_files.pdf(PDF_LINES)
+        )
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", refuse)
+
+    assert response.status_code == 500
+    assert response.is_json and response.get_json()["error"] == SYSTEM_FAILED
+    assert _rows() == 0 and _objects(evidence_store) == []

@@ -33,7 +33,14 @@ from evidence_store import ObjectNotFound, StorageError
 from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
 from webapp.criteria_sets import criteria_for
-from webapp.errors import MESSAGES, ParIndexError, back_to, error_message, wants_json
+from webapp.errors import (
+    MESSAGES,
+    ParIndexError,
+    back_to,
+    error_message,
+    refusal_response,
+    wants_json,
+)
 from webapp.evidence import bp, services
 from webapp.evidence.forms import (
     CitationForm,
@@ -104,16 +111,11 @@ def _upload_refused(exc: HTTPException) -> Any:
 @bp.errorhandler(OSError)
 def _system_failure(exc: Exception) -> Any:
     """The database or the store failed outside a service's own handling: the upload
-    widget still gets its JSON error, a page the usual error page."""
+    widget still gets its JSON error (the app's last-resort handler answers HTML)."""
     current_app.logger.exception("evidence request failed")
     with contextlib.suppress(SQLAlchemyError):
         db.session.rollback()
-    if wants_json():
-        return jsonify({"ok": False, "error": SYSTEM_FAILED}), 500
-    title, message = MESSAGES[500]
-    return render_template(
-        "errors/error.html", code=500, title=title, message=message
-    ), 500
+    return refusal_response(ParIndexError(SYSTEM_FAILED, status=500))
 
 
 # --- helpers --------------------------------------------------------------------------
