@@ -57,6 +57,12 @@ class StorageError(Exception):
         self.message = message
 
 
+class StorageFull(StorageError):
+    """The store has no room left (a full disk or quota, or an S3 server's
+    "storage full"): nothing was stored, and retrying will not help until an
+    operator frees space."""
+
+
 class ObjectNotFound(StorageError):
     """No object is stored under the key."""
 
@@ -146,6 +152,19 @@ def is_seekable(fileobj: BinaryIO) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class IncompleteUpload:
+    """Bytes a ``put`` began but never finished (a killed worker, or an outage
+    that also defeated its own clean-up): a local ``.tmp-*.part`` file or an S3
+    multipart upload. ``key`` is where it was going, ``ref`` what the backend
+    needs to discard it, ``size`` its bytes when known."""
+
+    key: str
+    ref: str
+    started: datetime
+    size: int | None = None
+
+
 @runtime_checkable
 class EvidenceStore(Protocol):
     """Where evidence files live: a flat namespace of keys to immutable bytes.
@@ -172,6 +191,10 @@ class EvidenceStore(Protocol):
       recorded at upload: ``False`` on mismatch, :class:`ObjectNotFound` if gone.
     * ``list`` yields :class:`ObjectInfo` for every object whose key starts with
       ``prefix`` (plain string prefix, as in S3), in key order.
+    * ``incomplete`` yields the :class:`IncompleteUpload` leftovers of puts
+      that never finished; ``discard`` removes one (idempotent). Only the
+      sweep uses them, with a grace period, since a put under way looks the
+      same.
     * ``presigned_url`` returns a short-lived (≤ 300 s) download URL that makes
       the browser save the file under ``filename``, or ``None`` where the
       backend cannot or is configured not to; the caller then streams the
@@ -210,6 +233,14 @@ class EvidenceStore(Protocol):
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Yield every object whose key starts with ``prefix``."""
+        ...
+
+    def incomplete(self) -> Iterator[IncompleteUpload]:
+        """Yield the leftovers of puts that never finished."""
+        ...
+
+    def discard(self, upload: IncompleteUpload) -> None:
+        """Remove one leftover of an unfinished put (idempotent)."""
         ...
 
     def presigned_url(

@@ -16,10 +16,12 @@ from typing import BinaryIO
 
 from .core import (
     CHUNK_SIZE,
+    IncompleteUpload,
     InvalidKey,
     ObjectInfo,
     ObjectNotFound,
     StorageError,
+    StorageFull,
     StoredObject,
     check_expires,
     check_key,
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 # within one filesystem) and start with "." so no valid key can name them and
 # ``list`` skips them.
 _TMP_PREFIX = ".tmp-"
+_TMP_SUFFIX = ".part"
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 _OS_ERRORS = {
     errno.ENOSPC: "ổ đĩa đã đầy",
@@ -47,7 +51,8 @@ _OS_ERRORS = {
 
 def _save_error(exc: OSError) -> StorageError:
     reason = _OS_ERRORS.get(exc.errno or 0, f"lỗi hệ thống tệp ({exc.strerror or exc})")
-    return StorageError(f"Không lưu được tệp vào kho lưu trữ: {reason}.")
+    kind = StorageFull if exc.errno in _FULL else StorageError
+    return kind(f"Không lưu được tệp vào kho lưu trữ: {reason}.")
 
 
 def _read_error(exc: OSError) -> StorageError:
@@ -109,7 +114,7 @@ class LocalStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(
-                prefix=_TMP_PREFIX, suffix=".part", dir=path.parent
+                prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX, dir=path.parent
             )
             with open(fd, "wb", buffering=0, closefd=True) as out:
                 fd = -1  # owned by ``out`` from here on
@@ -237,6 +242,43 @@ class LocalStore:
                     size=stat.st_size,
                     last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
                 )
+
+    def incomplete(self) -> Iterator[IncompleteUpload]:
+        """Yield the temporary files of puts that never finished (a worker
+        killed mid-write leaves its ``.tmp-*.part``, which ``list`` skips)."""
+        for directory, _dirs, files in os.walk(self._root):
+            for name in sorted(files):
+                if not (name.startswith(_TMP_PREFIX) and name.endswith(_TMP_SUFFIX)):
+                    continue
+                path = Path(directory, name)
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue  # its put just finished or failed
+                ref = path.relative_to(self._root).as_posix()
+                yield IncompleteUpload(
+                    key=ref,  # the random temporary name does not tell the key
+                    ref=ref,
+                    started=datetime.fromtimestamp(stat.st_mtime, UTC),
+                    size=stat.st_size,
+                )
+
+    def discard(self, upload: IncompleteUpload) -> None:
+        """Remove a leftover temporary file (idempotent)."""
+        path = self._root.joinpath(*upload.ref.split("/"))
+        name = path.name
+        if (
+            not (name.startswith(_TMP_PREFIX) and name.endswith(_TMP_SUFFIX))
+            or ".." in upload.ref.split("/")
+            or not path.parent.resolve().is_relative_to(self._root)
+        ):
+            raise InvalidKey(upload.ref, "không phải tệp tạm của kho lưu trữ")
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"Không xoá được tệp tạm khỏi kho lưu trữ: {exc.strerror or exc}."
+            ) from exc
 
     def presigned_url(
         self, key: str, *, filename: str, expires: int = 300

@@ -12,7 +12,7 @@ import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import boto3
@@ -27,9 +27,11 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .core import (
     CHUNK_SIZE,
+    IncompleteUpload,
     ObjectInfo,
     ObjectNotFound,
     StorageError,
+    StorageFull,
     StoredObject,
     check_expires,
     check_key,
@@ -53,6 +55,8 @@ MAX_PART_SIZE = 5 * 1024 * MIB
 MAX_PARTS = 10_000
 
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+# MinIO answers 507 "XMinioStorageFull" when its disks are full; AWS never fills.
+_FULL_CODES = frozenset({"XMinioStorageFull", "507", "InsufficientStorage"})
 _ACCESS_CODES = frozenset(
     {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"}
 )
@@ -106,10 +110,22 @@ def _error_code(exc: ClientError) -> str:
     return str(error.get("Code", ""))
 
 
+def _http_status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _is_full(exc: BaseException) -> bool:
+    return isinstance(exc, ClientError) and (
+        _error_code(exc) in _FULL_CODES or _http_status(exc) == 507
+    )
+
+
 def _describe(exc: BaseException, bucket: str) -> str:
     """Say in Vietnamese what went wrong; the technical detail stays in logs."""
     if isinstance(exc, ClientError):
         code = _error_code(exc)
+        if code in _FULL_CODES or _http_status(exc) == 507:
+            return "kho lưu trữ đã đầy"
         if code == "NoSuchBucket":
             return f"chưa có kho (bucket) “{bucket}” trên máy chủ lưu trữ"
         if code in _ACCESS_CODES:
@@ -246,7 +262,8 @@ class S3Store:
             raise self._error("Không tạo được kho lưu trữ", exc) from exc
 
     def _error(self, what: str, exc: BaseException) -> StorageError:
-        return StorageError(f"{what}: {_describe(exc, self._bucket)}.")
+        kind = StorageFull if _is_full(exc) else StorageError
+        return kind(f"{what}: {_describe(exc, self._bucket)}.")
 
     # -- writing -----------------------------------------------------------
 
@@ -396,8 +413,8 @@ class S3Store:
             )
             logger.info("aborted multipart upload %s of %s", upload_id, key)
         except Exception as exc:
-            # Nothing more can be done now; abort_incomplete_uploads (the
-            # sweep) or the bucket's lifecycle rule removes it later.
+            # Nothing more can be done now; the sweep (``incomplete`` and
+            # ``discard``) or the bucket's lifecycle rule removes it later.
             logger.warning(
                 "could not abort multipart upload %s of %s: %s", upload_id, key, exc
             )
@@ -519,38 +536,49 @@ class S3Store:
                 "Bucket": self._bucket,
                 "Key": key,
                 "ResponseContentDisposition": content_disposition(filename),
+                # A bearer URL's answer must not stay in a browser or proxy cache.
+                "ResponseCacheControl": "no-store",
             },
             ExpiresIn=expires,
         )
 
     # -- maintenance -------------------------------------------------------
 
-    def abort_incomplete_uploads(self, *, older_than: timedelta, now: datetime) -> int:
-        """Abort multipart uploads started before ``now - older_than``.
+    def incomplete(self) -> Iterator[IncompleteUpload]:
+        """Yield the bucket's multipart uploads that were never completed.
 
-        Complements ``put``'s own abort for the case where the endpoint was
-        down when it tried (or the process was killed). Returns how many were
-        aborted. Pair with a bucket lifecycle rule
-        ``AbortIncompleteMultipartUpload`` where the server supports it.
+        ``put`` aborts its own on failure, but not when the endpoint was down
+        at that moment or the worker was killed. Pair the sweep with a bucket
+        lifecycle rule ``AbortIncompleteMultipartUpload`` where the server
+        supports it.
         """
-        if now.tzinfo is None:
-            raise ValueError("now must be timezone-aware")
-        cutoff = now - older_than
-        aborted = 0
         paginator = self._client.get_paginator("list_multipart_uploads")
         try:
             for page in paginator.paginate(Bucket=self._bucket):
                 for upload in page.get("Uploads", []):
-                    if upload["Initiated"] <= cutoff:
-                        self._client.abort_multipart_upload(
-                            Bucket=self._bucket,
-                            Key=upload["Key"],
-                            UploadId=upload["UploadId"],
-                        )
-                        aborted += 1
+                    yield IncompleteUpload(
+                        key=upload["Key"],
+                        ref=upload["UploadId"],
+                        started=upload["Initiated"].astimezone(UTC),
+                    )
         except (ClientError, BotoCoreError) as exc:
-            raise self._error("Không dọn được các lượt tải lên dở dang", exc) from exc
-        return aborted
+            raise self._error(
+                "Không liệt kê được các lượt tải lên dở dang", exc
+            ) from exc
+
+    def discard(self, upload: IncompleteUpload) -> None:
+        """Abort the multipart upload, freeing its parts (idempotent)."""
+        try:
+            self._client.abort_multipart_upload(
+                Bucket=self._bucket, Key=upload.key, UploadId=upload.ref
+            )
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND_CODES | {"NoSuchUpload"}:
+                return
+            raise self._error("Không hủy được lượt tải lên dở dang", exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("Không hủy được lượt tải lên dở dang", exc) from exc
+        logger.info("aborted multipart upload %s of %s", upload.ref, upload.key)
 
 
 def _b64(digest: bytes) -> str:

@@ -7,6 +7,7 @@ the upload corpora beside the validation tests in tests/unit/uploads/conftest.py
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -112,3 +113,147 @@ def local_store(tmp_path: Any) -> Any:
 def any_store(request: pytest.FixtureRequest) -> Any:
     """Each backend in turn: the evidence-store contract suite runs on both."""
     return request.getfixturevalue(f"{request.param}_store")
+
+
+class FaultProxy:
+    """An HTTP proxy on 127.0.0.1 between the app and the moto server that fails the
+    requests a test chooses: S3 outages over real HTTP without killing moto (which
+    would lose its state). Rules match a method and a query-string marker
+    ("uploadId", "partNumber", "uploads"...); each answers an S3-style error status,
+    or drops the connection, for `times` requests (None: until cleared)."""
+
+    def __init__(self, upstream: str) -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        self.upstream = urlsplit(upstream).netloc
+        self.rules: list[dict[str, Any]] = []
+        self.seen: list[str] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def fail(
+        self,
+        method: str = "*",
+        marker: str = "",
+        *,
+        status: int = 503,
+        code: str = "ServiceUnavailable",
+        times: int | None = None,
+        after: int = 0,
+    ) -> None:
+        """Answer `status` to matching requests (after letting `after` through)."""
+        with self._lock:
+            self.rules.append(
+                {"method": method, "marker": marker, "status": status, "code": code,
+                 "times": times, "after": after}
+            )  # fmt: skip
+
+    def drop(self, method: str = "*", marker: str = "") -> None:
+        """Close the connection without an answer (the server is unreachable)."""
+        self.fail(method, marker, status=0)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _rule_for(self, method: str, path: str) -> dict[str, Any] | None:
+        with self._lock:
+            self.seen.append(f"{method} {path}")
+            for rule in self.rules:
+                if rule["method"] not in ("*", method) or rule["marker"] not in path:
+                    continue
+                if rule["after"] > 0:
+                    rule["after"] -= 1
+                    return None
+                if rule["times"] is not None:
+                    if rule["times"] == 0:
+                        continue
+                    rule["times"] -= 1
+                return rule
+        return None
+
+    def _handler(self) -> Any:
+        import http.client
+        from http.server import BaseHTTPRequestHandler
+
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                rule = proxy._rule_for(self.command, self.path)
+                if rule is not None and rule["status"] == 0:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if rule is not None:
+                    error = (
+                        f'<?xml version="1.0"?><Error><Code>{rule["code"]}</Code>'
+                        "<Message>injected by the test</Message></Error>"
+                    ).encode()
+                    self.send_response(rule["status"])
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(error)
+                    return
+                upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
+                try:
+                    headers = {k: v for k, v in self.headers.items()}
+                    upstream.request(
+                        self.command, self.path, body=body, headers=headers
+                    )
+                    answer = upstream.getresponse()
+                    data = answer.read()
+                finally:
+                    upstream.close()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "connection",
+                        "server",
+                        "date",
+                    ):
+                        self.send_header(name, value)  # fmt: skip
+                length_header = answer.getheader("Content-Length")
+                self.send_header(
+                    "Content-Length",
+                    length_header if self.command == "HEAD" and length_header
+                    else str(len(data)),
+                )  # fmt: skip
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+        return Handler
+
+
+@pytest.fixture
+def fault_proxy(moto_s3_endpoint: str) -> Iterator[FaultProxy]:
+    """A `FaultProxy` in front of the session's moto server, stopped after the test."""
+    proxy = FaultProxy(moto_s3_endpoint)
+    try:
+        yield proxy
+    finally:
+        proxy.close()

@@ -44,6 +44,8 @@ class DefaultConfig:
     EVIDENCE_BACKEND = "local"
     EVIDENCE_LOCAL_ROOT: str | None = None  # defaults to instance/evidence
     UPLOAD_MAX_BYTES = 100 * 1024 * 1024
+    # Seconds the citation pre-fill may take (a child process); past it, no proposal.
+    PREFILL_TIMEOUT = 1.0
     S3_ENDPOINT_URL: str | None = None
     S3_REGION = "us-east-1"
     S3_BUCKET = "parindex-evidence"

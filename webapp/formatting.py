@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 from evidence_store.text import strip_diacritics
 from scoring import format_decimal, format_points
@@ -56,6 +56,16 @@ def filesize(n: int | None) -> str:
 def fold(text: str) -> str:
     """Lower-case, strip Vietnamese diacritics (đ → d) for accent-insensitive search."""
     return strip_diacritics(text).lower()
+
+
+def no_store_downloads(response: Response) -> Response:
+    """`after_request` hook of the blueprints that serve files: a file (any response
+    with a Content-Disposition, or a redirect to a presigned URL) is never kept by a
+    browser or a shared proxy cache, so a shared computer or proxy cannot hand one
+    unit's document to the next user."""
+    if "Content-Disposition" in response.headers or response.status_code in (302, 303):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -378,6 +378,8 @@ class Evidence(db.Model):  # type: ignore[name-defined]
     issued_on: Mapped[date | None] = mapped_column(sa.Date)  # ngày ban hành
     issuer: Mapped[str] = mapped_column(sa.String(200), default="")  # cơ quan ban hành
     summary: Mapped[str] = mapped_column(sa.Text, default="")  # trích yếu
+    # The citation read from the file's text once, at upload (bounded); None: none.
+    citation_proposal: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     # Lower-case text without diacritics, so "ke hoach" finds "Kế hoạch".
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

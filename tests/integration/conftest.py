@@ -28,6 +28,9 @@ def app_config(tmp_path: Path, clock: Any) -> dict[str, Any]:
         "EVIDENCE_LOCAL_ROOT": str(tmp_path / "evidence"),
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Generous on a loaded test machine: the pre-fill bound tests check the page
+        # and byte bounds, which hold whatever the load (bench/prefill.py times it).
+        "PREFILL_TIMEOUT": 10.0,
         "CLOCK": clock,
     }
 
@@ -246,21 +249,52 @@ def nghison_secrets(
 # ---- tests/integration/test_evidence_*.py
 
 
+def _ev_pad_docx(docx: bytes, filler_bytes: int, *, first: bool) -> bytes:
+    import io
+    import random
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    # Many small random paragraphs: what costs a whole-document parser the most
+    # (about 10 B of DOCX and 50 B of XML each).
+    words = random.Random(filler_bytes).randbytes(filler_bytes // 10 * 8).hex()
+    filler = "".join(
+        f"<w:p><w:r><w:t>{words[i : i + 16]}</w:t></w:r></w:p>"
+        for i in range(0, len(words), 16)
+    ).encode()
+    xml = parts["word/document.xml"]
+    at = re.search(rb"<w:body>", xml).end() if first else xml.rindex(b"<w:sectPr")  # type: ignore[union-attr]
+    parts["word/document.xml"] = xml[:at] + filler + xml[at:]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 class EvidenceFiles:
     """Real files built in memory: a PDF with Vietnamese text, a DOCX, a PNG, and an
     HTML page to disguise."""
 
     @staticmethod
-    def pdf(lines: list[str]) -> bytes:
-        """A minimal valid PDF whose text (with a ToUnicode map) extracts as `lines`."""
+    def pdf(lines: list[str], *, filler_ops: int = 0) -> bytes:
+        """A minimal valid PDF whose text (with a ToUnicode map) extracts as `lines`.
+
+        `filler_ops` appends that many no-op text moves to the page and compresses its
+        content (FlateDecode): 1.5 million make a 16 KB file that inflates to
+        10 MB, the kind that cost the unbounded reader hundreds of MB and many seconds.
+        """
+        import zlib
+
         chars = sorted({c for line in lines for c in line})
         assert len(chars) < 200, "one-byte codes only"
         code = {c: 0x21 + i for i, c in enumerate(chars)}
         ops = ["BT", "/F1 10 Tf", "14 TL", "40 800 Td"]
         for line in lines:
             ops.append("<" + "".join(f"{code[c]:02X}" for c in line) + "> Tj T*")
-        ops.append("ET")
-        content = "\n".join(ops).encode("ascii")
+        content = "\n".join(ops).encode("ascii") + b"\n0 0 Td" * filler_ops + b"\nET"
         pairs = [f"<{code[c]:02X}> <{ord(c):04X}>" for c in chars]
         blocks = []
         for i in range(0, len(pairs), 100):
@@ -276,8 +310,14 @@ class EvidenceFiles:
             + "\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
         ).encode("ascii")
 
-        def stream(data: bytes) -> bytes:
-            return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+        def stream(data: bytes, *, deflate: bool = False) -> bytes:
+            if deflate:
+                data = zlib.compress(data, 9)
+            head = b"<< /Length %d%s >>\n" % (
+                len(data),
+                b" /Filter /FlateDecode" if deflate else b"",
+            )
+            return head + b"stream\n" + data + b"\nendstream"
 
         objects = [
             b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -285,7 +325,7 @@ class EvidenceFiles:
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
             b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
-            stream(content),
+            stream(content, deflate=filler_ops > 0),
             stream(cmap),
         ]
         out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
@@ -304,9 +344,20 @@ class EvidenceFiles:
         return bytes(out)
 
     @staticmethod
-    def docx(header: list[tuple[str, str]], body: list[str]) -> bytes:
+    def docx(
+        header: list[tuple[str, str]],
+        body: list[str],
+        *,
+        filler_bytes: int = 0,
+        filler_first: bool = False,
+    ) -> bytes:
         """A DOCX with the NĐ 30 two-column header table (left, right per row), then
-        paragraphs."""
+        paragraphs.
+
+        `filler_bytes` adds short paragraphs of random hex, about that many bytes of
+        DOCX, after the body or, with `filler_first`, before the header: 6 MB make
+        600,000 paragraphs, 29 MB of XML.
+        """
         import io
 
         from docx import Document
@@ -320,7 +371,16 @@ class EvidenceFiles:
             document.add_paragraph(text)
         buffer = io.BytesIO()
         document.save(buffer)
+        if filler_bytes:
+            return _ev_pad_docx(buffer.getvalue(), filler_bytes, first=filler_first)
         return buffer.getvalue()
+
+    @staticmethod
+    def padded_pdf(size: int) -> bytes:
+        """A PDF that passes validation, padded with a comment to `size` bytes."""
+        head = b"%PDF-1.4\n"
+        tail = b"\ntrailer\n<< >>\n%%EOF\n"
+        return head + b"%" + b"0" * (size - len(head) - len(tail) - 1) + tail
 
     @staticmethod
     def png() -> bytes:
@@ -371,10 +431,30 @@ def evidence_store(app: Any) -> Any:
 
 
 @pytest.fixture
+def s3_behind_proxy(app: Any, fault_proxy: Any, s3_settings: Any) -> Any:
+    """The app's store on S3, every request through a `FaultProxy` (returned)."""
+    app.config.update({**s3_settings, "S3_ENDPOINT_URL": fault_proxy.url})
+    app.extensions["evidence_store"] = None
+    return fault_proxy
+
+
+@pytest.fixture(params=["local", "s3"])
+def faulty_backend(request: Any, app: Any) -> Any:
+    """The app's store on each backend: the local directory (None), then S3 behind a
+    `FaultProxy` (returned)."""
+    if request.param == "local":
+        return None
+    return request.getfixturevalue("s3_behind_proxy")
+
+
+@pytest.fixture
 def upload_file(client: Any) -> Callable[..., Any]:
     """POST a file to the upload endpoint as the widget's XHR does (xhr=False: a plain
     form post, as without JavaScript)."""
     import io
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
 
     def post(
         assessment_id: int,
@@ -395,11 +475,16 @@ def upload_file(client: Any) -> Callable[..., Any]:
             if xhr
             else {}
         )
+        # Encoded in memory: for a big body the test client would spool to a temporary
+        # file it never closes (a ResourceWarning in a later test).
+        boundary, body = encode_multipart(
+            {**form, "file": FileStorage(io.BytesIO(data), filename)}
+        )
         return client.post(
             f"/evidence/assessments/{assessment_id}/upload",
-            data=form,
+            data=body,
             headers=headers,
-            content_type="multipart/form-data",
+            content_type=f"multipart/form-data; boundary={boundary}",
         )
 
     return post

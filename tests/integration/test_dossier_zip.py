@@ -97,6 +97,45 @@ def test_files_are_named_by_leaf_and_citation_in_vietnamese(
     ) == [["1.1.1", "1.1.2"]]
 
 
+# What Windows refuses in a path segment: device names before the first dot, a
+# trailing dot or space, and its forbidden characters.
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789¹²³"
+}
+
+
+def _extracts_on_windows(segment: str) -> bool:
+    base = segment.split(".", 1)[0].rstrip(" ").upper()
+    return (
+        bool(segment)
+        and segment == segment.rstrip(". ")
+        and base not in _WINDOWS_DEVICES
+        and not any(c in '<>:"\\|?*' or ord(c) < 32 for c in segment)
+    )
+
+
+def test_reserved_and_trailing_dot_names_extract_on_windows(
+    dossier_case: dict[str, Any], login_as: Any, add_evidence: Any
+) -> None:
+    assessment = dossier_case["assessment"]
+    names = ["CON.pdf", "NUL.pdf", "com1.PDF", "LPT9", "aux.tar.pdf", "Báo cáo. .pdf"]
+    for name in names:
+        add_evidence(assessment, ["1.1.3"], filename=name)
+    add_evidence(assessment, ["1.1.3"], filename="Biên bản .pdf", doc_number="12/QĐ.")
+
+    zf = zipfile.ZipFile(
+        io.BytesIO(_download(login_as("truclam.chuyenvien"), assessment.id))
+    )
+
+    segments = {part for name in zf.namelist() for part in name.split("/")}
+    assert [s for s in segments if not _extracts_on_windows(s)] == []
+    folder = next(n.split("/")[0] for n in zf.namelist() if n.startswith("1.1.3 - "))
+    for expected in ("CON_.pdf", "NUL_.pdf", "com1_.pdf", "LPT9_", "aux_.tar.pdf"):
+        assert f"{folder}/{expected}" in zf.namelist()
+    assert f"{folder}/Báo cáo.pdf" in zf.namelist()
+    assert f"{folder}/12-QĐ - Biên bản.pdf" in zf.namelist()
+
+
 def test_leaves_without_evidence_are_listed_as_missing(
     dossier_case: dict[str, Any], login_as: Any
 ) -> None:

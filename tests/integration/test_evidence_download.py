@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 NAME = "Biên bản đánh giá – Đợt 1.pdf"
@@ -277,8 +278,40 @@ def test_s3_presigned_downloads_redirect_after_the_access_check(
     location = response.headers["Location"]
     assert location.startswith(s3_settings["S3_ENDPOINT_URL"])
     assert "response-content-disposition" in location and "Signature" in location
+    assert "response-cache-control=no-store" in location
+    assert response.headers["Cache-Control"] == "no-store"
+    fetched = requests.get(location, timeout=10)  # what the browser then gets from S3
+    assert fetched.content == pdf_bytes
+    assert fetched.headers["Cache-Control"] == "no-store"
     login_as("nghison.chuyenvien")
     assert client.get(f"/evidence/{body['evidence']['id']}/download").status_code == 404
+
+
+def test_no_evidence_or_dossier_file_is_kept_in_a_cache(
+    dossier_case: dict[str, Any], login_as: Any
+) -> None:
+    assessment = dossier_case["assessment"]
+    plan = dossier_case["plan"]
+    client = login_as("truclam.chuyenvien")
+    urls = [
+        f"/evidence/{plan.id}/download",
+        f"/evidence/{plan.id}/preview",
+        *(
+            f"/dossier/assessments/{assessment.id}/{name}"
+            for name in ("scores.xlsx", "report.docx", "dossier.zip")
+        ),
+    ]
+    for url in urls:
+        response = client.get(url)
+        response.get_data()  # read the streamed body to its end
+        assert response.status_code == 200, url
+        assert "Content-Disposition" in response.headers, url
+        assert response.headers["Cache-Control"] == "no-store", url
+    ranking = login_as("admin").get(
+        f"/dossier/periods/{dossier_case['period'].id}/ranking.xlsx"
+    )
+    assert ranking.status_code == 200
+    assert ranking.headers["Cache-Control"] == "no-store"
 
 
 def test_the_back_link_stays_on_the_site(client: Any, uploaded: Any) -> None:

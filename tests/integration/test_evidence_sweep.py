@@ -75,7 +75,10 @@ def test_sweep_reports_orphan_missing_and_corrupted_then_deletes_only_the_orphan
 
     result = _sweep(app, "--delete-orphans")
     assert result.exit_code == 1  # the missing and corrupted files still need a person
-    assert "Đã xóa 1 tệp mồ côi. Không bản ghi nào bị xóa." in result.output
+    assert (
+        "Đã xóa 1 tệp mồ côi và hủy 0 lượt tải lên dở dang. Không bản ghi nào bị xóa."
+        in result.output
+    )
     assert not evidence_store.exists(orphan_key)
     assert evidence_store.exists(corrupted.storage_key)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 3

@@ -176,6 +176,7 @@ def test_storage_failure_mid_upload_leaves_no_row_and_no_object(
     login_as: Any,
     upload_file: Any,
     evidence_store: Any,
+    evidence_files: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from evidence_store import StorageError
@@ -205,7 +206,7 @@ def test_storage_failure_mid_upload_leaves_no_row_and_no_object(
     login_as("truclam.chuyenvien")
     # A real JPEG header would be rejected as truncated: a big valid PDF passes
     # validation.
-    big_pdf = _padded_pdf(
+    big_pdf = evidence_files.padded_pdf(
         300 * 1024
     )  # under 500 KiB: the test client keeps bigger bodies in temp files
     response = upload_file(demo["assessments"]["TRUCLAM"].id, "Biên bản.pdf", big_pdf)
@@ -220,12 +221,6 @@ def test_storage_failure_mid_upload_leaves_no_row_and_no_object(
         import os
 
         assert [f for _, _, files in os.walk(root) for f in files] == []
-
-
-def _padded_pdf(size: int) -> bytes:
-    head = b"%PDF-1.4\n"
-    tail = b"\ntrailer\n<< >>\n%%EOF\n"
-    return head + b"%" + b"0" * (size - len(head) - len(tail) - 1) + tail
 
 
 def test_database_failure_after_the_store_put_deletes_the_object(
@@ -439,3 +434,30 @@ def test_the_size_refusal_names_the_configured_limit(
         "Tệp tải lên vượt quá dung lượng cho phép (20 MB)."
     )
     assert _rows() == []
+
+
+def test_a_full_windows_path_from_an_old_browser_keeps_the_base_name(
+    demo: dict[str, Any], login_as: Any, evidence_files: Any
+) -> None:
+    client = login_as("truclam.chuyenvien")
+    pdf = evidence_files.pdf(PDF_LINES)
+    # As old browsers send it: the whole path, backslashes not escaped.
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="file"; '
+        + 'filename="C:\\fakepath\\Kế hoạch CCHC.pdf"'.encode()
+        + b"\r\nContent-Type: application/pdf\r\n\r\n"
+        + pdf
+        + b'\r\n--XX\r\nContent-Disposition: form-data; name="criterion_code"\r\n\r\n'
+        + b"1.1.1\r\n--XX--\r\n"
+    )
+    response = client.post(
+        f"/evidence/assessments/{demo['assessments']['TRUCLAM'].id}/upload",
+        data=body,
+        content_type="multipart/form-data; boundary=XX",
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["evidence"]["original_filename"] == "Kế hoạch CCHC.pdf"
+    (row,) = _rows()
+    assert row.original_filename == "Kế hoạch CCHC.pdf"

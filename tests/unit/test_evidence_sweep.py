@@ -114,3 +114,47 @@ def test_objects_a_foreign_tool_left_are_reported_but_not_deleted(
 def test_the_sweep_needs_an_aware_clock(any_store: EvidenceStore) -> None:
     with pytest.raises(ValueError):
         find_problems(any_store, {}, grace=GRACE, now=datetime.now())
+
+
+def _leave_unfinished_put(store: EvidenceStore) -> None:
+    """What a worker killed mid-put leaves: a temporary part or a multipart upload."""
+    if isinstance(store, LocalStore):
+        (store.root / "PHUONG-TRUC-LAM").mkdir(parents=True, exist_ok=True)
+        (store.root / "PHUONG-TRUC-LAM" / ".tmp-k1ll3d.part").write_bytes(b"%PDF half")
+    else:
+        assert isinstance(store, S3Store)
+        store.client.create_multipart_upload(Bucket=store.bucket, Key="U1/half")
+
+
+def test_unfinished_puts_are_reported_and_cleaned_but_never_objects(
+    any_store: EvidenceStore,
+) -> None:
+    from evidence_store.sweep import CleanResult, clean
+
+    kept_key, kept_sha = put(any_store, b"kept")
+    _leave_unfinished_put(any_store)
+    if isinstance(any_store, LocalStore):  # (moto dates every upload 10/11/2010)
+        young = find_problems(
+            any_store, {kept_key: kept_sha}, grace=GRACE, now=later(1)
+        )
+        assert young.ok and young.incomplete == []
+        assert [u.size for u in young.recent_incomplete] == [len(b"%PDF half")]
+
+    report = find_problems(any_store, {kept_key: kept_sha}, grace=GRACE, now=later(48))
+
+    assert not report.ok and len(report.incomplete) == 1
+    assert clean(any_store, report) == CleanResult(orphans=0, incomplete=1)
+    assert list(any_store.incomplete()) == []
+    assert [info.key for info in any_store.list("")] == [kept_key]
+
+
+def test_the_local_store_discards_only_its_temporary_files(
+    local_store: LocalStore,
+) -> None:
+    from evidence_store import IncompleteUpload, InvalidKey
+
+    key, _ = put(local_store, b"an object, not a leftover")
+    for ref in (key, f"{key.split('/')[0]}/../../etc/.tmp-x.part"):
+        with pytest.raises(InvalidKey):
+            local_store.discard(IncompleteUpload(key=ref, ref=ref, started=later(0)))
+    assert local_store.exists(key)

@@ -36,10 +36,13 @@ from webapp.dossier.settings import (
 )
 from webapp.errors import back_to
 from webapp.extensions import db
+from webapp.formatting import no_store_downloads
 from webapp.models import Assessment, Period
 from webapp.storage import get_store
 
 ALL_ROLES = ("admin", "unit_editor", "unit_head", "appraiser")
+
+bp.after_request(no_store_downloads)
 
 
 def _user() -> Any:
@@ -127,7 +130,6 @@ def dossier_zip(assessment_id: int) -> Response:
     )
     response = Response(stream_with_context(export.chunks), mimetype="application/zip")
     response.headers["Content-Disposition"] = content_disposition(export.filename)
-    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass it on as it comes
     return response
 

@@ -6,10 +6,12 @@ are the services' and the evidence store's business.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.datastructures import FileStorage
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
@@ -23,6 +25,26 @@ DOC_TYPE_CHOICES = [
 ]
 DOC_TYPE_VALUES = frozenset(("", *DOC_TYPES))
 CITATION_FIELDS = ("doc_type", "doc_number", "issued_on", "issuer", "summary")
+
+
+_RAW_FILENAME = re.compile(r'(?:^|;)\s*filename="([^"]*)"', re.IGNORECASE)
+
+
+def client_filename(storage: FileStorage) -> str:
+    """The file name as the browser sent it.
+
+    Browsers send backslashes unescaped in a multipart file name (old ones the whole
+    path, "C:\\fakepath\\x.pdf"), but Werkzeug reads the header as an escaped
+    quoted-string and drops them ("C:fakepathx.pdf"). The raw header keeps them, so
+    `normalize_filename` can keep the base name; a name escaped RFC-style (\\" or
+    \\\\, as curl writes) is left to Werkzeug.
+    """
+    parsed = storage.filename or ""
+    match = _RAW_FILENAME.search(storage.headers.get("Content-Disposition", ""))
+    if match is None or "\\" not in match.group(1):
+        return parsed
+    raw = match.group(1)
+    return parsed if re.search(r'\\[\\"]', raw) else raw
 
 
 class DocTypeField(SelectField):

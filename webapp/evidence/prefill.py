@@ -1,21 +1,29 @@
 """Propose a citation (loại văn bản, số/ký hiệu, ngày ban hành, cơ quan ban hành,
 trích yếu) from the text of a document in the Nghị định 30/2020/NĐ-CP layout.
 
-`propose_citation` is a pure function over text; `extract_text` reads the first pages
-of a PDF (pypdf) or the first paragraphs of a DOCX (python-docx), bounded so a huge or
-hostile file costs little. A proposal is only a suggestion: the user confirms or
+`propose_citation` is a pure function over text; `bounded_proposal` reads the first
+pages of a PDF or the first paragraphs of a DOCX in a child process with time, memory,
+page and byte bounds (`webapp.evidence.textread`), so a huge or hostile file costs the
+web worker nothing and at most about a second. It runs once, at upload; the proposal
+is stored with the document. A proposal is only a suggestion: the user confirms or
 corrects it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
+import subprocess
+import sys
+import time
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import IO, Any
+
+from webapp.evidence import textread
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +146,32 @@ class CitationProposal:
     @property
     def is_empty(self) -> bool:
         return not any(asdict(self).values())
+
+    def stored(self) -> dict[str, str] | None:
+        """The form kept in the database (ISO date); None when nothing was found."""
+        if self.is_empty:
+            return None
+        out: dict[str, Any] = asdict(self)
+        out["issued_on"] = self.issued_on.isoformat() if self.issued_on else ""
+        return out
+
+    @classmethod
+    def from_stored(cls, data: dict[str, str] | None) -> CitationProposal:
+        """Read back what `stored` gave; empty for None or a malformed value."""
+        if not isinstance(data, dict):
+            return cls()
+        issued = data.get("issued_on") or ""
+        try:
+            issued_on = date.fromisoformat(issued) if issued else None
+        except ValueError:
+            issued_on = None
+        return cls(
+            doc_type=str(data.get("doc_type") or ""),
+            doc_number=str(data.get("doc_number") or ""),
+            issued_on=issued_on,
+            issuer=str(data.get("issuer") or ""),
+            summary=str(data.get("summary") or ""),
+        )
 
 
 def propose_citation(text: str) -> CitationProposal:
@@ -303,83 +337,63 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" .;:-–")
 
 
-def extract_text(
-    fileobj: IO[bytes],
-    kind: str,
-    *,
-    max_pages: int = 2,
-    max_paragraphs: int = 60,
-    max_chars: int = 20_000,
-) -> str:
-    """Text of the first pages (PDF) or paragraphs (DOCX); "" if none can be read.
+#: Files larger than this get no proposal: a scan has no text layer anyway, and
+#: copying it to the reader would be the biggest cost.
+PREFILL_MAX_BYTES = 20 * 1024 * 1024
+_PIPE_CHUNK = 1024 * 1024
 
-    The file object must be seekable; it is rewound before and after reading.
-    """
+
+def bounded_proposal(
+    fileobj: IO[bytes], kind: str, *, timeout: float
+) -> CitationProposal | None:
+    """Propose a citation from a PDF or DOCX, or None when there is none to make
+    (another kind, too large, unreadable, or past a bound of `textread`, or slower than
+    ``timeout`` seconds). The file object must be seekable; it is rewound after."""
+    if kind not in ("pdf", "docx"):
+        return None
     try:
-        fileobj.seek(0)
-        if kind == "pdf":
-            text = _pdf_text(fileobj, max_pages)
-        elif kind == "docx":
-            text = _docx_text(fileobj, max_paragraphs)
-        else:
-            return ""
-    except Exception:  # a proposal is optional: any parser failure means "none"
-        logger.info(
-            "citation pre-fill: could not read text of a %s file", kind, exc_info=True
-        )
-        return ""
+        text = _read_in_child(fileobj, kind, timeout)
     finally:
         with contextlib.suppress(OSError, ValueError):
             fileobj.seek(0)
-    return text[:max_chars]
+    return propose_citation(text) if text else None
 
 
-def _pdf_text(fileobj: IO[bytes], max_pages: int) -> str:
-    from pypdf import PdfReader
-
-    reader = PdfReader(fileobj)
-    if reader.is_encrypted and not reader.decrypt(""):
-        return ""
-    pages = []
-    for index, page in enumerate(reader.pages):
-        if index >= max_pages:
-            break
-        pages.append(page.extract_text() or "")
-    return "\n".join(pages)
-
-
-def _docx_text(fileobj: IO[bytes], max_paragraphs: int) -> str:
-    from docx import Document
-    from docx.oxml.ns import qn
-
-    document = Document(fileobj)
-    lines: list[str] = []
-    # Walk the body in order: NĐ 30 headers are usually a two-column table before the
-    # title,
-    # which `document.paragraphs` would skip.
-    for child in document.element.body.iterchildren():
-        if len(lines) >= max_paragraphs:
-            break
-        if child.tag == qn("w:p"):
-            lines.append(_paragraph_text(child))
-        elif child.tag == qn("w:tbl"):
-            # Row by row, left cell then right; a header table holds no nested tables.
-            for row in child.iterchildren(qn("w:tr")):
-                for cell in row.iterchildren(qn("w:tc")):
-                    for paragraph in cell.iterchildren(qn("w:p")):
-                        lines.append(_paragraph_text(paragraph))
-    return "\n".join(lines[:max_paragraphs])
-
-
-def _paragraph_text(element: Any) -> str:
-    from docx.oxml.ns import qn
-
-    parts: list[str] = []
-    for node in element.iter(qn("w:t"), qn("w:br"), qn("w:tab")):
-        if node.tag == qn("w:t"):
-            parts.append(node.text or "")
-        elif node.tag == qn("w:br"):
-            parts.append("\n")
-        else:
-            parts.append(" ")
-    return "".join(parts)
+def _read_in_child(fileobj: IO[bytes], kind: str, timeout: float) -> str | None:
+    size = fileobj.seek(0, 2)
+    if size > PREFILL_MAX_BYTES:
+        return None
+    fileobj.seek(0)
+    deadline = time.monotonic() + timeout
+    # -I: no environment variables, user site or current directory steer the child.
+    with subprocess.Popen(
+        [sys.executable, "-I", textread.__file__, kind],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as child:
+        assert child.stdin is not None
+        try:
+            # The child reads all of stdin before any work, so writing cannot block
+            # on it for long; chunks keep the worker's memory flat.
+            while chunk := fileobj.read(_PIPE_CHUNK):
+                child.stdin.write(chunk)
+            out, _ = child.communicate(timeout=max(deadline - time.monotonic(), 0))
+        except (subprocess.TimeoutExpired, BrokenPipeError) as exc:
+            child.kill()
+            child.wait()
+            logger.info("citation pre-fill of a %s file stopped: %r", kind, exc)
+            return None
+    try:
+        answer = json.loads(out or b"{}")
+    except ValueError:
+        answer = {}
+    text = answer.get("text") if isinstance(answer, dict) else None
+    if not isinstance(text, str):
+        logger.info(
+            "no citation pre-fill for a %s file: %s",
+            kind,
+            answer.get("reason") if isinstance(answer, dict) else "no answer",
+        )
+        return None
+    return text

@@ -3,6 +3,7 @@ cite, search, download, preview, detail and the unit's library."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -23,6 +24,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
@@ -31,21 +33,43 @@ from evidence_store import ObjectNotFound, StorageError
 from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
 from webapp.criteria_sets import criteria_for
-from webapp.errors import MESSAGES, ParIndexError, back_to, error_message, wants_json
+from webapp.errors import (
+    MESSAGES,
+    ParIndexError,
+    back_to,
+    error_message,
+    refusal_response,
+    wants_json,
+)
 from webapp.evidence import bp, services
-from webapp.evidence.forms import CitationForm, ReplaceForm, UploadForm
+from webapp.evidence.forms import (
+    CitationForm,
+    ReplaceForm,
+    UploadForm,
+    client_filename,
+)
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
+from webapp.extensions import db
 from webapp.fields import clean_text, text_arg
+from webapp.formatting import no_store_downloads
 from webapp.lifecycle import editable_codes
 from webapp.models import Assessment, Evidence
 from webapp.redirects import next_url
 from webapp.storage import get_store, upload_limits
 
 UNIT_ROLES = ("unit_editor", "unit_head")
+# No claim that nothing changed: the failure may follow a commit.
+SYSTEM_FAILED = (
+    "Không hoàn tất được yêu cầu do lỗi hệ thống (cơ sở dữ liệu hoặc kho lưu trữ). "
+    "Vui lòng tải lại trang để kiểm tra tài liệu rồi thử lại."
+)
 PREVIEW_CSP = (
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
     "frame-ancestors 'self'"
 )
+
+
+bp.after_request(no_store_downloads)
 
 
 @bp.app_context_processor
@@ -80,6 +104,18 @@ def _upload_refused(exc: HTTPException) -> Any:
     return render_template(
         "errors/error.html", code=code, title=title, message=message
     ), code
+
+
+@bp.errorhandler(SQLAlchemyError)
+@bp.errorhandler(StorageError)
+@bp.errorhandler(OSError)
+def _system_failure(exc: Exception) -> Any:
+    """The database or the store failed outside a service's own handling: the upload
+    widget still gets its JSON error (the app's last-resort handler answers HTML)."""
+    current_app.logger.exception("evidence request failed")
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
+    return refusal_response(ParIndexError(SYSTEM_FAILED, status=500))
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -223,7 +259,7 @@ def _detail_page(
     can_edit = unit_user and services.editable_for(evidence, assessment)
     proposal = None
     if can_edit and prefill:
-        proposal = services.propose_for_stored(evidence, store=get_store())
+        proposal = services.stored_proposal(evidence)
         _fill_empty(form, proposal)
     unlinkable, linkable = services.link_choices(
         evidence, assessment, unit_user=unit_user
@@ -345,7 +381,7 @@ def _store_one(
         assessment,
         # Werkzeug spools big uploads to disk; the store streams it, never whole.
         cast(BinaryIO, storage.stream),
-        storage.filename or "",
+        client_filename(storage),
         codes=codes,
         citation=citation,
         store=get_store(),
@@ -384,7 +420,7 @@ def _upload_form(
     back = next_url(url_for("evidence.library"))
     results: list[services.UploadResult] = []
     for storage in files:
-        name = storage.filename or ""
+        name = client_filename(storage)
         try:
             results.append(_store_one(assessment, storage, codes, citation))
         except services.EvidenceError as exc:
@@ -487,7 +523,7 @@ def replace(evidence_id: int) -> Any:
     result = services.replace_evidence(
         evidence,
         cast(BinaryIO, storage.stream),
-        storage.filename or "",
+        client_filename(storage),
         store=get_store(),
         limits=upload_limits(),
         user=_user(),

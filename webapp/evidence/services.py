@@ -1,29 +1,33 @@
 """Evidence services: upload, link, unlink, replace, cite, search (one transaction
 each).
 
-Write order for a file (DESIGN.md §7, "nothing is lost"): validate by content →
-`store.put` (streamed, atomic) → insert the row, links and audit event → commit. If
-the store fails there is no row; if the database fails the object is deleted again
-(compensation), and `flask evidence sweep` finds anything a crash left behind.
+Write order for a file (DESIGN.md §7, "nothing is lost"): validate by content and
+read its citation proposal (bounded) → `store.put` (streamed, atomic) → every query,
+insert and audit event → commit. Nothing touches the database between `put` and the
+compensation scope: if the store fails there is no row; if anything fails after `put`
+the transaction is rolled back and the object deleted again (compensation), and the
+user is told if that delete failed too. What a killed worker leaves (an object without
+its row, a `.tmp-*.part` file, an S3 multipart upload) is found and cleaned by
+`flask evidence sweep`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
-from tempfile import SpooledTemporaryFile
-from typing import IO, Any, BinaryIO
+from datetime import date, datetime
+from typing import IO, Any, BinaryIO, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from criteria import Node
 from evidence_store import (
     EvidenceStore,
     StorageError,
+    StorageFull,
     StoredObject,
     UploadLimits,
     UploadRejected,
@@ -35,7 +39,7 @@ from webapp import audit
 from webapp.clock import now
 from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError
-from webapp.evidence.prefill import CitationProposal, extract_text, propose_citation
+from webapp.evidence.prefill import CitationProposal, bounded_proposal
 from webapp.extensions import db
 from webapp.formatting import fold
 from webapp.lifecycle import NotEditable, PeriodStatus, editable_codes, ensure_editable
@@ -45,18 +49,28 @@ logger = logging.getLogger(__name__)
 
 CITATION_FIELDS = ("doc_type", "doc_number", "issued_on", "issuer", "summary")
 PREVIEW_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
-# Reading text for the pre-fill is a convenience: big files are scans without text
-# anyway.
-PREFILL_MAX_BYTES = 20 * 1024 * 1024
 SEARCH_LIMIT = 50
 
 STORE_FAILED = (
     "Không lưu được tệp vào kho lưu trữ. Tài liệu chưa được tải lên, vui lòng thử lại."
 )
+STORE_FULL = (
+    "Kho lưu trữ tài liệu đã đầy: tài liệu chưa được tải lên. "
+    "Vui lòng báo quản trị viên giải phóng dung lượng rồi thử lại."
+)
 DB_FAILED = (
     "Không ghi được tài liệu vào cơ sở dữ liệu. Tệp vừa tải đã được hủy; "
     "tài liệu chưa được tải lên, vui lòng thử lại."
 )
+# The truth when the compensating delete fails too: the bytes are still in the store
+# (the sweep removes them), but the document was not uploaded.
+DB_FAILED_FILE_KEPT = (
+    "Không ghi được tài liệu vào cơ sở dữ liệu: tài liệu chưa được tải lên, vui lòng "
+    "thử lại. Tệp vừa gửi chưa xóa được khỏi kho lưu trữ; tệp này không thuộc hồ sơ "
+    "nào và sẽ được dọn khi quản trị viên kiểm tra kho."
+)
+
+T = TypeVar("T")
 
 
 class EvidenceError(ParIndexError):
@@ -212,22 +226,10 @@ def date_warnings(issued_on: date | None, year: int) -> list[str]:
     ]
 
 
-def propose_for_stored(evidence: Evidence, *, store: EvidenceStore) -> CitationProposal:
-    """Read a stored PDF/DOCX again and propose its citation (detail page pre-fill)."""
-    if evidence.kind not in ("pdf", "docx") or evidence.size > PREFILL_MAX_BYTES:
-        return CitationProposal()
-    try:
-        # pypdf and python-docx need to seek; S3 streams cannot, so spool (memory, then
-        # disk).
-        with SpooledTemporaryFile(max_size=1024 * 1024) as copy:
-            for chunk in store.iter_chunks(evidence.storage_key):
-                copy.write(chunk)
-            return propose_citation(extract_text(copy, evidence.kind))  # type: ignore[arg-type]
-    except StorageError:
-        logger.warning(
-            "pre-fill: object of evidence %s unreadable", evidence.id, exc_info=True
-        )
-        return CitationProposal()
+def stored_proposal(evidence: Evidence) -> CitationProposal:
+    """The citation read from the file at upload (detail page pre-fill); empty when
+    the file had none or exceeded the reading bound."""
+    return CitationProposal.from_stored(evidence.citation_proposal)
 
 
 # --- writes ---------------------------------------------------------------------------
@@ -248,31 +250,20 @@ def upload_evidence(
     codes = _clean_codes(assessment, codes)
     _ensure_codes_editable(assessment, codes)
     citation = _clean_citation(citation)
-    validated, stored = _store_file(
-        fileobj, filename, store=store, limits=limits, assessment=assessment
-    )
+    validated, prefill = _check_file(fileobj, filename, limits=limits)
+    stored = _put(fileobj, validated, store=store, unit_code=assessment.unit.code)
     original = validated.filename  # NFC, as typed: kept for display and download
-    duplicates = _same_content(assessment, stored.sha256)
-    evidence = Evidence(
-        unit_id=assessment.unit_id,
-        assessment_id=assessment.id,
-        storage_key=stored.key,
-        sha256=stored.sha256,
-        size=stored.size,
-        mime_type=validated.mime_type,
-        kind=validated.kind,
-        original_filename=original,
-        uploaded_by_id=user.id,
-        uploaded_at=now(),
-        **citation,
-    )
-    evidence.search_text = _search_text(evidence)
-    for code in codes:
-        evidence.links.append(
-            EvidenceLink(criterion_code=code, linked_by_id=user.id, linked_at=now())
-        )
 
-    def write() -> None:
+    def write() -> tuple[Evidence, list[Evidence]]:
+        duplicates = _same_content(assessment, stored.sha256)
+        evidence = _new_row(assessment, validated, stored, prefill, user, now())
+        for name, value in citation.items():
+            setattr(evidence, name, value)
+        evidence.search_text = _search_text(evidence)
+        for code in codes:
+            evidence.links.append(
+                EvidenceLink(criterion_code=code, linked_by_id=user.id, linked_at=now())
+            )
         db.session.add(evidence)
         db.session.flush()
         audit.record(
@@ -285,8 +276,9 @@ def upload_evidence(
             summary=f"Tải lên tài liệu “{original}”",
             actor=user,
         )
+        return evidence, duplicates
 
-    _commit_or_compensate(write, store, stored.key)
+    evidence, duplicates = _commit_or_compensate(write, store, stored.key)
     logger.info(
         "evidence %s uploaded by %s to assessment %s (%s bytes, leaves %s)",
         evidence.id,
@@ -295,7 +287,6 @@ def upload_evidence(
         stored.size,
         ",".join(codes) or "-",
     )
-    prefill = _prefill(fileobj, evidence)
     warnings = date_warnings(
         evidence.issued_on or prefill.issued_on, assessment.period.year
     )
@@ -404,38 +395,27 @@ def replace_evidence(
     assessment = assessment_of(evidence)
     _ensure_current(evidence)
     _ensure_document_editable(evidence, assessment)
-    validated, stored = _store_file(
-        fileobj, filename, store=store, limits=limits, assessment=assessment
-    )
+    validated, prefill = _check_file(fileobj, filename, limits=limits)
+    stored = _put(fileobj, validated, store=store, unit_code=assessment.unit.code)
     original = validated.filename
-    at = now()
-    new = Evidence(
-        unit_id=evidence.unit_id,
-        assessment_id=evidence.assessment_id,
-        storage_key=stored.key,
-        sha256=stored.sha256,
-        size=stored.size,
-        mime_type=validated.mime_type,
-        kind=validated.kind,
-        original_filename=original,
-        uploaded_by_id=user.id,
-        uploaded_at=at,
-        **{name: getattr(evidence, name) for name in CITATION_FIELDS},
-    )
-    new.search_text = _search_text(new)
-    # The links move to the new version: every reader of "current evidence" sees one
-    # row.
-    for link in list(evidence.links):
-        new.links.append(
-            EvidenceLink(
-                criterion_code=link.criterion_code,
-                linked_by_id=link.linked_by_id,
-                linked_at=link.linked_at,
-            )
-        )
-    before = _audit_view(evidence)
 
-    def write() -> None:
+    def write() -> Evidence:
+        at = now()
+        new = _new_row(assessment, validated, stored, prefill, user, at)
+        for name in CITATION_FIELDS:
+            setattr(new, name, getattr(evidence, name))
+        new.search_text = _search_text(new)
+        # The links move to the new version: every reader of "current evidence" sees
+        # one row.
+        for link in list(evidence.links):
+            new.links.append(
+                EvidenceLink(
+                    criterion_code=link.criterion_code,
+                    linked_by_id=link.linked_by_id,
+                    linked_at=link.linked_at,
+                )
+            )
+        before = _audit_view(evidence)
         evidence.links.clear()
         db.session.add(new)
         db.session.flush()
@@ -452,10 +432,10 @@ def replace_evidence(
             summary=f"Thay tệp “{evidence.original_filename}” bằng “{original}”",
             actor=user,
         )
+        return new
 
-    _commit_or_compensate(write, store, stored.key)
+    new = _commit_or_compensate(write, store, stored.key)
     logger.info("evidence %s replaced by %s (user %s)", evidence.id, new.id, user.id)
-    prefill = _prefill(fileobj, new)
     return UploadResult(
         evidence=new,
         prefill=prefill,
@@ -547,51 +527,95 @@ def _search_text(evidence: Evidence) -> str:
     return fold(" ".join(p for p in parts if p))
 
 
-def _store_file(
-    fileobj: BinaryIO,
-    filename: str,
-    *,
-    store: EvidenceStore,
-    limits: UploadLimits,
-    assessment: Assessment,
-) -> tuple[ValidatedUpload, StoredObject]:
-    """Validate by content and stream into the store; no row exists yet."""
+def _check_file(
+    fileobj: BinaryIO, filename: str, *, limits: UploadLimits
+) -> tuple[ValidatedUpload, CitationProposal]:
+    """Validate by content and read the citation proposal, before any byte is stored
+    (so the proposal's bounded work never widens the put → commit window)."""
     try:
         validated = validate_upload(fileobj, filename, limits)
     except UploadRejected as exc:
         status = 413 if exc.reason == "too_large" else 400
         raise EvidenceError(exc.message, status) from exc
     fileobj.seek(0)
-    key = new_key(assessment.unit.code)
+    prefill = _prefill(fileobj, validated)
+    fileobj.seek(0)
+    return validated, prefill
+
+
+def _put(
+    fileobj: BinaryIO,
+    validated: ValidatedUpload,
+    *,
+    store: EvidenceStore,
+    unit_code: str,
+) -> StoredObject:
+    """Stream into the store; no row exists yet. The caller's next step must be
+    `_commit_or_compensate`: nothing in between may fail."""
+    key = new_key(unit_code)
     try:
-        stored = store.put(key, fileobj, content_type=validated.mime_type)
+        return store.put(key, fileobj, content_type=validated.mime_type)
+    except StorageFull as exc:
+        logger.error("evidence store full, put of %s refused: %s", key, exc)
+        raise EvidenceError(STORE_FULL, 507) from exc
     except StorageError as exc:
         # put is atomic (store contract): nothing is left under the key.
         logger.error("evidence store put failed for %s: %s", key, exc, exc_info=True)
         raise EvidenceError(STORE_FAILED, 503) from exc
-    return validated, stored
 
 
-def _commit_or_compensate(write: Any, store: EvidenceStore, key: str) -> None:
-    """Run the database part and commit; on any failure roll back, delete the object."""
+def _new_row(
+    assessment: Assessment,
+    validated: ValidatedUpload,
+    stored: StoredObject,
+    prefill: CitationProposal,
+    user: User,
+    at: datetime,
+) -> Evidence:
+    return Evidence(
+        unit_id=assessment.unit_id,
+        assessment_id=assessment.id,
+        storage_key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        mime_type=validated.mime_type,
+        kind=validated.kind,
+        original_filename=validated.filename,
+        uploaded_by_id=user.id,
+        uploaded_at=at,
+        citation_proposal=prefill.stored(),
+    )
+
+
+def _commit_or_compensate(write: Callable[[], T], store: EvidenceStore, key: str) -> T:
+    """Run the database part and commit; on any failure roll back and delete the
+    object, and say truthfully whether that delete worked."""
     try:
-        write()
+        result = write()
         db.session.commit()
+        return result
     except BaseException as exc:
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # a dead connection must not skip the delete below
+            logger.exception("rollback after a failed evidence insert failed")
+        deleted = True
         try:
             store.delete(key)
         except StorageError:
-            # The sweep reports it as an orphan; the user still gets a clean refusal.
+            deleted = False  # the sweep reports and removes it as an orphan
             logger.error(
                 "could not delete object %s after a failed insert", key, exc_info=True
             )
-        if isinstance(exc, SQLAlchemyError):
-            logger.error(
-                "evidence insert failed; object %s deleted", key, exc_info=True
-            )
-            raise EvidenceError(DB_FAILED, 500) from exc
-        raise
+        if not isinstance(exc, Exception):
+            raise  # KeyboardInterrupt, worker timeout: compensated, not wrapped
+        logger.error(
+            "evidence insert failed; object %s %s",
+            key,
+            "deleted" if deleted else "left for the sweep",
+            exc_info=True,
+        )
+        raise EvidenceError(DB_FAILED if deleted else DB_FAILED_FILE_KEPT, 500) from exc
 
 
 def _same_content(assessment: Assessment, sha256: str) -> list[Evidence]:
@@ -606,10 +630,11 @@ def _same_content(assessment: Assessment, sha256: str) -> list[Evidence]:
     )
 
 
-def _prefill(fileobj: IO[bytes], evidence: Evidence) -> CitationProposal:
-    if evidence.kind not in ("pdf", "docx") or evidence.size > PREFILL_MAX_BYTES:
-        return CitationProposal()
-    return propose_citation(extract_text(fileobj, evidence.kind))
+def _prefill(fileobj: IO[bytes], validated: ValidatedUpload) -> CitationProposal:
+    proposal = bounded_proposal(
+        fileobj, validated.kind, timeout=float(current_app.config["PREFILL_TIMEOUT"])
+    )
+    return proposal or CitationProposal()
 
 
 def _audit_view(evidence: Evidence) -> dict[str, Any]:

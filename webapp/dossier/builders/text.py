@@ -16,6 +16,12 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Characters Windows refuses in file names, plus the path separators.
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _SPACES = re.compile(r"\s+")
+# Device names Windows refuses as a file or folder name, whatever the extension
+# ("CON.pdf", "nul.tar.gz"): a ZIP holding one fails to extract there.
+_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in "0123456789¹²³"}
+)
 
 
 def to_vn(value: datetime) -> datetime:
@@ -140,8 +146,10 @@ def safe_name(text: str, max_chars: int = 80) -> str:
     """A file or folder name every OS and unzip tool accepts, Vietnamese letters kept.
 
     NFC (precomposed) so Windows shows "ế" as one letter; "/" and the other characters
-    Windows refuses become "-"; whitespace collapses; no trailing dot or space; cut at a
-    word boundary to keep extracted paths under Windows' 260-character limit.
+    Windows refuses become "-"; whitespace collapses; no trailing dot or space; a name
+    Windows reserves for a device ("CON", "NUL", "COM1"... before the first dot) gets
+    a "_"; cut at a word boundary to keep extracted paths under Windows' 260-character
+    limit.
     """
     name = unicodedata.normalize("NFC", text)
     name = _UNSAFE.sub("-", name)
@@ -150,6 +158,9 @@ def safe_name(text: str, max_chars: int = 80) -> str:
         cut = name[:max_chars]
         space = cut.rfind(" ")
         name = (cut[:space] if space > max_chars // 2 else cut).rstrip(" .-,;")
+    base, dot, rest = name.partition(".")
+    if base.rstrip(" ").upper() in _RESERVED:
+        name = f"{base.rstrip(' ')}_{dot}{rest}"
     return name or "_"
 
 
