@@ -14,9 +14,15 @@ from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from criteria import RULE_TYPES, CriteriaSet, Node
-from scoring.rules import HANDLERS, is_zero_denominator
+from scoring.rules import HANDLERS, handler_for, is_zero_denominator
 from scoring.text import CENT, format_decimal, format_points
-from scoring.types import AnswerError, AssessmentScore, LeafScore, NodeScore
+from scoring.types import (
+    AnswerError,
+    AssessmentScore,
+    LeafScore,
+    NodeScore,
+    PointOption,
+)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -409,6 +415,60 @@ def describe_rule(leaf: Node) -> str:
         )
     text = HANDLERS[rule.type].describe(leaf, rule)
     return text + _NA_SUFFIX.get(leaf.not_applicable or "not_allowed", "")
+
+
+def reachable_points(leaf: Node) -> tuple[PointOption, ...] | None:
+    """The scores a leaf's rule can give, rounded, highest first (what an appraiser may
+    set); ``None`` when any value from 0 to the maximum can be reached.
+
+    A ``full_points`` leaf also reaches its maximum (declared not applicable).
+    """
+    rule = leaf.rule
+    if rule is None:
+        raise ValueError(f"{leaf.code}: không phải tiêu chí lá, không có điểm")
+    reached = handler_for(rule).reachable(leaf, rule)
+    if reached is None:
+        return None
+    if leaf.not_applicable == "full_points":
+        reached.append((leaf.max_points, None))
+    labels: dict[Decimal, list[str]] = {}
+    for points, label in reached:
+        texts = labels.setdefault(_round(points), [])
+        if label is not None and label not in texts:
+            texts.append(label)
+    return tuple(
+        PointOption(points, tuple(labels[points]))
+        for points in sorted(labels, reverse=True)
+    )
+
+
+def answer_correctable(leaf: Node) -> bool:
+    """Tell whether an appraiser corrects this leaf's figures (the rule then rescores
+    them) rather than choosing a score: not for manual levels nor survey results."""
+    return leaf.rule is not None and handler_for(leaf.rule).correctable
+
+
+_UNANSWERED = ("Chưa trả lời",)
+_NOT_APPLICABLE = ("Không phát sinh / không áp dụng",)
+
+
+def describe_answer(leaf: Node, answer: Mapping[str, object] | None) -> tuple[str, ...]:
+    """How a stored answer reads, one line per fact: ("Tỷ lệ 9/10 = 90%",),
+    ("☑ Nội dung 1 (0,50)", "☐ Nội dung 2 (0,50)"), ("Chưa trả lời",)."""
+    if answer and answer.get("not_applicable") is True:
+        # Read as declared even where the policy now refuses it: it is what was said.
+        return _NOT_APPLICABLE
+    try:
+        canonical = normalize_answer(leaf, answer, allow_survey=True)
+    except AnswerError:
+        return (f"Câu trả lời không đọc được: {answer}",)
+    if canonical is None:
+        return _UNANSWERED
+    if "not_applicable" in canonical:
+        return _NOT_APPLICABLE
+    rule = leaf.rule
+    assert rule is not None  # normalize_answer refused non-leaves
+    return tuple(handler_for(rule).read(leaf, rule, canonical))
 
 
 def rank(scores: Mapping[K, Decimal]) -> dict[K, int]:
