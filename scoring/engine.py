@@ -8,7 +8,7 @@ band is the first classification band the index meets.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
@@ -20,6 +20,7 @@ from scoring.types import (
     AnswerError,
     AssessmentScore,
     LeafScore,
+    LeafStatus,
     NodeScore,
     PointOption,
 )
@@ -123,6 +124,54 @@ def _index(points: Decimal, max_points: Decimal) -> Decimal | None:
 _Outcome = tuple[LeafScore, NodeScore]
 
 
+# The dataclasses' generated ``__init__`` sets each field through ``object.__setattr__``
+# (they are frozen); setting the slots directly takes half the time, and scoring a
+# national round builds half a million of these.
+_new = object.__new__
+_LEAF_SLOTS = [getattr(LeafScore, f.name).__set__ for f in fields(LeafScore)]
+_NODE_SLOTS = [getattr(NodeScore, f.name).__set__ for f in fields(NodeScore)]
+
+
+def _leaf_score(
+    code: str,
+    points: Decimal | None,
+    max_points: Decimal,
+    counted_max: Decimal,
+    status: LeafStatus,
+    explanation: str,
+) -> LeafScore:
+    """``LeafScore(...)``, faster."""
+    score: LeafScore = _new(LeafScore)
+    s_code, s_points, s_max, s_counted, s_status, s_text = _LEAF_SLOTS
+    s_code(score, code)
+    s_points(score, points)
+    s_max(score, max_points)
+    s_counted(score, counted_max)
+    s_status(score, status)
+    s_text(score, explanation)
+    return score
+
+
+def _node_score(
+    code: str,
+    points: Decimal,
+    max_points: Decimal,
+    index: Decimal | None,
+    explanation: str | None = None,
+    status: LeafStatus | None = None,
+) -> NodeScore:
+    """``NodeScore(...)``, faster."""
+    score: NodeScore = _new(NodeScore)
+    s_code, s_points, s_max, s_index, s_text, s_status = _NODE_SLOTS
+    s_code(score, code)
+    s_points(score, points)
+    s_max(score, max_points)
+    s_index(score, index)
+    s_text(score, explanation)
+    s_status(score, status)
+    return score
+
+
 def _outcome(score: LeafScore) -> _Outcome:
     """Pair a leaf's score with its node view (the two always travel together)."""
     points = _ZERO if score.points is None else score.points
@@ -144,6 +193,30 @@ def _memo_key(answer: dict[str, Any]) -> Hashable:
     return tuple(answer.items())
 
 
+def _raw_key(raw: Mapping[str, object]) -> Hashable | None:
+    """A key telling raw answers apart exactly as the checks would; None: do not memo.
+
+    Types are part of the key: ``True == 1`` and ``1 == 1.0``, but the checks refuse
+    ``True`` as a count and read ``1.0`` as a number. repr() of a list of JSON scalars
+    keeps those apart too.
+    """
+    if type(raw) is not dict:
+        return None
+    key: list[object] = []
+    for name, value in raw.items():
+        kind = type(value)
+        if kind is list:
+            key.append((name, repr(value)))
+        elif kind in _SCALARS:
+            key.append((name, kind, value))
+        else:
+            return None
+    return tuple(key)
+
+
+_SCALARS = frozenset({bool, int, float, str, Decimal, type(None)})
+
+
 class _CompiledLeaf:
     """A leaf ready to score many answers quickly.
 
@@ -152,7 +225,18 @@ class _CompiledLeaf:
     of units most answers repeat (true/false, the same checked items, no deductions).
     """
 
-    __slots__ = ("leaf", "code", "scorer", "max_text", "empty", "na", "na_zero", "memo")
+    __slots__ = (
+        "leaf",
+        "code",
+        "scorer",
+        "max_text",
+        "empty",
+        "na",
+        "na_zero",
+        "memo",
+        "raw_memo",
+        "shown",
+    )
 
     def __init__(self, leaf: Node) -> None:
         rule = leaf.rule
@@ -190,6 +274,26 @@ class _CompiledLeaf:
                 )
             )
         self.memo: dict[Hashable, _Outcome] = {}
+        # Raw answer → outcome, so a repeated answer skips checking as well as scoring.
+        self.raw_memo: dict[Hashable, _Outcome] = {}
+        # Rounded points → (": 0,93/1 điểm", index): few values, each formatted once.
+        self.shown: dict[Decimal, tuple[str, Decimal | None]] = {}
+
+    def score(self, raw: Mapping[str, object] | None) -> _Outcome:
+        """Check and score a raw answer (survey values accepted: caller is trusted)."""
+        if raw is None:
+            return self.empty
+        key = _raw_key(raw)
+        if key is None:
+            return self.result(normalize_answer(self.leaf, raw, allow_survey=True))
+        known = self.raw_memo.get(key)
+        if known is None:
+            canonical = normalize_answer(self.leaf, raw, allow_survey=True)
+            # Straight to scoring: a new raw answer rarely repeats a canonical one.
+            known = self.empty if canonical is None else self._compute(canonical)
+            if len(self.raw_memo) < _MEMO_LIMIT:
+                self.raw_memo[key] = known
+        return known
 
     def result(self, answer: dict[str, Any] | None) -> _Outcome:
         """Score a canonical answer (from ``normalize_answer``)."""
@@ -212,8 +316,15 @@ class _CompiledLeaf:
         raw, text = self.scorer(answer)
         points = _round(raw)
         top = self.leaf.max_points
-        explanation = f"{text}: {format_decimal(points)}/{self.max_text} điểm"
-        return _outcome(LeafScore(self.code, points, top, top, "scored", explanation))
+        shown = self.shown.get(points)
+        if shown is None:
+            suffix = f": {format_decimal(points)}/{self.max_text} điểm"
+            shown = self.shown[points] = (suffix, _index(points, top))
+        code, explanation = self.code, text + shown[0]
+        return (
+            _leaf_score(code, points, top, top, "scored", explanation),
+            _node_score(code, points, top, shown[1], explanation, "scored"),
+        )
 
 
 _MEMO_LIMIT = 512
@@ -342,8 +453,7 @@ def score_assessment(
         if code in overrides:
             leaf_score, node = _override(compiled.leaf, overrides[code])
         else:
-            canonical = normalize_answer(compiled.leaf, get(code), allow_survey=True)
-            leaf_score, node = compiled.result(canonical)
+            leaf_score, node = compiled.score(get(code))
         leaves[code] = leaf_score
         scored[number] = node
         points[number] = node.points
