@@ -7,9 +7,10 @@ band is the first classification band the index meets.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
@@ -128,6 +129,23 @@ _Outcome = tuple[LeafScore, NodeScore]
 # (they are frozen); setting the slots directly takes half the time, and scoring a
 # national round builds half a million of these.
 _new = object.__new__
+# A field added to either class must be added to its builder below too.
+assert [f.name for f in fields(LeafScore)] == [
+    "code",
+    "points",
+    "max_points",
+    "counted_max",
+    "status",
+    "explanation",
+]
+assert [f.name for f in fields(NodeScore)] == [
+    "code",
+    "points",
+    "max_points",
+    "index",
+    "explanation",
+    "status",
+]
 _LEAF_SLOTS = [getattr(LeafScore, f.name).__set__ for f in fields(LeafScore)]
 _NODE_SLOTS = [getattr(NodeScore, f.name).__set__ for f in fields(NodeScore)]
 
@@ -202,6 +220,12 @@ def _raw_key(raw: Mapping[str, object]) -> Hashable | None:
     """
     if type(raw) is not dict:
         return None
+    if len(raw) == 1:  # most answers: one value, list or flag
+        for name, value in raw.items():
+            kind = type(value)
+            if kind is list:
+                return name, repr(value)
+            return (name, kind, value) if kind in _SCALARS else None
     key: list[object] = []
     for name, value in raw.items():
         kind = type(value)
@@ -314,7 +338,7 @@ class _CompiledLeaf:
         if is_zero_denominator(answer):
             return self.na_zero
         raw, text = self.scorer(answer)
-        points = _round(raw)
+        points = raw.quantize(CENT, ROUND_HALF_UP)
         top = self.leaf.max_points
         shown = self.shown.get(points)
         if shown is None:
@@ -376,9 +400,19 @@ class _Plan:
     order: tuple[str, ...]
     leaves: tuple[tuple[_CompiledLeaf, int], ...]
     leaf_codes: frozenset[str]
-    # Parents in post-order (children before parents), with their children's numbers.
-    parents: tuple[tuple[int, str, tuple[int, ...]], ...]
-    areas: tuple[int, ...]
+    # Parents in post-order (children before parents), each with a function picking
+    # its children's values out of a list indexed by node number.
+    parents: tuple[tuple[int, str, Callable[[list[Decimal]], Iterable[Decimal]]], ...]
+    areas: Callable[[list[Decimal]], Iterable[Decimal]]
+
+
+def _picker(numbers: tuple[int, ...]) -> Callable[[list[Decimal]], Iterable[Decimal]]:
+    """``lambda values: [values[n] for n in numbers]``, done in C by itemgetter."""
+    if len(numbers) == 1:  # itemgetter of one item returns the item, not a tuple
+        (only,) = numbers
+        return lambda values: (values[only],)
+    picker: Callable[[list[Decimal]], Iterable[Decimal]] = itemgetter(*numbers)
+    return picker
 
 
 _PLANS: WeakKeyDictionary[CriteriaSet, _Plan] = WeakKeyDictionary()
@@ -390,14 +424,14 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
         return plan
     order = tuple(criteria_set.nodes())
     slot = {code: number for number, code in enumerate(order)}
-    parents: list[tuple[int, str, tuple[int, ...]]] = []
+    parents: list[tuple[int, str, Callable[[list[Decimal]], Iterable[Decimal]]]] = []
 
     def visit(node: Node) -> None:
         for child in node.children:
             visit(child)
         if node.children:
             kids = tuple(slot[child.code] for child in node.children)
-            parents.append((slot[node.code], node.code, kids))
+            parents.append((slot[node.code], node.code, _picker(kids)))
 
     for area in criteria_set.areas:
         visit(area)
@@ -407,7 +441,7 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
         leaves=tuple((_CompiledLeaf(leaf), slot[leaf.code]) for leaf in leaves),
         leaf_codes=frozenset(leaf.code for leaf in leaves),
         parents=tuple(parents),
-        areas=tuple(slot[area.code] for area in criteria_set.areas),
+        areas=_picker(tuple(slot[area.code] for area in criteria_set.areas)),
     )
     _PLANS[criteria_set] = plan
     return plan
@@ -416,6 +450,8 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
 def _check_codes(
     criteria_set: CriteriaSet, plan: _Plan, codes: Mapping[str, object]
 ) -> None:
+    if plan.leaf_codes.issuperset(codes):
+        return
     for code in codes:
         if code not in plan.leaf_codes:
             if code in criteria_set.nodes():
@@ -453,7 +489,13 @@ def score_assessment(
         if code in overrides:
             leaf_score, node = _override(compiled.leaf, overrides[code])
         else:
-            leaf_score, node = compiled.score(get(code))
+            # The memo lookup of compiled.score, inlined: this runs for every leaf.
+            raw = get(code)
+            if raw is None:
+                outcome = compiled.empty
+            else:
+                outcome = compiled.raw_memo.get(_raw_key(raw)) or compiled.score(raw)
+            leaf_score, node = outcome
         leaves[code] = leaf_score
         scored[number] = node
         points[number] = node.points
@@ -461,13 +503,13 @@ def score_assessment(
         if leaf_score.status == "pending":
             pending.append(code)
     for number, code, children in plan.parents:
-        total = points[number] = sum([points[child] for child in children], _ZERO)
-        top = maxima[number] = sum([maxima[child] for child in children], _ZERO)
+        total = points[number] = sum(children(points), _ZERO)
+        top = maxima[number] = sum(children(maxima), _ZERO)
         index = (total * _HUNDRED / top).quantize(CENT, ROUND_HALF_UP) if top else None
-        scored[number] = NodeScore(code, total, top, index)
+        scored[number] = _node_score(code, total, top, index, None, None)
 
-    total = sum([points[number] for number in plan.areas], _ZERO)
-    total_max = sum([maxima[number] for number in plan.areas], _ZERO)
+    total = sum(plan.areas(points), _ZERO)
+    total_max = sum(plan.areas(maxima), _ZERO)
     index = _index(total, total_max)
     band = None
     if index is not None:

@@ -86,8 +86,29 @@ def _only(
             _fail(leaf, str(key), f"khóa '{key}' không hợp lệ; {hint}")
 
 
+# (type, raw) → its checked Decimal. The same figures recur across leaves and units
+# (counts, percentages with two decimals); only accepted ones are kept. The type is in
+# the key since 1 == 1.0 == True and the three are read differently.
+_KNOWN_NUMBERS: dict[tuple[type, object], Decimal] = {}
+_KNOWN_LIMIT = 16384
+
+
 def _number(leaf: Node, field: str, raw: object) -> Decimal:
     """Return a finite, non-negative Decimal from a JSON number or numeric string."""
+    kind = type(raw)
+    if kind is not int and kind is not float and kind is not str:
+        return _read_number(leaf, field, raw)
+    key = (kind, raw)
+    value = _KNOWN_NUMBERS.get(key)
+    if value is None:
+        value = _read_number(leaf, field, raw)
+        if len(_KNOWN_NUMBERS) >= _KNOWN_LIMIT:
+            _KNOWN_NUMBERS.clear()
+        _KNOWN_NUMBERS[key] = value
+    return value
+
+
+def _read_number(leaf: Node, field: str, raw: object) -> Decimal:
     value: Decimal
     kind = type(raw)
     if kind is float:
@@ -122,7 +143,19 @@ def _number(leaf: Node, field: str, raw: object) -> Decimal:
 
 def _canon(value: Decimal) -> str:
     """Write a Decimal without exponent or trailing zeros: 92.50 → "92.5"."""
-    return format(value.normalize(), "f")
+    text = _CANONICAL.get(value)
+    if text is None:
+        text = format(value.normalize(), "f")
+        if len(_CANONICAL) >= _KNOWN_LIMIT:
+            _CANONICAL.clear()
+            _PARSED.clear()
+        _CANONICAL[value] = text
+        _PARSED[text] = value  # the scorers read it back: spare them the parsing
+    return text
+
+
+# Equal Decimals (92.50, 92.5) share one canonical text, so one entry serves both.
+_CANONICAL: dict[Decimal, str] = {}
 
 
 def _percent(leaf: Node, field: str, raw: object) -> Decimal:
@@ -183,13 +216,26 @@ def _normalize_percent(
     return {"numerator": _canon(numerator), "denominator": _canon(denominator)}
 
 
+def _decimal(text: str) -> Decimal:
+    """Decimal(text) for a canonical number, parsed once: they recur across units."""
+    value = _PARSED.get(text)
+    if value is None:
+        if len(_PARSED) >= _KNOWN_LIMIT:
+            _PARSED.clear()
+        value = _PARSED[text] = Decimal(text)
+    return value
+
+
+_PARSED: dict[str, Decimal] = {}
+
+
 def measured(canonical: Canonical) -> tuple[Decimal, str]:
     """Return a canonical percentage answer's value and how to show it."""
     if "value" in canonical:
-        value = Decimal(canonical["value"])
+        value = _decimal(canonical["value"])
         return value, f"{format_measured(value)}%"
-    numerator = Decimal(canonical["numerator"])
-    denominator = Decimal(canonical["denominator"])
+    numerator = _decimal(canonical["numerator"])
+    denominator = _decimal(canonical["denominator"])
     value = numerator * _HUNDRED / denominator
     fraction = f"{format_points(numerator)}/{format_points(denominator)}"
     return value, f"{fraction} = {format_measured(value)}%"
@@ -326,7 +372,7 @@ def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
             band.otherwise,
             band.min,
             band.max_lt,
-            band.points,
+            None if band.points == "ratio" else band.points,
             band.ratio_base,
             " thuộc trường hợp còn lại"
             if band.otherwise
@@ -342,7 +388,7 @@ def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
             if otherwise or (
                 (low is None or value >= low) and (high is None or value < high)
             ):
-                if points == "ratio":
+                if points is None:  # "ratio"
                     assert base is not None
                     # Multiply before dividing so 1 × 92.5 ÷ 95 stays exact enough.
                     return top * value / base, shown + outcome
