@@ -55,6 +55,8 @@ def vn_number(value: Decimal | str | int | None) -> str:
 class ChoiceRadio(RadioField):
     """A radio group that may stay empty (unanswered); a forged value gets a message."""
 
+    data: str | None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
@@ -63,7 +65,7 @@ class ChoiceRadio(RadioField):
         if self.data in (None, ""):
             self.data = None
             return
-        if str(self.data) not in {c.value for c in self.choices}:  # type: ignore[union-attr]
+        if str(self.data) not in {c.value for c in self.choices}:
             raise ValidationError("Lựa chọn không hợp lệ.")
 
 
@@ -83,7 +85,7 @@ class LeafForm(FlaskForm):
     saved: dict[str, str]
 
     def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
+        ok = bool(super().validate(extra_validators))
         if self.not_applicable.data:
             # "Không phát sinh" replaces the figures: they are not read, so not checked.
             answer_fields = self.answer_field_names()

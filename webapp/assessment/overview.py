@@ -67,7 +67,7 @@ def current_assessment(user: User) -> Assessment | None:
         .order_by(Period.self_deadline.desc(), Assessment.id.desc())
     ).all()
     opened = [a for a in rows if a.period.status == PeriodStatus.OPEN]
-    return (opened or rows or [None])[0]
+    return (opened or rows)[0] if rows else None
 
 
 def unit_assessments(user: User) -> list[Assessment]:

@@ -92,7 +92,7 @@ def criterion_grid(period: Period, leaf: Node, user: User) -> list[GridRow]:
                 comment=row.appraiser_comment if row else "",
             )
         )
-    out.sort(key=lambda g: (-abs(g.difference or 0), g.assessment.unit.name))
+    out.sort(key=lambda g: (-abs(g.difference or Decimal(0)), g.assessment.unit.name))
     return out
 
 
