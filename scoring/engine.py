@@ -303,21 +303,15 @@ class _CompiledLeaf:
         # Rounded points → (": 0,93/1 điểm", index): few values, each formatted once.
         self.shown: dict[Decimal, tuple[str, Decimal | None]] = {}
 
-    def score(self, raw: Mapping[str, object] | None) -> _Outcome:
-        """Check and score a raw answer (survey values accepted: caller is trusted)."""
-        if raw is None:
-            return self.empty
-        key = _raw_key(raw)
-        if key is None:
-            return self.result(normalize_answer(self.leaf, raw, allow_survey=True))
-        known = self.raw_memo.get(key)
-        if known is None:
-            canonical = normalize_answer(self.leaf, raw, allow_survey=True)
-            # Straight to scoring: a new raw answer rarely repeats a canonical one.
-            known = self.empty if canonical is None else self._compute(canonical)
-            if len(self.raw_memo) < _MEMO_LIMIT:
-                self.raw_memo[key] = known
-        return known
+    def score_new(self, raw: Mapping[str, object], key: Hashable | None) -> _Outcome:
+        """Check and score a raw answer not in ``raw_memo`` yet (survey values
+        accepted: the caller is trusted); ``key`` is its ``_raw_key``."""
+        canonical = normalize_answer(self.leaf, raw, allow_survey=True)
+        # Straight to scoring: a new raw answer rarely repeats a canonical one.
+        outcome = self.empty if canonical is None else self._compute(canonical)
+        if key is not None and len(self.raw_memo) < _MEMO_LIMIT:
+            self.raw_memo[key] = outcome
+        return outcome
 
     def result(self, answer: dict[str, Any] | None) -> _Outcome:
         """Score a canonical answer (from ``normalize_answer``)."""
@@ -489,12 +483,13 @@ def score_assessment(
         if code in overrides:
             leaf_score, node = _override(compiled.leaf, overrides[code])
         else:
-            # The memo lookup of compiled.score, inlined: this runs for every leaf.
+            # Most answers repeat (true/false, the same checked items): memo first.
             raw = get(code)
             if raw is None:
                 outcome = compiled.empty
             else:
-                outcome = compiled.raw_memo.get(_raw_key(raw)) or compiled.score(raw)
+                key = _raw_key(raw)
+                outcome = compiled.raw_memo.get(key) or compiled.score_new(raw, key)
             leaf_score, node = outcome
         leaves[code] = leaf_score
         scored[number] = node
