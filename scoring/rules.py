@@ -184,15 +184,18 @@ def _normalize_percent(
     leaf: Node, answer: Mapping[str, object], *, fraction: bool = True
 ) -> Canonical:
     """Check ``{"value": %}`` or, when allowed, ``{"numerator", "denominator"}``."""
+    # The usual exact shapes skip the key check (this runs for most leaves).
     if "value" in answer or not fraction:
-        _only(
-            leaf,
-            answer,
-            ("value",),
-            _PERCENT_HINT if fraction else "nhập value (tỷ lệ %)",
-        )
+        if len(answer) != 1 or "value" not in answer:
+            _only(
+                leaf,
+                answer,
+                ("value",),
+                _PERCENT_HINT if fraction else "nhập value (tỷ lệ %)",
+            )
         return {"value": _canon(_percent(leaf, "value", answer["value"]))}
-    _only(leaf, answer, ("numerator", "denominator"), _PERCENT_HINT)
+    if len(answer) != 2 or "numerator" not in answer or "denominator" not in answer:
+        _only(leaf, answer, ("numerator", "denominator"), _PERCENT_HINT)
     if "numerator" not in answer:
         _fail(leaf, "numerator", "thiếu tử số (numerator)")
     if "denominator" not in answer:
@@ -231,11 +234,15 @@ _PARSED: dict[str, Decimal] = {}
 
 def measured(canonical: Canonical) -> tuple[Decimal, str]:
     """Return a canonical percentage answer's value and how to show it."""
+    # _PARSED.get first: the normaliser has usually just stored the number.
     if "value" in canonical:
-        value = _decimal(canonical["value"])
+        text = canonical["value"]
+        value = _PARSED.get(text) or _decimal(text)
         return value, f"{format_measured(value)}%"
-    numerator = _decimal(canonical["numerator"])
-    denominator = _decimal(canonical["denominator"])
+    text = canonical["numerator"]
+    numerator = _PARSED.get(text) or _decimal(text)
+    text = canonical["denominator"]
+    denominator = _PARSED.get(text) or _decimal(text)
     value = numerator * _HUNDRED / denominator
     fraction = f"{format_points(numerator)}/{format_points(denominator)}"
     return value, f"{fraction} = {format_measured(value)}%"
