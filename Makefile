@@ -30,6 +30,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict criteria scoring evidence_store
+	$(BIN)/mypy --strict webapp  # third-party allowances: pyproject.toml [tool.mypy]
 
 test-sqlite: install-dev
 	$(BIN)/pytest

@@ -2,7 +2,9 @@
 
 3,321 is the nationwide count of commune-level units (xã, phường, đặc khu) after the
 1 July 2025 reorganisation, so one run is a whole-country round. Answers are varied but
-seeded, so runs compare. Target: under 2 seconds on one core for all units.
+seeded, so runs compare. Target: under 1 second of CPU time for all units. CPU time
+(process_time) is the judge: on a shared machine the wall clock also counts other
+processes. The last line reads ``CPU X s``.
 
 Run: ``.venv/bin/python bench/scoring.py [--units N] [--seed S]``
 (or ``.venv/bin/python -m bench.scoring`` from the repository root).
@@ -37,7 +39,7 @@ from criteria import (  # noqa: E402
 from scoring import score_assessment  # noqa: E402
 
 UNITS = 3321
-TARGET_SECONDS = 2.0
+TARGET_CPU_SECONDS = 1.0
 SET_FILE = DATA_DIR / "thanhhoa-ubnd-xa-phuong-2026-draft.yaml"
 
 
@@ -90,17 +92,16 @@ def main() -> None:
 
     start, cpu_start = time.perf_counter(), time.process_time()
     totals = [score_assessment(criteria_set, answers).points for answers in assessments]
-    elapsed = time.perf_counter() - start
-    # CPU time too: on a shared machine the wall clock also counts other processes.
     cpu = time.process_time() - cpu_start
+    elapsed = time.perf_counter() - start
 
-    rate = len(assessments) / elapsed
-    verdict = "OK" if elapsed < TARGET_SECONDS else "CHẬM"
+    verdict = "OK" if cpu < TARGET_CPU_SECONDS else "CHẬM"
     print(f"Bộ tiêu chí: {criteria_set.id} ({len(leaves)} tiêu chí lá)")
     mean = sum(totals) / len(totals)
     print(f"Đơn vị: {len(assessments)}; tổng điểm trung bình {mean:.2f}")
-    print(f"Thời gian: {elapsed:.3f} s (CPU {cpu:.3f} s); {rate:,.0f} hồ sơ/giây")
-    print(f"Mục tiêu < {TARGET_SECONDS:g} s: {verdict}")
+    print(f"Đồng hồ: {elapsed:.3f} s; {len(assessments) / cpu:,.0f} hồ sơ/giây CPU")
+    print(f"Mục tiêu < {TARGET_CPU_SECONDS:g} s CPU: {verdict}")
+    print(f"CPU {cpu:.3f} s")
 
 
 if __name__ == "__main__":

@@ -5,16 +5,26 @@ Imports only the standard library and ``criteria``; never Flask, SQLAlchemy or
 """
 
 from scoring.engine import (
+    answer_correctable,
     check_rule_coverage,
+    describe_answer,
     describe_rule,
     normalize_answer,
     rank,
+    reachable_points,
     score_assessment,
     score_leaf,
     score_report,
 )
 from scoring.text import format_date, format_decimal, format_points
-from scoring.types import AnswerError, AssessmentScore, LeafScore, LeafStatus, NodeScore
+from scoring.types import (
+    AnswerError,
+    AssessmentScore,
+    LeafScore,
+    LeafStatus,
+    NodeScore,
+    PointOption,
+)
 
 __all__ = [
     "AnswerError",
@@ -22,13 +32,17 @@ __all__ = [
     "LeafScore",
     "LeafStatus",
     "NodeScore",
+    "PointOption",
+    "answer_correctable",
     "check_rule_coverage",
+    "describe_answer",
     "describe_rule",
     "format_date",
     "format_decimal",
     "format_points",
     "normalize_answer",
     "rank",
+    "reachable_points",
     "score_assessment",
     "score_leaf",
     "score_report",

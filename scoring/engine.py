@@ -7,16 +7,24 @@ band is the first classification band the index meets.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from criteria import RULE_TYPES, CriteriaSet, Node
-from scoring.rules import HANDLERS, is_zero_denominator
+from scoring.rules import HANDLERS, handler_for, is_zero_denominator
 from scoring.text import CENT, format_decimal, format_points
-from scoring.types import AnswerError, AssessmentScore, LeafScore, NodeScore
+from scoring.types import (
+    AnswerError,
+    AssessmentScore,
+    LeafScore,
+    LeafStatus,
+    NodeScore,
+    PointOption,
+)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -117,6 +125,71 @@ def _index(points: Decimal, max_points: Decimal) -> Decimal | None:
 _Outcome = tuple[LeafScore, NodeScore]
 
 
+# The dataclasses' generated ``__init__`` sets each field through ``object.__setattr__``
+# (they are frozen); setting the slots directly takes half the time, and scoring a
+# national round builds half a million of these.
+_new = object.__new__
+# A field added to either class must be added to its builder below too.
+assert [f.name for f in fields(LeafScore)] == [
+    "code",
+    "points",
+    "max_points",
+    "counted_max",
+    "status",
+    "explanation",
+]
+assert [f.name for f in fields(NodeScore)] == [
+    "code",
+    "points",
+    "max_points",
+    "index",
+    "explanation",
+    "status",
+]
+_LEAF_SLOTS = [getattr(LeafScore, f.name).__set__ for f in fields(LeafScore)]
+_NODE_SLOTS = [getattr(NodeScore, f.name).__set__ for f in fields(NodeScore)]
+
+
+def _leaf_score(
+    code: str,
+    points: Decimal | None,
+    max_points: Decimal,
+    counted_max: Decimal,
+    status: LeafStatus,
+    explanation: str,
+) -> LeafScore:
+    """``LeafScore(...)``, faster."""
+    score: LeafScore = _new(LeafScore)
+    s_code, s_points, s_max, s_counted, s_status, s_text = _LEAF_SLOTS
+    s_code(score, code)
+    s_points(score, points)
+    s_max(score, max_points)
+    s_counted(score, counted_max)
+    s_status(score, status)
+    s_text(score, explanation)
+    return score
+
+
+def _node_score(
+    code: str,
+    points: Decimal,
+    max_points: Decimal,
+    index: Decimal | None,
+    explanation: str | None = None,
+    status: LeafStatus | None = None,
+) -> NodeScore:
+    """``NodeScore(...)``, faster."""
+    score: NodeScore = _new(NodeScore)
+    s_code, s_points, s_max, s_index, s_text, s_status = _NODE_SLOTS
+    s_code(score, code)
+    s_points(score, points)
+    s_max(score, max_points)
+    s_index(score, index)
+    s_text(score, explanation)
+    s_status(score, status)
+    return score
+
+
 def _outcome(score: LeafScore) -> _Outcome:
     """Pair a leaf's score with its node view (the two always travel together)."""
     points = _ZERO if score.points is None else score.points
@@ -138,6 +211,36 @@ def _memo_key(answer: dict[str, Any]) -> Hashable:
     return tuple(answer.items())
 
 
+def _raw_key(raw: Mapping[str, object]) -> Hashable | None:
+    """A key telling raw answers apart exactly as the checks would; None: do not memo.
+
+    Types are part of the key: ``True == 1`` and ``1 == 1.0``, but the checks refuse
+    ``True`` as a count and read ``1.0`` as a number. repr() of a list of JSON scalars
+    keeps those apart too.
+    """
+    if type(raw) is not dict:
+        return None
+    if len(raw) == 1:  # most answers: one value, list or flag
+        for name, value in raw.items():
+            kind = type(value)
+            if kind is list:
+                return name, repr(value)
+            return (name, kind, value) if kind in _SCALARS else None
+    key: list[object] = []
+    for name, value in raw.items():
+        kind = type(value)
+        if kind is list:
+            key.append((name, repr(value)))
+        elif kind in _SCALARS:
+            key.append((name, kind, value))
+        else:
+            return None
+    return tuple(key)
+
+
+_SCALARS = frozenset({bool, int, float, str, Decimal, type(None)})
+
+
 class _CompiledLeaf:
     """A leaf ready to score many answers quickly.
 
@@ -146,7 +249,18 @@ class _CompiledLeaf:
     of units most answers repeat (true/false, the same checked items, no deductions).
     """
 
-    __slots__ = ("leaf", "code", "scorer", "max_text", "empty", "na", "na_zero", "memo")
+    __slots__ = (
+        "leaf",
+        "code",
+        "scorer",
+        "max_text",
+        "empty",
+        "na",
+        "na_zero",
+        "memo",
+        "raw_memo",
+        "shown",
+    )
 
     def __init__(self, leaf: Node) -> None:
         rule = leaf.rule
@@ -184,6 +298,20 @@ class _CompiledLeaf:
                 )
             )
         self.memo: dict[Hashable, _Outcome] = {}
+        # Raw answer → outcome, so a repeated answer skips checking as well as scoring.
+        self.raw_memo: dict[Hashable, _Outcome] = {}
+        # Rounded points → (": 0,93/1 điểm", index): few values, each formatted once.
+        self.shown: dict[Decimal, tuple[str, Decimal | None]] = {}
+
+    def score_new(self, raw: Mapping[str, object], key: Hashable | None) -> _Outcome:
+        """Check and score a raw answer not in ``raw_memo`` yet (survey values
+        accepted: the caller is trusted); ``key`` is its ``_raw_key``."""
+        canonical = normalize_answer(self.leaf, raw, allow_survey=True)
+        # Straight to scoring: a new raw answer rarely repeats a canonical one.
+        outcome = self.empty if canonical is None else self._compute(canonical)
+        if key is not None and len(self.raw_memo) < _MEMO_LIMIT:
+            self.raw_memo[key] = outcome
+        return outcome
 
     def result(self, answer: dict[str, Any] | None) -> _Outcome:
         """Score a canonical answer (from ``normalize_answer``)."""
@@ -204,10 +332,17 @@ class _CompiledLeaf:
         if is_zero_denominator(answer):
             return self.na_zero
         raw, text = self.scorer(answer)
-        points = _round(raw)
+        points = raw.quantize(CENT, ROUND_HALF_UP)
         top = self.leaf.max_points
-        explanation = f"{text}: {format_decimal(points)}/{self.max_text} điểm"
-        return _outcome(LeafScore(self.code, points, top, top, "scored", explanation))
+        shown = self.shown.get(points)
+        if shown is None:
+            suffix = f": {format_decimal(points)}/{self.max_text} điểm"
+            shown = self.shown[points] = (suffix, _index(points, top))
+        code, explanation = self.code, text + shown[0]
+        return (
+            _leaf_score(code, points, top, top, "scored", explanation),
+            _node_score(code, points, top, shown[1], explanation, "scored"),
+        )
 
 
 _MEMO_LIMIT = 512
@@ -259,9 +394,19 @@ class _Plan:
     order: tuple[str, ...]
     leaves: tuple[tuple[_CompiledLeaf, int], ...]
     leaf_codes: frozenset[str]
-    # Parents in post-order (children before parents), with their children's numbers.
-    parents: tuple[tuple[int, str, tuple[int, ...]], ...]
-    areas: tuple[int, ...]
+    # Parents in post-order (children before parents), each with a function picking
+    # its children's values out of a list indexed by node number.
+    parents: tuple[tuple[int, str, Callable[[list[Decimal]], Iterable[Decimal]]], ...]
+    areas: Callable[[list[Decimal]], Iterable[Decimal]]
+
+
+def _picker(numbers: tuple[int, ...]) -> Callable[[list[Decimal]], Iterable[Decimal]]:
+    """``lambda values: [values[n] for n in numbers]``, done in C by itemgetter."""
+    if len(numbers) == 1:  # itemgetter of one item returns the item, not a tuple
+        (only,) = numbers
+        return lambda values: (values[only],)
+    picker: Callable[[list[Decimal]], Iterable[Decimal]] = itemgetter(*numbers)
+    return picker
 
 
 _PLANS: WeakKeyDictionary[CriteriaSet, _Plan] = WeakKeyDictionary()
@@ -273,14 +418,14 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
         return plan
     order = tuple(criteria_set.nodes())
     slot = {code: number for number, code in enumerate(order)}
-    parents: list[tuple[int, str, tuple[int, ...]]] = []
+    parents: list[tuple[int, str, Callable[[list[Decimal]], Iterable[Decimal]]]] = []
 
     def visit(node: Node) -> None:
         for child in node.children:
             visit(child)
         if node.children:
             kids = tuple(slot[child.code] for child in node.children)
-            parents.append((slot[node.code], node.code, kids))
+            parents.append((slot[node.code], node.code, _picker(kids)))
 
     for area in criteria_set.areas:
         visit(area)
@@ -290,7 +435,7 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
         leaves=tuple((_CompiledLeaf(leaf), slot[leaf.code]) for leaf in leaves),
         leaf_codes=frozenset(leaf.code for leaf in leaves),
         parents=tuple(parents),
-        areas=tuple(slot[area.code] for area in criteria_set.areas),
+        areas=_picker(tuple(slot[area.code] for area in criteria_set.areas)),
     )
     _PLANS[criteria_set] = plan
     return plan
@@ -299,6 +444,8 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
 def _check_codes(
     criteria_set: CriteriaSet, plan: _Plan, codes: Mapping[str, object]
 ) -> None:
+    if plan.leaf_codes.issuperset(codes):
+        return
     for code in codes:
         if code not in plan.leaf_codes:
             if code in criteria_set.nodes():
@@ -336,8 +483,14 @@ def score_assessment(
         if code in overrides:
             leaf_score, node = _override(compiled.leaf, overrides[code])
         else:
-            canonical = normalize_answer(compiled.leaf, get(code), allow_survey=True)
-            leaf_score, node = compiled.result(canonical)
+            # Most answers repeat (true/false, the same checked items): memo first.
+            raw = get(code)
+            if raw is None:
+                outcome = compiled.empty
+            else:
+                key = _raw_key(raw)
+                outcome = compiled.raw_memo.get(key) or compiled.score_new(raw, key)
+            leaf_score, node = outcome
         leaves[code] = leaf_score
         scored[number] = node
         points[number] = node.points
@@ -345,13 +498,13 @@ def score_assessment(
         if leaf_score.status == "pending":
             pending.append(code)
     for number, code, children in plan.parents:
-        total = points[number] = sum([points[child] for child in children], _ZERO)
-        top = maxima[number] = sum([maxima[child] for child in children], _ZERO)
+        total = points[number] = sum(children(points), _ZERO)
+        top = maxima[number] = sum(children(maxima), _ZERO)
         index = (total * _HUNDRED / top).quantize(CENT, ROUND_HALF_UP) if top else None
-        scored[number] = NodeScore(code, total, top, index)
+        scored[number] = _node_score(code, total, top, index, None, None)
 
-    total = sum([points[number] for number in plan.areas], _ZERO)
-    total_max = sum([maxima[number] for number in plan.areas], _ZERO)
+    total = sum(plan.areas(points), _ZERO)
+    total_max = sum(plan.areas(maxima), _ZERO)
     index = _index(total, total_max)
     band = None
     if index is not None:
@@ -409,6 +562,60 @@ def describe_rule(leaf: Node) -> str:
         )
     text = HANDLERS[rule.type].describe(leaf, rule)
     return text + _NA_SUFFIX.get(leaf.not_applicable or "not_allowed", "")
+
+
+def reachable_points(leaf: Node) -> tuple[PointOption, ...] | None:
+    """The scores a leaf's rule can give, rounded, highest first (what an appraiser may
+    set); ``None`` when any value from 0 to the maximum can be reached.
+
+    A ``full_points`` leaf also reaches its maximum (declared not applicable).
+    """
+    rule = leaf.rule
+    if rule is None:
+        raise ValueError(f"{leaf.code}: không phải tiêu chí lá, không có điểm")
+    reached = handler_for(rule).reachable(leaf, rule)
+    if reached is None:
+        return None
+    if leaf.not_applicable == "full_points":
+        reached.append((leaf.max_points, None))
+    labels: dict[Decimal, list[str]] = {}
+    for points, label in reached:
+        texts = labels.setdefault(_round(points), [])
+        if label is not None and label not in texts:
+            texts.append(label)
+    return tuple(
+        PointOption(points, tuple(labels[points]))
+        for points in sorted(labels, reverse=True)
+    )
+
+
+def answer_correctable(leaf: Node) -> bool:
+    """Tell whether an appraiser corrects this leaf's figures (the rule then rescores
+    them) rather than choosing a score: not for manual levels nor survey results."""
+    return leaf.rule is not None and handler_for(leaf.rule).correctable
+
+
+_UNANSWERED = ("Chưa trả lời",)
+_NOT_APPLICABLE = ("Không phát sinh / không áp dụng",)
+
+
+def describe_answer(leaf: Node, answer: Mapping[str, object] | None) -> tuple[str, ...]:
+    """How a stored answer reads, one line per fact: ("Tỷ lệ 9/10 = 90%",),
+    ("☑ Nội dung 1 (0,50)", "☐ Nội dung 2 (0,50)"), ("Chưa trả lời",)."""
+    if answer and answer.get("not_applicable") is True:
+        # Read as declared even where the policy now refuses it: it is what was said.
+        return _NOT_APPLICABLE
+    try:
+        canonical = normalize_answer(leaf, answer, allow_survey=True)
+    except AnswerError:
+        return (f"Câu trả lời không đọc được: {answer}",)
+    if canonical is None:
+        return _UNANSWERED
+    if "not_applicable" in canonical:
+        return _NOT_APPLICABLE
+    rule = leaf.rule
+    assert rule is not None  # normalize_answer refused non-leaves
+    return tuple(handler_for(rule).read(leaf, rule, canonical))
 
 
 def rank(scores: Mapping[K, Decimal]) -> dict[K, int]:

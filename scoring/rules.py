@@ -1,10 +1,13 @@
-"""One answer normaliser, scorer and describer per rule type (DESIGN.md §4 table).
+"""What each rule type means, in one handler per rule class (DESIGN.md §4 table).
 
 Normalisers check a raw answer and return its canonical JSON form. ``compile`` turns a
 leaf into a scorer: a closure with the leaf's fixed texts worked out once, which takes
 the canonical answer and returns the unrounded points and the first part of the
 explanation (the engine appends ": 0,93/1 điểm"). Missing and not-applicable answers
-are handled by the engine before any scorer runs.
+are handled by the engine before any scorer runs. ``reachable`` says which points the
+rule can give (what an appraiser may set), ``read`` how a canonical answer reads in
+Vietnamese, and ``correctable`` whether an appraiser may correct the unit's figures
+(rather than choose a score).
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from itertools import combinations
+from typing import Any, Generic, NoReturn, TypeVar
 
 from criteria import (
     BinaryRule,
@@ -22,11 +26,18 @@ from criteria import (
     ManualRule,
     Node,
     RatioRule,
+    Rule,
     SurveyRule,
     TierBand,
     TiersRule,
 )
-from scoring.text import format_date, format_measured, format_points
+from scoring.text import (
+    CENT,
+    format_date,
+    format_decimal,
+    format_measured,
+    format_points,
+)
 from scoring.types import AnswerError
 
 Canonical = dict[str, Any]
@@ -36,16 +47,28 @@ _ZERO = Decimal(0)
 _MAX_DIGITS = 15
 
 
+# A checklist of n items reaches up to 2^n sums; beyond this many items listing them is
+# no help to an appraiser, so any value in 0..max is allowed instead.
+MAX_LISTED_CHECKLIST_ITEMS = 12
+
 Scorer = Callable[[Canonical], tuple[Decimal, str]]
+# Points a rule can give, each with what it means ("Đạt", a level's text) or None.
+Reachable = list[tuple[Decimal, str | None]]
+R = TypeVar("R", bound=Rule)
 
 
 @dataclass(frozen=True, slots=True)
-class RuleHandler:
-    """The three functions every rule type needs."""
+class RuleHandler(Generic[R]):
+    """Everything a rule type means, for the rule class ``rule_class``."""
 
-    normalize: Callable[[Node, Any, Mapping[str, object]], Canonical]
-    compile: Callable[[Node, Any], Scorer]
-    describe: Callable[[Node, Any], str]
+    rule_class: type[R]
+    normalize: Callable[[Node, R, Mapping[str, object]], Canonical]
+    compile: Callable[[Node, R], Scorer]
+    describe: Callable[[Node, R], str]
+    # None: any value from 0 to the leaf's maximum can be reached.
+    reachable: Callable[[Node, R], Reachable | None]
+    read: Callable[[Node, R, Canonical], list[str]]
+    correctable: bool
 
 
 # -- answer checking helpers ---------------------------------------------------------
@@ -63,8 +86,29 @@ def _only(
             _fail(leaf, str(key), f"khóa '{key}' không hợp lệ; {hint}")
 
 
+# (type, raw) → its checked Decimal. The same figures recur across leaves and units
+# (counts, percentages with two decimals); only accepted ones are kept. The type is in
+# the key since 1 == 1.0 == True and the three are read differently.
+_KNOWN_NUMBERS: dict[tuple[type, object], Decimal] = {}
+_KNOWN_LIMIT = 16384
+
+
 def _number(leaf: Node, field: str, raw: object) -> Decimal:
     """Return a finite, non-negative Decimal from a JSON number or numeric string."""
+    kind = type(raw)
+    if kind is not int and kind is not float and kind is not str:
+        return _read_number(leaf, field, raw)
+    key = (kind, raw)
+    value = _KNOWN_NUMBERS.get(key)
+    if value is None:
+        value = _read_number(leaf, field, raw)
+        if len(_KNOWN_NUMBERS) >= _KNOWN_LIMIT:
+            _KNOWN_NUMBERS.clear()
+        _KNOWN_NUMBERS[key] = value
+    return value
+
+
+def _read_number(leaf: Node, field: str, raw: object) -> Decimal:
     value: Decimal
     kind = type(raw)
     if kind is float:
@@ -99,7 +143,19 @@ def _number(leaf: Node, field: str, raw: object) -> Decimal:
 
 def _canon(value: Decimal) -> str:
     """Write a Decimal without exponent or trailing zeros: 92.50 → "92.5"."""
-    return format(value.normalize(), "f")
+    text = _CANONICAL.get(value)
+    if text is None:
+        text = format(value.normalize(), "f")
+        if len(_CANONICAL) >= _KNOWN_LIMIT:
+            _CANONICAL.clear()
+            _PARSED.clear()
+        _CANONICAL[value] = text
+        _PARSED[text] = value  # the scorers read it back: spare them the parsing
+    return text
+
+
+# Equal Decimals (92.50, 92.5) share one canonical text, so one entry serves both.
+_CANONICAL: dict[Decimal, str] = {}
 
 
 def _percent(leaf: Node, field: str, raw: object) -> Decimal:
@@ -128,15 +184,18 @@ def _normalize_percent(
     leaf: Node, answer: Mapping[str, object], *, fraction: bool = True
 ) -> Canonical:
     """Check ``{"value": %}`` or, when allowed, ``{"numerator", "denominator"}``."""
+    # The usual exact shapes skip the key check (this runs for most leaves).
     if "value" in answer or not fraction:
-        _only(
-            leaf,
-            answer,
-            ("value",),
-            _PERCENT_HINT if fraction else "nhập value (tỷ lệ %)",
-        )
+        if len(answer) != 1 or "value" not in answer:
+            _only(
+                leaf,
+                answer,
+                ("value",),
+                _PERCENT_HINT if fraction else "nhập value (tỷ lệ %)",
+            )
         return {"value": _canon(_percent(leaf, "value", answer["value"]))}
-    _only(leaf, answer, ("numerator", "denominator"), _PERCENT_HINT)
+    if len(answer) != 2 or "numerator" not in answer or "denominator" not in answer:
+        _only(leaf, answer, ("numerator", "denominator"), _PERCENT_HINT)
     if "numerator" not in answer:
         _fail(leaf, "numerator", "thiếu tử số (numerator)")
     if "denominator" not in answer:
@@ -160,13 +219,30 @@ def _normalize_percent(
     return {"numerator": _canon(numerator), "denominator": _canon(denominator)}
 
 
+def _decimal(text: str) -> Decimal:
+    """Decimal(text) for a canonical number, parsed once: they recur across units."""
+    value = _PARSED.get(text)
+    if value is None:
+        if len(_PARSED) >= _KNOWN_LIMIT:
+            _PARSED.clear()
+        value = _PARSED[text] = Decimal(text)
+    return value
+
+
+_PARSED: dict[str, Decimal] = {}
+
+
 def measured(canonical: Canonical) -> tuple[Decimal, str]:
     """Return a canonical percentage answer's value and how to show it."""
+    # _PARSED.get first: the normaliser has usually just stored the number.
     if "value" in canonical:
-        value = Decimal(canonical["value"])
+        text = canonical["value"]
+        value = _PARSED.get(text) or _decimal(text)
         return value, f"{format_measured(value)}%"
-    numerator = Decimal(canonical["numerator"])
-    denominator = Decimal(canonical["denominator"])
+    text = canonical["numerator"]
+    numerator = _PARSED.get(text) or _decimal(text)
+    text = canonical["denominator"]
+    denominator = _PARSED.get(text) or _decimal(text)
     value = numerator * _HUNDRED / denominator
     fraction = f"{format_points(numerator)}/{format_points(denominator)}"
     return value, f"{fraction} = {format_measured(value)}%"
@@ -205,6 +281,15 @@ def _describe_binary(leaf: Node, rule: BinaryRule) -> str:
         f"Đạt yêu cầu “{rule.condition}”: {format_points(rule.points_true)} điểm; "
         f"không đạt: {format_points(rule.points_false)} điểm"
     )
+
+
+def _reachable_binary(leaf: Node, rule: BinaryRule) -> Reachable:
+    return [(rule.points_true, "Đạt"), (rule.points_false, "Không đạt")]
+
+
+def _read_binary(leaf: Node, rule: BinaryRule, answer: Canonical) -> list[str]:
+    verdict = "Đạt" if answer["value"] else "Không đạt"
+    return [f"{verdict}: “{rule.condition}”"]
 
 
 # -- tiers ---------------------------------------------------------------------------
@@ -294,7 +379,7 @@ def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
             band.otherwise,
             band.min,
             band.max_lt,
-            band.points,
+            None if band.points == "ratio" else band.points,
             band.ratio_base,
             " thuộc trường hợp còn lại"
             if band.otherwise
@@ -310,7 +395,7 @@ def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
             if otherwise or (
                 (low is None or value >= low) and (high is None or value < high)
             ):
-                if points == "ratio":
+                if points is None:  # "ratio"
                     assert base is not None
                     # Multiply before dividing so 1 × 92.5 ÷ 95 stays exact enough.
                     return top * value / base, shown + outcome
@@ -331,6 +416,36 @@ def _describe_tiers(leaf: Node, rule: TiersRule) -> str:
             outcome = f"{format_points(band.points)} điểm"
         parts.append(f"{band_phrase(band, rule.measure.unit)}: {outcome}")
     return f"Theo {rule.measure.name}: " + "; ".join(parts)
+
+
+def _reachable_tiers(leaf: Node, rule: TiersRule) -> Reachable | None:
+    fixed: Reachable = [(_ZERO, None)]  # no band matched
+    for band in rule.bands:
+        if band.points == "ratio":
+            return None
+        fixed.append((band.points, None))
+    return fixed
+
+
+def _read_tiers(leaf: Node, rule: TiersRule, answer: Canonical) -> list[str]:
+    if rule.measure.unit == "date":
+        name = rule.measure.name
+        day = format_date(date.fromisoformat(answer["value"]))
+        return [f"{name[:1].upper()}{name[1:]}: {day}"]
+    return _read_percent(answer)
+
+
+def _read_percent(answer: Canonical) -> list[str]:
+    if "value" in answer:
+        return [f"Tỷ lệ {format_points(Decimal(answer['value']))}%"]
+    numerator = format_points(Decimal(answer["numerator"]))
+    denominator = Decimal(answer["denominator"])
+    if not denominator:
+        return [f"Tỷ lệ {numerator}/0: không phát sinh"]
+    value, _ = measured(answer)
+    # Truncated as in the explanations: the shown value never crosses a band bound.
+    shown = format_points(value.quantize(CENT, ROUND_DOWN))
+    return [f"Tỷ lệ {numerator}/{format_points(denominator)} = {shown}%"]
 
 
 # -- ratio ---------------------------------------------------------------------------
@@ -371,6 +486,14 @@ def _describe_ratio(leaf: Node, rule: RatioRule) -> str:
     if rule.floor > 0:
         text += f"; dưới {format_points(rule.floor)}%: 0 điểm"
     return text
+
+
+def _reachable_any(leaf: Node, rule: Any) -> None:
+    return None
+
+
+def _read_ratio(leaf: Node, rule: RatioRule, answer: Canonical) -> list[str]:
+    return _read_percent(answer)
 
 
 # -- checklist -----------------------------------------------------------------------
@@ -420,6 +543,25 @@ def _describe_checklist(leaf: Node, rule: ChecklistRule) -> str:
         for i, item in enumerate(rule.items, start=1)
     )
     return f"Cộng điểm các nội dung đạt: {items}"
+
+
+def _reachable_checklist(leaf: Node, rule: ChecklistRule) -> Reachable | None:
+    if len(rule.items) > MAX_LISTED_CHECKLIST_ITEMS:
+        return None
+    points = [item.points for item in rule.items]
+    return [
+        (sum(combo, _ZERO), None)
+        for size in range(len(points) + 1)
+        for combo in combinations(points, size)
+    ]
+
+
+def _read_checklist(leaf: Node, rule: ChecklistRule, answer: Canonical) -> list[str]:
+    checked = set(answer["checked"])
+    return [
+        f"{'☑' if i in checked else '☐'} {item.text} ({format_decimal(item.points)})"
+        for i, item in enumerate(rule.items)
+    ]
 
 
 # -- deduction -----------------------------------------------------------------------
@@ -480,6 +622,27 @@ def _describe_deduction(leaf: Node, rule: DeductionRule) -> str:
     )
 
 
+def _reachable_deduction(leaf: Node, rule: DeductionRule) -> Reachable:
+    minuses = [event.minus for event in rule.events if event.minus > 0]
+    reached = {rule.start}
+    frontier = [rule.start]
+    while frontier:
+        current = frontier.pop()
+        for minus in minuses:
+            after = max(rule.floor, current - minus)
+            if after not in reached:
+                reached.add(after)
+                frontier.append(after)
+    return [(points, None) for points in reached]
+
+
+def _read_deduction(leaf: Node, rule: DeductionRule, answer: Canonical) -> list[str]:
+    return [
+        f"{event.event}: {count} lần"
+        for event, count in zip(rule.events, answer["counts"], strict=True)
+    ]
+
+
 # -- manual --------------------------------------------------------------------------
 
 
@@ -508,6 +671,14 @@ def _describe_manual(leaf: Node, rule: ManualRule) -> str:
         f"{level.text}: {format_points(level.points)} điểm" for level in rule.levels
     )
     return f"Chọn một mức: {levels}"
+
+
+def _reachable_manual(leaf: Node, rule: ManualRule) -> Reachable:
+    return [(level.points, level.text) for level in rule.levels]
+
+
+def _read_manual(leaf: Node, rule: ManualRule, answer: Canonical) -> list[str]:
+    return [f"Mức “{rule.levels[answer['level']].text}”"]
 
 
 # -- survey --------------------------------------------------------------------------
@@ -539,16 +710,82 @@ def _describe_survey(leaf: Node, rule: SurveyRule) -> str:
     )
 
 
-HANDLERS: dict[str, RuleHandler] = {
-    "binary": RuleHandler(_normalize_binary, _compile_binary, _describe_binary),
-    "tiers": RuleHandler(_normalize_tiers, _compile_tiers, _describe_tiers),
-    "ratio": RuleHandler(_normalize_ratio, _compile_ratio, _describe_ratio),
-    "checklist": RuleHandler(
-        _normalize_checklist, _compile_checklist, _describe_checklist
+def _read_survey(leaf: Node, rule: SurveyRule, answer: Canonical) -> list[str]:
+    return [f"Kết quả điều tra xã hội học {format_points(Decimal(answer['value']))}%"]
+
+
+_BY_CLASS: tuple[RuleHandler[Any], ...] = (
+    RuleHandler(
+        BinaryRule,
+        _normalize_binary,
+        _compile_binary,
+        _describe_binary,
+        _reachable_binary,
+        _read_binary,
+        correctable=True,
     ),
-    "deduction": RuleHandler(
-        _normalize_deduction, _compile_deduction, _describe_deduction
+    RuleHandler(
+        TiersRule,
+        _normalize_tiers,
+        _compile_tiers,
+        _describe_tiers,
+        _reachable_tiers,
+        _read_tiers,
+        correctable=True,
     ),
-    "manual": RuleHandler(_normalize_manual, _compile_manual, _describe_manual),
-    "survey": RuleHandler(_normalize_survey, _compile_survey, _describe_survey),
-}
+    RuleHandler(
+        RatioRule,
+        _normalize_ratio,
+        _compile_ratio,
+        _describe_ratio,
+        _reachable_any,
+        _read_ratio,
+        correctable=True,
+    ),
+    RuleHandler(
+        ChecklistRule,
+        _normalize_checklist,
+        _compile_checklist,
+        _describe_checklist,
+        _reachable_checklist,
+        _read_checklist,
+        correctable=True,
+    ),
+    RuleHandler(
+        DeductionRule,
+        _normalize_deduction,
+        _compile_deduction,
+        _describe_deduction,
+        _reachable_deduction,
+        _read_deduction,
+        correctable=True,
+    ),
+    # A level is the appraiser's judgement, not a figure: they choose the score.
+    RuleHandler(
+        ManualRule,
+        _normalize_manual,
+        _compile_manual,
+        _describe_manual,
+        _reachable_manual,
+        _read_manual,
+        correctable=False,
+    ),
+    # Entered by the coordinator; appraisers never score survey leaves.
+    RuleHandler(
+        SurveyRule,
+        _normalize_survey,
+        _compile_survey,
+        _describe_survey,
+        _reachable_any,
+        _read_survey,
+        correctable=False,
+    ),
+)
+# Keyed by each class's ``type`` name, the key the criteria files use.
+HANDLERS: dict[str, RuleHandler[Any]] = {h.rule_class.type: h for h in _BY_CLASS}
+
+
+def handler_for(rule: R) -> RuleHandler[R]:
+    """Return the handler of a rule's class."""
+    handler: RuleHandler[R] = HANDLERS[rule.type]
+    return handler

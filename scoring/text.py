@@ -25,12 +25,24 @@ def format_decimal(d: Decimal, places: int = 2) -> str:
 
 def format_points(d: Decimal) -> str:
     """Format a number without trailing zeros, as in criteria sets: 0.50 → "0,5"."""
+    text = _POINTS_TEXT.get(d)
+    if text is not None:
+        return text
     text = f"{d:,f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("", "-0"):
         text = "0"
-    return text.translate(_SWAP)
+    text = text.translate(_SWAP)
+    if len(_POINTS_TEXT) >= 4096:
+        _POINTS_TEXT.clear()
+    _POINTS_TEXT[d] = text
+    return text
+
+
+# Equal numbers (0.50, 0.5) read the same, so one entry serves both; explanations
+# format the same few points and counts over and over.
+_POINTS_TEXT: dict[Decimal, str] = {}
 
 
 def format_measured(value: Decimal) -> str:
@@ -39,7 +51,10 @@ def format_measured(value: Decimal) -> str:
     Truncating (not rounding) keeps the shown value on the same side of every band
     bound with two decimals: 79.999% shows as "79,99" next to "dưới 80%", not "80,00".
     """
-    return format_decimal(value.quantize(CENT, ROUND_DOWN))
+    cut = value.quantize(CENT, ROUND_DOWN)
+    if -_THOUSAND < cut < _THOUSAND:
+        return str(cut).replace(".", ",")  # as format_decimal does, without re-rounding
+    return format_decimal(cut)
 
 
 def format_date(d: date) -> str:

@@ -36,6 +36,14 @@ class LeafScore:
 
 
 @dataclass(frozen=True, slots=True)
+class PointOption:
+    """A score a leaf's rule can give, with what it means ("Đạt", a level's text)."""
+
+    points: Decimal
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class NodeScore:
     """Sums of a node's leaves; ``index`` is ``None`` when its counted max is 0."""
 

@@ -39,9 +39,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-def assigned_unit_ids(
-    user: User, period_id: int | None = None
-) -> sa.Select[tuple[int]]:
+def assigned_unit_ids(user: User, period_id: int | None = None) -> sa.Select[int]:
     q = sa.select(AppraiserAssignment.unit_id).where(
         AppraiserAssignment.user_id == user.id
     )
@@ -50,7 +48,7 @@ def assigned_unit_ids(
     return q
 
 
-def visible_assessments(user: User) -> sa.Select[tuple[Assessment]]:
+def visible_assessments(user: User) -> sa.Select[Assessment]:
     """Assessments the user may read: all (admin), own unit, or assigned + submitted."""
     q = sa.select(Assessment)
     if user.role == "admin":
@@ -69,8 +67,8 @@ def visible_assessments(user: User) -> sa.Select[tuple[Assessment]]:
 
 def get_assessment_or_404(assessment_id: int, user: User | None = None) -> Assessment:
     """Load an assessment the user may read, or 404 whatever the id."""
-    user = user or current_user._get_current_object()  # type: ignore[attr-defined]
-    found = db.session.scalar(
+    user = user or current_user._get_current_object()
+    found: Assessment | None = db.session.scalar(
         visible_assessments(user).where(Assessment.id == assessment_id)
     )
     if found is None:
@@ -80,9 +78,9 @@ def get_assessment_or_404(assessment_id: int, user: User | None = None) -> Asses
 
 def get_evidence_or_404(evidence_id: int, user: User | None = None) -> Evidence:
     """Load an evidence row whose assessment the user may read, or 404."""
-    user = user or current_user._get_current_object()  # type: ignore[attr-defined]
+    user = user or current_user._get_current_object()
     visible_ids = visible_assessments(user).with_only_columns(Assessment.id)
-    found = db.session.scalar(
+    found: Evidence | None = db.session.scalar(
         sa.select(Evidence).where(
             Evidence.id == evidence_id, Evidence.assessment_id.in_(visible_ids)
         )

@@ -87,7 +87,7 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user._get_current_object()  # type: ignore[attr-defined]
+        actor = current_user._get_current_object()
     event = AuditEvent(
         action=action,
         object_type=object_type,

@@ -93,12 +93,13 @@ def load_demo() -> list[tuple[str, str, str]]:
         appraiser = db.session.scalar(
             sa.select(User).where(User.username == "thamdinh")
         )
+        assert appraiser is not None  # created with the users above
         for code in ("TRUCLAM", "NGHISON"):
             db.session.add(
                 AppraiserAssignment(
                     period_id=period.id, unit_id=units[code].id, user_id=appraiser.id
                 )
-            )  # type: ignore[union-attr]
+            )
     db.session.commit()
     return [(u, DEMO_PASSWORD, r) for u, _, r, _ in USERS]
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Flask,
+    Response,
     current_app,
     flash,
     g,
@@ -139,7 +140,7 @@ def init_app(app: Flask) -> None:
         return refusal_response(exc)
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError) -> Any:
+    def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
         return _render(
             400,
             "Phiên làm việc hoặc mã bảo mật biểu mẫu đã hết hạn. "
@@ -147,16 +148,16 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(RateLimitExceeded)
-    def rate_limited(exc: RateLimitExceeded) -> tuple[object, int]:
+    def rate_limited(exc: RateLimitExceeded) -> tuple[Response | str, int]:
         # The limit's own message says which throttle refused (account or address).
         return _render(429, exc.description)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Any:
+    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
         return _render(exc.code or 500)
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception) -> Any:
+    def unexpected(exc: Exception) -> tuple[Response | str, int]:
         app.logger.exception("unhandled error")
         from webapp.extensions import db
 
@@ -175,7 +176,7 @@ def error_message(code: int) -> str:
     return MESSAGES.get(code, ("", "Đã có lỗi xảy ra."))[1]
 
 
-def _render(code: int, detail: str | None = None) -> tuple[Any, int]:
+def _render(code: int, detail: str | None = None) -> tuple[Response | str, int]:
     title = MESSAGES.get(code, (f"Lỗi {code}", ""))[0]
     message = detail or error_message(code)
     if request.path.startswith("/api/"):

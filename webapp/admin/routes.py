@@ -82,7 +82,8 @@ UNCHANGED = "Không có thay đổi nào."
 
 
 def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+    actor: User = current_user._get_current_object()
+    return actor
 
 
 def _unit_or_404(unit_id: int) -> Unit:
@@ -99,7 +100,7 @@ def _period_or_404(period_id: int) -> Period:
 
 def _button_posted() -> bool:
     # One-click POST buttons carry only the CSRF token (CSRFProtect checks it).
-    return EmptyForm().validate_on_submit()
+    return bool(EmptyForm().validate_on_submit())
 
 
 # --- Dashboard ------------------------------------------------------------------------
@@ -348,6 +349,7 @@ def _period_form(period: Period | None) -> PeriodForm:
 
 
 def _period_input(form: PeriodForm) -> PeriodInput:
+    assert form.opens_on.data is not None  # DataRequired: the form was validated
     return PeriodInput(
         name=form.name.data or "",
         year=int(form.year.data or 0),
@@ -442,12 +444,14 @@ def extension_new(period_id: int) -> Page:
     """Extend one unit's self-assessment deadline, with a reason."""
     period = _period_or_404(period_id)
     form = ExtensionForm()
-    if request.method == "GET" and request.args.get("unit", type=int):
-        form.unit_id.data = request.args.get("unit", type=int)
+    unit_id = request.args.get("unit", type=int)
+    if request.method == "GET" and unit_id:
+        form.unit_id.data = unit_id
     form.unit_id.choices = as_choices(
         (u.id, f"{u.name} ({u.code})") for u in period.units
     )
     if form.validate_on_submit():
+        assert form.new_deadline.data is not None  # DataRequired
         try:
             grant_extension(
                 period,

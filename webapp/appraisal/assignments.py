@@ -150,7 +150,7 @@ def list_periods(user: User) -> list[Period]:
     return list(db.session.scalars(q))
 
 
-def assigned_period_ids(user: User) -> sa.Select[tuple[int]]:
+def assigned_period_ids(user: User) -> sa.Select[int]:
     return sa.select(AppraiserAssignment.period_id).where(
         AppraiserAssignment.user_id == user.id
     )

@@ -16,9 +16,9 @@ from webapp import audit, lifecycle
 from webapp.appraisal.assignments import appraiser_areas, code_key
 from webapp.appraisal.leaves import (
     AppraisalError,
+    answer_in_words,
     appraised_leaves,
     area_of,
-    describe_answer,
     leaf_answer,
     pts,
 )
@@ -199,8 +199,8 @@ def return_diffs(
                     previous += f" — {then['appraiser_comment']}"
             out[code] = LeafDiff(
                 request=request,
-                answer_before=describe_answer(leaf, then.get("answer")),
-                answer_now=describe_answer(leaf, leaf_answer(row)),
+                answer_before=answer_in_words(leaf, then.get("answer")),
+                answer_now=answer_in_words(leaf, leaf_answer(row)),
                 note_before=then.get("note") or "",
                 note_now=row.note if row else "",
                 points_before=score_leaf(leaf, then.get("answer")).points,

@@ -53,7 +53,7 @@ SURVEY_UPLOAD_MAX = 5 * 1024 * 1024
 
 
 def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 def _period_or_404(period_id: int) -> Period:

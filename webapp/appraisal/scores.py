@@ -10,6 +10,7 @@ from typing import Any
 from criteria import Node
 from scoring import (
     AnswerError,
+    answer_correctable,
     normalize_answer,
     score_leaf,
 )
@@ -26,6 +27,7 @@ from webapp.appraisal.leaves import (
     pts,
 )
 from webapp.appraisal.screen import locked_reason
+from webapp.assessment.forms import rule_kind
 from webapp.clock import now
 from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
@@ -83,7 +85,7 @@ def save_appraisal(
     self_na_excluded = own.status == "not_applicable" and own.points is None
 
     appraised_answer: dict[str, Any] | None = None
-    if data.correct and leaf.rule is not None and leaf.rule.type != "manual":
+    if data.correct and answer_correctable(leaf):
         appraised_answer = _corrected_answer(leaf, data)
         if (
             appraised_answer.get("not_applicable")
@@ -183,25 +185,24 @@ def _typed_points(leaf: Node, text: str, self_na_excluded: bool) -> Decimal | No
 
 def _corrected_answer(leaf: Node, data: AppraisalInput) -> dict[str, Any]:
     """Build and check the answer the appraiser corrected (same JSON as the unit's)."""
-    rule = leaf.rule
-    assert rule is not None
+    kind = rule_kind(leaf) if answer_correctable(leaf) else None
     raw: dict[str, Any]
     if data.value.strip().lower() in ("na", "không phát sinh"):
         raw = {"not_applicable": True}
-    elif rule.type == "binary":
+    elif kind == "binary":
         if data.value not in ("true", "false"):
             raise AppraisalError("Chọn Đạt hoặc Không đạt.", "value")
         raw = {"value": data.value == "true"}
-    elif rule.type in ("tiers", "ratio"):
-        raw = _corrected_measure(leaf, data)
-    elif rule.type == "checklist":
+    elif kind in ("date", "percent"):
+        raw = _corrected_measure(data, dated=kind == "date")
+    elif kind == "checklist":
         try:
             raw = {"checked": sorted({int(c) for c in data.checked})}
         except ValueError:
             raise AppraisalError(
                 "Nội dung được chọn không hợp lệ.", "checked"
             ) from None
-    elif rule.type == "deduction":
+    elif kind == "deduction":
         counts = []
         for i, text in enumerate(data.counts):
             label = f"Số lần của trường hợp thứ {i + 1}"
@@ -220,9 +221,8 @@ def _corrected_answer(leaf: Node, data: AppraisalInput) -> dict[str, Any]:
     return normalized
 
 
-def _corrected_measure(leaf: Node, data: AppraisalInput) -> dict[str, Any]:
-    measure = getattr(leaf.rule, "measure", None)
-    if measure is not None and measure.unit == "date":
+def _corrected_measure(data: AppraisalInput, *, dated: bool) -> dict[str, Any]:
+    if dated:
         return {"value": parse_date(data.value, field="value").isoformat()}
     # The numerator's and denominator's messages show with the corrected value's.
     if data.value.strip():

@@ -14,19 +14,21 @@ from criteria import CriteriaSet, Node
 from scoring import (
     AssessmentScore,
     LeafScore,
+    answer_correctable,
     format_date,
     format_decimal,
 )
 from webapp.appraisal.assignments import appraiser_areas
 from webapp.appraisal.leaves import (
     NA_CHOICE,
+    answer_in_words,
     appraised_leaves,
     area_of,
-    describe_answer,
     leaf_answer,
     point_choices,
 )
 from webapp.appraisal.returns import LeafDiff, return_diffs
+from webapp.assessment.forms import FormKind, rule_kind
 from webapp.clock import now, to_vn
 from webapp.criteria_sets import criteria_for
 from webapp.evidence.services import evidence_by_leaf
@@ -122,14 +124,13 @@ class LeafView:
 
     @property
     def value_driven(self) -> bool:
-        rule = self.node.rule
-        return rule is not None and rule.type in (
-            "binary",
-            "tiers",
-            "ratio",
-            "checklist",
-            "deduction",
-        )
+        """The appraiser may correct the unit's figures and let the rule rescore."""
+        return answer_correctable(self.node)
+
+    @property
+    def form_kind(self) -> FormKind | None:
+        """The shape of the correction inputs, as on the unit's form."""
+        return rule_kind(self.node)
 
     @property
     def points_prefill(self) -> str:
@@ -149,12 +150,11 @@ class LeafView:
         )
         answer = answer or {}
         out: dict[str, Any] = {"value": "", "numerator": "", "denominator": ""}
-        measure = getattr(self.node.rule, "measure", None)
         if "value" in answer:
             raw = answer["value"]
             if isinstance(raw, bool):
                 out["value"] = "true" if raw else "false"
-            elif measure is not None and measure.unit == "date":
+            elif self.form_kind == "date":
                 try:
                     out["value"] = format_date(date.fromisoformat(str(raw)))
                 except ValueError:
@@ -166,8 +166,7 @@ class LeafView:
                 out[key] = number(answer[key])
         out["checked"] = [str(i) for i in answer.get("checked", [])]
         counts = list(answer.get("counts", []))
-        rule = self.node.rule
-        events = rule.events if rule is not None and rule.type == "deduction" else ()
+        events = getattr(self.node.rule, "events", ())  # one input per deduction event
         out["counts"] = [
             number(counts[i]) if i < len(counts) else "0" for i in range(len(events))
         ]
@@ -177,7 +176,7 @@ class LeafView:
     def appraised_answer_lines(self) -> list[str]:
         if self.row is None or not self.row.appraised_answer:
             return []
-        return describe_answer(self.node, self.row.appraised_answer)
+        return answer_in_words(self.node, self.row.appraised_answer)
 
 
 FILTERS = {
@@ -266,7 +265,7 @@ def appraisal_screen(
             node=leaf,
             area=cs.node(area_of(leaf.code)),
             row=row,
-            answer_lines=describe_answer(leaf, leaf_answer(row)),
+            answer_lines=answer_in_words(leaf, leaf_answer(row)),
             self_leaf=own.leaves[leaf.code],
             evidence=views,
             can_appraise=not reason,

@@ -23,7 +23,7 @@ from scoring import (
     score_leaf,
 )
 from webapp import audit
-from webapp.assessment.overview import SELF_ASSESSED, SURVEY_MESSAGE, describe_answer
+from webapp.assessment.overview import SELF_ASSESSED, SURVEY_MESSAGE, answer_text
 from webapp.clock import now, to_vn
 from webapp.errors import ParIndexError
 from webapp.extensions import db
@@ -100,7 +100,7 @@ def stale_message(leaf: Node, row: CriterionScore | None) -> str:
     note = f"; thuyết minh: “{row.note}”" if row.note else ""
     return (
         f"Tiêu chí này vừa được {who} cập nhật lúc {when}; giá trị hiện tại: "
-        f"{describe_answer(leaf, row.answer)}{points}{note}. "
+        f"{answer_text(leaf, row.answer)}{points}{note}. "
         "Chưa lưu thay đổi của bạn: kiểm tra lại rồi bấm Lưu nếu vẫn muốn thay đổi."
     )
 

@@ -10,10 +10,12 @@ call, made in the service.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
@@ -26,6 +28,7 @@ from criteria import (
     ManualRule,
     Node,
     RatioRule,
+    Rule,
     TiersRule,
 )
 from scoring import format_date, format_points
@@ -52,6 +55,8 @@ def vn_number(value: Decimal | str | int | None) -> str:
 class ChoiceRadio(RadioField):
     """A radio group that may stay empty (unanswered); a forged value gets a message."""
 
+    data: str | None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
@@ -60,7 +65,7 @@ class ChoiceRadio(RadioField):
         if self.data in (None, ""):
             self.data = None
             return
-        if str(self.data) not in {c.value for c in self.choices}:  # type: ignore[union-attr]
+        if str(self.data) not in {c.value for c in self.choices}:
             raise ValidationError("Lựa chọn không hợp lệ.")
 
 
@@ -68,7 +73,7 @@ class LeafForm(FlaskForm):
     """Fields every leaf has; leaf_form_class adds the ones its rule needs."""
 
     leaf: ClassVar[Node]
-    kind: ClassVar[str]  # binary, percent, date, checklist, deduction, manual
+    kind: ClassVar[FormKind]
 
     not_applicable = BooleanField("Không phát sinh / không áp dụng")
     note = TextAreaField(
@@ -80,7 +85,7 @@ class LeafForm(FlaskForm):
     saved: dict[str, str]
 
     def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
+        ok = bool(super().validate(extra_validators))
         if self.not_applicable.data:
             # "Không phát sinh" replaces the figures: they are not read, so not checked.
             answer_fields = self.answer_field_names()
@@ -144,8 +149,8 @@ class LeafForm(FlaskForm):
             return {"checked": sorted(int(v) for v in self["checked"].data or [])}
         if self.kind == "deduction":
             counts = [
-                self[f"count_{i}"].parsed for i in range(len(self.leaf.rule.events))
-            ]  # type: ignore[union-attr]
+                self[name].parsed for name in self._fields if name.startswith("count_")
+            ]
             if all(c is None for c in counts):
                 return None
             return {"counts": [c or 0 for c in counts]}
@@ -170,34 +175,22 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def rule_kind(leaf: Node) -> str | None:
-    """The form shape a leaf needs; None for survey leaves (the unit never answers)."""
-    rule = leaf.rule
-    if isinstance(rule, BinaryRule):
-        return "binary"
-    if isinstance(rule, TiersRule):
-        return "date" if rule.measure.unit == "date" else "percent"
-    if isinstance(rule, RatioRule):
-        return "percent"
-    if isinstance(rule, ChecklistRule):
-        return "checklist"
-    if isinstance(rule, DeductionRule):
-        return "deduction"
-    if isinstance(rule, ManualRule):
-        return "manual"
-    return None
+FormKind = Literal["binary", "date", "percent", "checklist", "deduction", "manual"]
+R = TypeVar("R", bound=Rule)
 
 
-@lru_cache(maxsize=512)
-def leaf_form_class(leaf: Node) -> type[LeafForm]:
-    """Build (once per leaf) the form class made for the leaf's rule."""
-    kind = rule_kind(leaf)
-    if kind is None:
-        raise ValueError(f"{leaf.code}: tiêu chí không do đơn vị tự chấm")
-    rule = leaf.rule
-    attrs: dict[str, Any] = {"leaf": leaf, "kind": kind}
-    if isinstance(rule, BinaryRule):
-        attrs["value"] = ChoiceRadio(
+@dataclass(frozen=True)
+class RuleForm(Generic[R]):
+    """What a rule class needs from a form: the input shape (which the templates and
+    the appraiser's correction follow) and the unit form's answer fields."""
+
+    kind: Callable[[R], FormKind]
+    fields: Callable[[R], dict[str, Any]]
+
+
+def _binary_fields(rule: BinaryRule) -> dict[str, Any]:
+    return {
+        "value": ChoiceRadio(
             "Kết quả",
             choices=[
                 SelectChoice("yes", f"Đạt ({format_points(rule.points_true)} điểm)"),
@@ -206,31 +199,51 @@ def leaf_form_class(leaf: Node) -> type[LeafForm]:
                 ),
             ],
         )
-    elif kind == "date":
-        attrs["value"] = DateField("Ngày (dd/mm/yyyy)")
-    elif kind == "percent":
-        attrs["value"] = DecimalField(
+    }
+
+
+def _measure_kind(rule: TiersRule | RatioRule) -> FormKind:
+    return "date" if rule.measure.unit == "date" else "percent"
+
+
+def _measure_fields(rule: TiersRule | RatioRule) -> dict[str, Any]:
+    if rule.measure.unit == "date":
+        return {"value": DateField("Ngày (dd/mm/yyyy)")}
+    return {
+        "value": DecimalField(
             "Tỷ lệ (%)",
             percent=True,
             render_kw={"inputmode": "decimal", "placeholder": "ví dụ 92,5"},
-        )
-        attrs["numerator"] = DecimalField("Tử số")
-        attrs["denominator"] = DecimalField("Mẫu số")
-    elif isinstance(rule, ChecklistRule):
-        attrs["checked"] = CheckboxList(
+        ),
+        "numerator": DecimalField("Tử số"),
+        "denominator": DecimalField("Mẫu số"),
+    }
+
+
+def _checklist_fields(rule: ChecklistRule) -> dict[str, Any]:
+    return {
+        "checked": CheckboxList(
             "Nội dung đạt",
             choices=[
                 SelectChoice(str(i), f"{item.text} ({format_points(item.points)} điểm)")
                 for i, item in enumerate(rule.items)
             ],
         )
-    elif isinstance(rule, DeductionRule):
-        for i, event in enumerate(rule.events):
-            attrs[f"count_{i}"] = CountField(
-                f"Số lần: {event.event} (trừ {format_points(event.minus)} điểm mỗi lần)"
-            )
-    elif isinstance(rule, ManualRule):
-        attrs["level"] = ChoiceRadio(
+    }
+
+
+def _deduction_fields(rule: DeductionRule) -> dict[str, Any]:
+    return {
+        f"count_{i}": CountField(
+            f"Số lần: {event.event} (trừ {format_points(event.minus)} điểm mỗi lần)"
+        )
+        for i, event in enumerate(rule.events)
+    }
+
+
+def _manual_fields(rule: ManualRule) -> dict[str, Any]:
+    return {
+        "level": ChoiceRadio(
             "Mức đánh giá",
             choices=[
                 SelectChoice(
@@ -239,6 +252,37 @@ def leaf_form_class(leaf: Node) -> type[LeafForm]:
                 for i, level in enumerate(rule.levels)
             ],
         )
+    }
+
+
+# The one table of forms by rule class. Survey rules have none: the coordinator enters
+# survey results, units never answer them.
+RULE_FORMS: dict[type[Rule], RuleForm[Any]] = {
+    BinaryRule: RuleForm(lambda rule: "binary", _binary_fields),
+    TiersRule: RuleForm(_measure_kind, _measure_fields),
+    RatioRule: RuleForm(_measure_kind, _measure_fields),
+    ChecklistRule: RuleForm(lambda rule: "checklist", _checklist_fields),
+    DeductionRule: RuleForm(lambda rule: "deduction", _deduction_fields),
+    ManualRule: RuleForm(lambda rule: "manual", _manual_fields),
+}
+
+
+def rule_kind(leaf: Node) -> FormKind | None:
+    """The form shape a leaf needs; None for survey leaves (the unit never answers)."""
+    rule = leaf.rule
+    entry = None if rule is None else RULE_FORMS.get(type(rule))
+    return None if entry is None else entry.kind(rule)
+
+
+@lru_cache(maxsize=512)
+def leaf_form_class(leaf: Node) -> type[LeafForm]:
+    """Build (once per leaf) the form class made for the leaf's rule."""
+    rule = leaf.rule
+    entry = None if rule is None else RULE_FORMS.get(type(rule))
+    if entry is None:
+        raise ValueError(f"{leaf.code}: tiêu chí không do đơn vị tự chấm")
+    attrs: dict[str, Any] = {"leaf": leaf, "kind": entry.kind(rule)}
+    attrs.update(entry.fields(rule))
     name = "LeafForm_" + leaf.code.replace(".", "_")
     return type(name, (LeafForm,), attrs)
 

@@ -8,27 +8,19 @@ from the browser.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from criteria import (
-    BinaryRule,
-    ChecklistRule,
-    CriteriaSet,
-    DeductionRule,
-    ManualRule,
-    Node,
-    TiersRule,
-)
+from criteria import CriteriaSet, Node
 from scoring import (
     AssessmentScore,
     LeafScore,
+    describe_answer,
     describe_rule,
     format_decimal,
-    format_points,
 )
 from webapp.clock import now
 from webapp.criteria_sets import criteria_for
@@ -75,7 +67,7 @@ def current_assessment(user: User) -> Assessment | None:
         .order_by(Period.self_deadline.desc(), Assessment.id.desc())
     ).all()
     opened = [a for a in rows if a.period.status == PeriodStatus.OPEN]
-    return (opened or rows or [None])[0]
+    return (opened or rows)[0] if rows else None
 
 
 def unit_assessments(user: User) -> list[Assessment]:
@@ -138,7 +130,7 @@ class LeafView:
 
     @property
     def answer_text(self) -> str:
-        return describe_answer(self.leaf, self.row.answer if self.row else None)
+        return answer_text(self.leaf, self.row.answer if self.row else None)
 
 
 @dataclass
@@ -298,39 +290,6 @@ def area_bars(view: AssessmentView) -> list[AreaBar]:
     ]
 
 
-def describe_answer(leaf: Node, answer: dict[str, Any] | None) -> str:
-    """A stored answer in words: "Tỷ lệ 92,5%", "Ngày 15/01/2026", "Đạt nội dung 1"."""
-    if not answer:
-        return "Chưa trả lời"
-    if answer.get("not_applicable"):
-        return "Không phát sinh / không áp dụng"
-    rule = leaf.rule
-    if isinstance(rule, BinaryRule):
-        return "Đạt" if answer.get("value") else "Không đạt"
-    if isinstance(rule, TiersRule) and rule.measure.unit == "date":
-        try:
-            return "Ngày " + date.fromisoformat(answer["value"]).strftime("%d/%m/%Y")
-        except (KeyError, ValueError):
-            return str(answer)
-    if "value" in answer:
-        return f"Tỷ lệ {format_points(Decimal(str(answer['value'])))}%"
-    if "numerator" in answer:
-        num = format_points(Decimal(str(answer["numerator"])))
-        den = format_points(Decimal(str(answer["denominator"])))
-        return f"Tử số {num}, mẫu số {den}"
-    if isinstance(rule, ChecklistRule):
-        checked = answer.get("checked", [])
-        if not checked:
-            return "Không đạt nội dung nào"
-        return "Đạt nội dung " + ", ".join(str(i + 1) for i in checked)
-    if isinstance(rule, DeductionRule):
-        parts = [
-            f"{event.event}: {count} lần"
-            for event, count in zip(rule.events, answer.get("counts", []), strict=False)
-        ]
-        return "; ".join(parts)
-    if isinstance(rule, ManualRule):
-        level = answer.get("level")
-        if isinstance(level, int) and 0 <= level < len(rule.levels):
-            return f"Mức “{rule.levels[level].text}”"
-    return str(answer)
+def answer_text(leaf: Node, answer: dict[str, Any] | None) -> str:
+    """A stored answer in words, on one line: "Tỷ lệ 92,5%", "Mức “Có triển khai”"."""
+    return "; ".join(describe_answer(leaf, answer))

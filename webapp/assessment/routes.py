@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -42,14 +40,16 @@ from webapp.assessment.submission import (
 from webapp.criteria_sets import criteria_for
 from webapp.errors import back_to
 from webapp.lifecycle import NotEditable, check_submit
-from webapp.models import Assessment
+from webapp.models import Assessment, User
 
+Page = str | Response | tuple[str, int]
 UNIT_ROLES = ("unit_editor", "unit_head")
 READERS = ("unit_editor", "unit_head", "admin", "appraiser")
 
 
-def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
 
 
 def _leaf_url(assessment: Assessment, code: str) -> str:
@@ -80,7 +80,7 @@ def dashboard() -> str:
 
 @bp.get("/<int:assessment_id>")
 @roles_required(*READERS)
-def detail(assessment_id: int) -> str:
+def detail(assessment_id: int) -> Page:
     """The criteria tree; unit users get a form on every leaf they may change."""
     assessment = get_assessment_or_404(assessment_id)
     return _render_detail(assessment)
@@ -88,7 +88,7 @@ def detail(assessment_id: int) -> str:
 
 @bp.post("/<int:assessment_id>/criteria/<code>")
 @roles_required(*UNIT_ROLES)
-def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
+def save_leaf(assessment_id: int, code: str) -> Page:
     """Save one leaf's answer and explanation, then back to the leaf (PRG)."""
     assessment = get_assessment_or_404(assessment_id)
     leaf = criteria_for(assessment).nodes().get(code)
@@ -118,7 +118,7 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
 
 def _refused_answer(
     assessment: Assessment, form: LeafForm, exc: AnswerInvalid | StaleAnswer
-) -> Any:
+) -> str | tuple[str, int]:
     """The leaf again with what the user typed; nothing was saved."""
     code = form.leaf.code
     if isinstance(exc, StaleAnswer):
@@ -137,7 +137,7 @@ def _refused_answer(
 
 @bp.route("/<int:assessment_id>/submit", methods=["GET", "POST"])
 @roles_required("unit_head")
-def submit(assessment_id: int) -> Response | str | tuple[str, int]:
+def submit(assessment_id: int) -> Page:
     """Confirmation page (GET) and submission (POST) by the unit head."""
     assessment = get_assessment_or_404(assessment_id)
     form = SubmitForm()
@@ -157,7 +157,7 @@ def submit(assessment_id: int) -> Response | str | tuple[str, int]:
 
 @bp.post("/<int:assessment_id>/reopen")
 @roles_required("admin")
-def reopen(assessment_id: int) -> Response | tuple[str, int]:
+def reopen(assessment_id: int) -> Page:
     """The coordinator sends a submitted assessment back to draft, with a reason."""
     assessment = get_assessment_or_404(assessment_id)
     form = ReopenForm()
@@ -177,7 +177,7 @@ def _render_detail(
     notices: dict[str, str] | None = None,
     reopen_form: ReopenForm | None = None,
     status: int = 200,
-) -> Any:
+) -> str | tuple[str, int]:
     view = assessment_view(assessment, _user())
     forms = leaf_forms(view, bound or {})
     html = render_template(
@@ -198,7 +198,7 @@ def _render_submit(
     *,
     problems: list[Problem] | None = None,
     status: int = 200,
-) -> Any:
+) -> str | tuple[str, int]:
     view = assessment_view(assessment, _user())
     if problems is None:
         problems = submit_problems(view)

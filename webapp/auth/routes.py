@@ -95,7 +95,7 @@ def login() -> str | Response:
 def logout() -> Response:
     """Log out and invalidate every copy of this session cookie."""
     if EmptyForm().validate_on_submit():
-        services.logout(current_user._get_current_object())  # type: ignore[attr-defined]
+        services.logout(current_user._get_current_object())
         logout_user()
         session.clear()
         flash("Bạn đã đăng xuất.", "info")
@@ -108,7 +108,7 @@ def change_password() -> str | Response:
     """Change one's own password."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        user = current_user._get_current_object()
         try:
             services.change_password(user, form.current.data or "", form.new.data or "")
         except ParIndexError as exc:

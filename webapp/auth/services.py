@@ -11,9 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from webapp import audit
+from webapp.clock import utcnow
 from webapp.errors import ParIndexError
 from webapp.extensions import db
-from webapp.models import User, utcnow
+from webapp.models import User
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -44,7 +45,7 @@ def check_password_policy(password: str) -> None:
 
 def authenticate(username: str, password: str) -> User | None:
     """Return the active user whose password matches, else None (one answer for all)."""
-    user = db.session.scalar(
+    user: User | None = db.session.scalar(
         sa.select(User).where(User.username == username.strip().lower())
     )
     hasher = _hasher()

@@ -46,7 +46,7 @@ bp.after_request(no_store_downloads)
 
 
 def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 @bp.get("/")

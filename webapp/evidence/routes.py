@@ -122,7 +122,7 @@ def _system_failure(exc: Exception) -> Any:
 
 
 def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 def evidence_json(evidence: Evidence) -> dict[str, Any]:

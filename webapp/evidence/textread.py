@@ -204,7 +204,7 @@ def main(argv: list[str]) -> int:
             copy.write(chunk)
         copy.seek(0)
         try:
-            answer: dict[str, Any] = {"text": read_text(copy, kind)}  # type: ignore[arg-type]
+            answer: dict[str, Any] = {"text": read_text(copy, kind)}
         except TooHeavy as exc:
             answer = {"text": None, "reason": f"too heavy: {exc}"}
         except MemoryError:

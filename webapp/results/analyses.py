@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from criteria import Node
 from webapp.access import visible_assessments
 from webapp.appraisal.leaves import (
+    answer_in_words,
     appraised_leaves,
-    describe_answer,
     leaf_answer,
 )
 from webapp.appraisal.survey import period_assessments
@@ -88,11 +88,11 @@ def criterion_grid(period: Period, leaf: Node, user: User) -> list[GridRow]:
                 appraised_points=row.appraised_points if row else None,
                 appraised=bool(row and row.appraised_at),
                 evidence_count=counts.get(assessment.id, 0),
-                answer_lines=describe_answer(leaf, leaf_answer(row)),
+                answer_lines=answer_in_words(leaf, leaf_answer(row)),
                 comment=row.appraiser_comment if row else "",
             )
         )
-    out.sort(key=lambda g: (-abs(g.difference or 0), g.assessment.unit.name))
+    out.sort(key=lambda g: (-abs(g.difference or Decimal(0)), g.assessment.unit.name))
     return out
 
 

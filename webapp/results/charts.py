@@ -250,18 +250,18 @@ def radar_chart(
         )
     for si, s in enumerate(series):
         colour = PALETTE[si % len(PALETTE)]
-        pts = [
+        corners = [
             point(i, _ratio(s.values[i] if i < len(s.values) else None, max_value))
             for i in range(n)
         ]
-        joined = " ".join(f"{_num(x)},{_num(y)}" for x, y in pts)
+        joined = " ".join(f"{_num(x)},{_num(y)}" for x, y in corners)
         body.append(
             f"<g><title>{escape(s.name)}</title>"
             f'<polygon points="{joined}" fill="{colour}" fill-opacity="0.15" '
             f'stroke="{colour}" '
             f'stroke-width="2"/></g>'
         )
-        for i, (x, y) in enumerate(pts):
+        for i, (x, y) in enumerate(corners):
             value = s.values[i] if i < len(s.values) else None
             shown = "—" if value is None else format_number(value)
             body.append(

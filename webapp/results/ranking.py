@@ -132,9 +132,9 @@ def period_results(period: Period) -> PeriodResults:
     averages: dict[str, Decimal | None] = {}
     for area in cs.areas:
         indexes = [
-            r.final.nodes[area.code].index
+            index
             for r in taking
-            if r.final.nodes[area.code].index is not None
+            if (index := r.final.nodes[area.code].index) is not None
         ]
         averages[area.code] = (
             (sum(indexes, Decimal(0)) / len(indexes)).quantize(CENT, ROUND_HALF_UP)

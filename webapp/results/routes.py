@@ -34,7 +34,7 @@ PUBLISH_REFUSED = "Chưa thể công bố kết quả: còn hồ sơ chưa hoàn
 
 
 def _user() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 def _period_or_404(period_id: int) -> Period:

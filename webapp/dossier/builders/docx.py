@@ -22,6 +22,8 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.parts.document import DocumentPart
 from docx.section import Section
 from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
@@ -78,8 +80,8 @@ def _set_default_font(doc: DocumentObject) -> None:
     theme attributes win over plain names, so they are removed.
     """
     normal = doc.styles["Normal"]
-    normal.font.name = FONT_NAME  # type: ignore[attr-defined]
-    normal.font.size = Pt(BODY_PT)  # type: ignore[attr-defined]
+    normal.font.name = FONT_NAME
+    normal.font.size = Pt(BODY_PT)
     for rpr in (normal.element.get_or_add_rPr(), _doc_defaults_rpr(doc)):
         if rpr is None:
             continue
@@ -93,9 +95,12 @@ def _set_default_font(doc: DocumentObject) -> None:
             fonts.set(qn(attr), FONT_NAME)
 
 
-def _doc_defaults_rpr(doc: DocumentObject) -> object | None:
+def _doc_defaults_rpr(doc: DocumentObject) -> BaseOxmlElement | None:
     styles = doc.styles.element
-    return styles.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    found: BaseOxmlElement | None = styles.find(
+        f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}"
+    )
+    return found
 
 
 def _portrait(section: Section) -> None:
@@ -143,7 +148,7 @@ def _page_number_header(section: Section, restart: bool = False) -> None:
 
 
 def _field(p: Paragraph, instr: str, size: int) -> None:
-    def run_with(child: OxmlElement) -> None:
+    def run_with(child: BaseOxmlElement) -> None:
         run = p.add_run()
         run.font.size = Pt(size)
         run._r.append(child)
@@ -682,9 +687,9 @@ def _cell_style(
         pass
     style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     style.base_style = doc.styles["Normal"]
-    style.font.size = Pt(size)  # type: ignore[attr-defined]
-    style.font.bold = bold  # type: ignore[attr-defined]
-    fmt = style.paragraph_format  # type: ignore[attr-defined]
+    style.font.size = Pt(size)
+    style.font.bold = bold
+    fmt = style.paragraph_format
     fmt.alignment = align
     fmt.space_before = Pt(0)
     fmt.space_after = Pt(0)
@@ -706,6 +711,7 @@ def _table_row(
     The row never breaks across pages; ``shade`` fills its cells (area rows).
     """
     part = table.part
+    assert isinstance(part, DocumentPart)  # score tables sit in the document body
     cache: dict[tuple[int, int, bool], str] = part.__dict__.setdefault(
         "_pi_cell_styles", {}
     )
