@@ -13,8 +13,10 @@ from criteria.loader import (
 )
 from criteria.schema import (
     ASSESSED_BY,
+    EXTRA_KINDS,
     MEASURE_UNITS,
     NA_POLICIES,
+    NODE_KINDS,
     RULE_TYPES,
     Band,
     BinaryRule,
@@ -37,8 +39,10 @@ from criteria.schema import (
 __all__ = [
     "ASSESSED_BY",
     "DATA_DIR",
+    "EXTRA_KINDS",
     "MEASURE_UNITS",
     "NA_POLICIES",
+    "NODE_KINDS",
     "RULE_TYPES",
     "Band",
     "BinaryRule",

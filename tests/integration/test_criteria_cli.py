@@ -139,3 +139,27 @@ def test_score_names_the_leaf_of_a_bad_answer(app: Any, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "1.1.3" in result.output
+
+
+def test_score_prints_bonus_and_penalty_totals(app: Any, tmp_path: Path) -> None:
+    answers = {
+        "1.1": {"value": True},  # 4
+        "1.2": {"checked": [0]},  # 3: the scale gives 7 of 10
+        "2.1.2": {"level": 1},  # bonus 1
+        "2.2.1": {"counts": [1]},  # penalty 0,5
+        "2.2.2": {"value": True},  # penalty 1,5: 2 in all, more than the bonus
+    }
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    bonus_set = (
+        Path(__file__).resolve().parents[1] / "unit" / "data" / "bonus-mini.yaml"
+    )
+    result = app.test_cli_runner().invoke(
+        args=["criteria", "score", str(bonus_set), str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["bonus"] == "1.00"
+    assert report["penalty"] == "2.00"
+    assert report["total"] == {"points": "6.00", "max": "10.00", "index": "60.00"}
+    assert report["band"] == "Khá"
