@@ -163,3 +163,41 @@ def test_score_prints_bonus_and_penalty_totals(app: Any, tmp_path: Path) -> None
     assert report["penalty"] == "2.00"
     assert report["total"] == {"points": "6.00", "max": "10.00", "index": "60.00"}
     assert report["band"] == "Khá"
+
+
+def test_to_xlsx_then_from_xlsx_gives_the_same_set(app: Any, tmp_path: Path) -> None:
+    from criteria import load_criteria_set, parse_criteria_set
+
+    runner = app.test_cli_runner()
+    book = tmp_path / "bo-tieu-chi.xlsx"
+    back = tmp_path / "bo-tieu-chi.yaml"
+    out = runner.invoke(args=["criteria", "to-xlsx", str(WARD_SET), str(book)])
+    assert out.exit_code == 0, out.output
+    back_out = runner.invoke(args=["criteria", "from-xlsx", str(book), str(back)])
+    assert back_out.exit_code == 0, back_out.output
+    assert "71 tiêu chí lá" in back_out.output
+    again = parse_criteria_set(back.read_text(encoding="utf-8"), back.name)
+    assert again == load_criteria_set(WARD_SET)
+
+
+def test_from_xlsx_lists_problems_by_cell_and_writes_nothing(
+    app: Any, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from criteria.xlsx import EXAMPLE_PATH
+
+    book = load_workbook(EXAMPLE_PATH)
+    book["Bộ tiêu chí"]["C4"] = "nửa điểm"  # 1.1.1's maximum
+    bad = tmp_path / "sai.xlsx"
+    book.save(bad)
+    target = tmp_path / "sai.yaml"
+    result = app.test_cli_runner().invoke(
+        args=["criteria", "from-xlsx", str(bad), str(target)]
+    )
+    assert result.exit_code == 1
+    assert (
+        "Trang 'Bộ tiêu chí', dòng 4, cột C (Điểm tối đa): "
+        "'nửa điểm' không phải là số" in result.output
+    )
+    assert not target.exists()

@@ -188,6 +188,17 @@ def rule_kind(leaf: Node) -> str | None:
     return None
 
 
+def _percent_label(leaf: Node) -> str:
+    """Say when a measure may go above 100 % (revenue against its estimate)."""
+    measure = getattr(leaf.rule, "measure", None)
+    top = measure.max_value if measure is not None else Decimal(100)
+    if top is None:
+        return "Tỷ lệ (%, có thể trên 100%)"
+    if top != 100:
+        return f"Tỷ lệ (%, tối đa {format_points(top)}%)"
+    return "Tỷ lệ (%)"
+
+
 @lru_cache(maxsize=512)
 def leaf_form_class(leaf: Node) -> type[LeafForm]:
     """Build (once per leaf) the form class made for the leaf's rule."""
@@ -210,7 +221,7 @@ def leaf_form_class(leaf: Node) -> type[LeafForm]:
         attrs["value"] = DateField("Ngày (dd/mm/yyyy)")
     elif kind == "percent":
         attrs["value"] = DecimalField(
-            "Tỷ lệ (%)",
+            _percent_label(leaf),
             percent=True,
             render_kw={"inputmode": "decimal", "placeholder": "ví dụ 92,5"},
         )
