@@ -20,7 +20,7 @@ def mini_path() -> Path:
 
 @pytest.fixture(scope="session")
 def ward_path() -> Path:
-    """The 2026 draft set for communes and wards (100 points, 71 leaves)."""
+    """The 2026 draft set for communes and wards (100 points, 74 leaves)."""
     return WARD_FILE
 
 

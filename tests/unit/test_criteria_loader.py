@@ -73,16 +73,16 @@ def test_ward_set_counts_match_its_stated_structure(ward_set: CriteriaSet) -> No
     assert stated == {
         "areas": 8,
         "criteria": 41,
-        "sub_criteria": 49,
-        "scored_leaves": 71,
+        "sub_criteria": 52,
+        "scored_leaves": 74,
     }
-    assert (depths[1], depths[2], depths[3]) == (8, 41, 49)
-    assert len(ward_set.leaves()) == 71
+    assert (depths[1], depths[2], depths[3]) == (8, 41, 52)
+    assert len(ward_set.leaves()) == 74
     # Counted here; the methodology note's 23/8/3 for tiers/checklist/manual is off.
     types = Counter(leaf.rule.type for leaf in ward_set.leaves() if leaf.rule)
     assert types == {
         "tiers": 21,
-        "binary": 14,
+        "binary": 17,  # 3.2.7, 3.2.8 and 5.2.3 added from the 2026 plan
         "survey": 10,
         "checklist": 9,
         "deduction": 7,
