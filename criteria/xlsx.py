@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from criteria.schema import (
     TierBand,
     TiersRule,
 )
+from criteria.text import fold as _fold
 
 TEMPLATE_DIR: Path = Path(__file__).resolve().parent / "templates"
 # The empty template and the draft ward set as a filled example, both shipped.
@@ -175,14 +175,6 @@ class ImportedSet:
 
 
 # -- numbers, dates, folding -------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    """Lower-case without diacritics, one space between words ("Từ 80%" → "tu 80%")."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    plain = unicodedata.normalize("NFD", text)
-    plain = "".join(c for c in plain if unicodedata.category(c) != "Mn")
-    return " ".join(plain.lower().split())
 
 
 def _number(text: str) -> Decimal | None:
