@@ -34,6 +34,7 @@ from criteria.schema import (
     SurveyRule,
     TierBand,
     TiersRule,
+    without_survey,
 )
 
 __all__ = [
@@ -64,4 +65,5 @@ __all__ = [
     "load_criteria_set",
     "parse_criteria_set",
     "shipped_set_paths",
+    "without_survey",
 ]

@@ -8,7 +8,7 @@ DESIGN.md §4. Points are ``Decimal`` (built with ``Decimal(str(x))`` so that a 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -294,3 +294,38 @@ class CriteriaSet:
     def parent_code(self, code: str) -> str | None:
         """Return the parent's code (``None`` for an area); ``KeyError`` if unknown."""
         return self._parents[code]
+
+
+def without_survey(cs: CriteriaSet) -> CriteriaSet:
+    """Return the set with its survey leaves left out (a period that runs no survey).
+
+    Parents left with no leaf go too; every maximum becomes the sum of what remains, so
+    the index is over the self-assessed leaves only.
+    """
+
+    def prune(node: Node) -> Node | None:
+        if node.is_leaf:
+            return None if node.assessed_by == "survey" else node
+        kept = tuple(c for c in (prune(child) for child in node.children) if c)
+        if not kept:
+            return None
+        if kept == node.children:
+            return node
+        top = node.max_points
+        if node.kind not in ("bonus", "penalty"):  # a cap stays a cap
+            top = sum((c.max_points for c in kept), Decimal(0))
+        return replace(node, children=kept, max_points=top)
+
+    areas = tuple(a for a in (prune(area) for area in cs.areas) if a)
+    total = sum((a.max_points for a in areas if not a.is_extra), Decimal(0))
+    return CriteriaSet(
+        id=cs.id,
+        title=cs.title,
+        evaluation_year=cs.evaluation_year,
+        unit_type=cs.unit_type,
+        total_max_points=total,
+        bands=cs.bands,
+        areas=areas,
+        meta=dict(cs.meta),
+        index_may_exceed_100=cs.index_may_exceed_100,
+    )

@@ -49,7 +49,7 @@ def test_each_leaf_shows_the_answer_self_score_evidence_and_citation(
     login_as("thamdinh")
     page = client.get(f"/appraisal/assessments/{submitted.id}").text
     assert (
-        len(leaf_codes(page)) == 61
+        len(leaf_codes(page)) == 64
     )  # every self/system leaf; survey leaves are not here
     plan = card(page, "1.1.1")
     assert "Ngày ký số của Kế hoạch: 31/01/2026" in plan

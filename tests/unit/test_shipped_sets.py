@@ -74,3 +74,16 @@ def test_ward_draft_follows_the_2026_plan_targets() -> None:
     changes = " ".join(cs.meta["draft_changes_2026_plan"])  # type: ignore[arg-type]
     for code in ("3.2.2", "3.2.5", "3.2.6", "3.2.7", "3.2.8", "5.2.3", "6.1.3"):
         assert code in changes
+
+
+def test_a_period_without_survey_scores_the_self_assessed_leaves_only() -> None:
+    from criteria import without_survey
+
+    ward = load_criteria_set(WARD)
+    cs = without_survey(ward)
+    assert all(leaf.assessed_by != "survey" for leaf in cs.leaves())
+    assert len(cs.leaves()) == len(ward.leaves()) - 10
+    assert cs.total_max_points == 68  # 100 − 32 survey points
+    assert cs.node("1").max_points == 8  # 9 − the 1-point survey leaf 1.8
+    result = score_assessment(cs, {})
+    assert result.pending == () and result.max_points == 68
