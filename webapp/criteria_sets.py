@@ -123,8 +123,16 @@ def import_criteria_set(
     path: Path, *, replace: bool = False
 ) -> tuple[CriteriaSetRecord, str]:
     """Load, check and store a set (idempotent): created, unchanged or replaced."""
-    text = path.read_text(encoding="utf-8")
-    cs = parse_criteria_set(text, path.name)  # raises CriteriaError with every problem
+    return import_criteria_text(
+        path.read_text(encoding="utf-8"), path.name, replace=replace
+    )
+
+
+def import_criteria_text(
+    text: str, source: str, *, replace: bool = False
+) -> tuple[CriteriaSetRecord, str]:
+    """Check and store a set's YAML text; ``source`` names it in messages."""
+    cs = parse_criteria_set(text, source)  # raises CriteriaError with every problem
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     record = db.session.get(CriteriaSetRecord, cs.id)
     if record is not None:

@@ -222,9 +222,7 @@ class Period(db.Model):  # type: ignore[name-defined]
     # Rules that differ between provinces (issue 18): bands replacing the set's own
     # ([{label, min | max_lt}], highest first; None: the set's), whether the survey
     # leaves are part of this round, and whether a signed report must be uploaded.
-    classification_bands: Mapped[list[dict[str, Any]] | None] = mapped_column(
-        sa.JSON
-    )
+    classification_bands: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
     include_survey: Mapped[bool] = mapped_column(default=True)
     signed_report_required: Mapped[bool] = mapped_column(default=False)
 

@@ -246,6 +246,39 @@ class CriteriaImportForm(FlaskForm):
     )
 
 
+class CriteriaWorkbookForm(FlaskForm):
+    """Upload a set in the spreadsheet layout: check only, or check and import."""
+
+    file = FileField(
+        "Tệp Excel bộ tiêu chí (.xlsx)",
+        validators=[FileRequired("Vui lòng chọn tệp Excel (.xlsx).")],
+    )
+    action = SelectField(
+        "Thao tác",
+        choices=as_choices([("check", "Chỉ kiểm tra"), ("import", "Kiểm tra và nhập")]),
+        default="check",
+    )
+
+
+def code_map_form(old_codes: Iterable[tuple[str, str]], new_choices: list[Any]) -> Any:
+    """A form with one select per leaf of the older set: its code in the newer one."""
+
+    class CodeMapForm(FlaskForm):
+        pass
+
+    for code, label in old_codes:
+        setattr(
+            CodeMapForm,
+            "map_" + code.replace(".", "_"),
+            SelectField(
+                label,
+                choices=as_choices([("", "— không ghép —"), *new_choices]),
+                invalid_choice_message="Mã mới không có trong bộ tiêu chí.",
+            ),
+        )
+    return CodeMapForm
+
+
 # --- Audit filter (GET, no CSRF: it changes nothing) ----------------------------------
 
 

@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from evidence_store.text import content_disposition
 from webapp.access import roles_required
 from webapp.admin import bp
 from webapp.admin.audit_log import (
@@ -20,6 +21,16 @@ from webapp.admin.audit_log import (
     audit_filter_choices,
     describe_events,
     list_audit_events,
+)
+from webapp.admin.criteria_files import (
+    XLSX_MIMETYPE,
+    check_workbook,
+    import_workbook,
+    predecessor_choices,
+    save_mapping,
+    set_workbook,
+    template_bytes,
+    year_over_year,
 )
 from webapp.admin.criteria_sets import (
     import_shipped_set,
@@ -30,6 +41,7 @@ from webapp.admin.criteria_sets import (
 from webapp.admin.forms import (
     AuditFilterForm,
     CriteriaImportForm,
+    CriteriaWorkbookForm,
     ExtensionForm,
     PeriodForm,
     ResetPasswordForm,
@@ -38,6 +50,7 @@ from webapp.admin.forms import (
     UserCreateForm,
     UserEditForm,
     as_choices,
+    code_map_form,
 )
 from webapp.admin.periods import (
     PeriodInput,
@@ -475,6 +488,8 @@ def criteria_sets() -> Page:
         "admin/criteria_sets.html",
         sets=list_criteria_sets(),
         files=shipped_files(),
+        upload_form=CriteriaWorkbookForm(),
+        check=None,
     )
 
 
@@ -528,4 +543,112 @@ def audit() -> Page:
         page=page,
         rows=describe_events(page.items),
         args=args,
+    )
+
+
+# --- Criteria sets as spreadsheets, year over year (issue 18) ------------------------
+
+
+@bp.post("/criteria-sets/upload")
+@roles_required("admin")
+def criteria_upload() -> Page:
+    """Check an uploaded XLSX (every problem by sheet, row, column), or import it."""
+    form = CriteriaWorkbookForm()
+    check = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data, name = upload.read(), upload.filename or "bo-tieu-chi.xlsx"
+        try:
+            if form.action.data == "import":
+                check, record, outcome = import_workbook(data, name)
+                if record is not None:
+                    flash(_import_message(record.title, outcome), "success")
+                    return redirect(url_for("admin.criteria_sets"))
+            else:
+                check = check_workbook(data, name)
+        except AdminError as exc:
+            flash(str(exc), "error")
+    page = render_template(
+        "admin/criteria_sets.html",
+        sets=list_criteria_sets(),
+        files=shipped_files(),
+        upload_form=form,
+        check=check,
+    )
+    return page, 200 if check is None or check.imported else 422
+
+
+def _import_message(title: str, outcome: str) -> str:
+    if outcome == "unchanged":
+        return f"Bộ tiêu chí {title} đã nhập trước đó; không thay đổi."
+    return f"Đã nhập bộ tiêu chí {title}."
+
+
+@bp.get("/criteria-sets/template.xlsx")
+@roles_required("admin")
+def criteria_template() -> Response:
+    """The empty spreadsheet template."""
+    return _xlsx(*template_bytes())
+
+
+@bp.get("/criteria-sets/example.xlsx")
+@roles_required("admin")
+def criteria_example() -> Response:
+    """The draft ward set, filled in the template as an example."""
+    return _xlsx(*template_bytes(example=True))
+
+
+@bp.get("/criteria-sets/<set_id>/export.xlsx")
+@roles_required("admin")
+def criteria_export(set_id: str) -> Response:
+    """Any imported set as a spreadsheet, for review and next year's edits."""
+    try:
+        return _xlsx(*set_workbook(set_id))
+    except KeyError:
+        abort(404)
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype=XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    return response
+
+
+@bp.route("/criteria-sets/<set_id>/changes", methods=["GET", "POST"])
+@roles_required("admin")
+def criteria_changes(set_id: str) -> Page:
+    """Diff against the set this one replaces, and the old → new code mapping."""
+    choices = predecessor_choices(set_id)
+    old_id = request.values.get("from") or (choices[0][0] if choices else "")
+    if not any(old_id == c[0] for c in choices):
+        return render_template("admin/criteria_changes.html", set_id=set_id, yoy=None)
+    yoy = year_over_year(set_id, old_id)
+    form = code_map_form(
+        [(leaf.code, f"{leaf.code}. {leaf.title}") for leaf in yoy.old.leaves()],
+        [(leaf.code, f"{leaf.code}. {leaf.title}") for leaf in yoy.new.leaves()],
+    )(data={"map_" + k.replace(".", "_"): v for k, v in yoy.diff.mapping.items()})
+    if request.method == "POST":
+        form.process(request.form)
+        if form.validate():
+            mapping = {
+                leaf.code: form["map_" + leaf.code.replace(".", "_")].data
+                for leaf in yoy.old.leaves()
+                if form["map_" + leaf.code.replace(".", "_")].data
+            }
+            try:
+                save_mapping(set_id, old_id, mapping, actor=_actor())
+            except AdminError as exc:
+                flash(str(exc), "error")
+            else:
+                flash("Đã lưu cách ghép mã tiêu chí.", "success")
+                return redirect(
+                    url_for("admin.criteria_changes", set_id=set_id, **{"from": old_id})
+                )
+    return render_template(
+        "admin/criteria_changes.html",
+        set_id=set_id,
+        old_id=old_id,
+        choices=choices,
+        yoy=yoy,
+        form=form,
     )
