@@ -25,7 +25,7 @@ def admin(client: Any, demo: dict[str, Any], login_as: Any) -> Any:
 
 
 def _next_year_book(**cells: Any) -> bytes:
-    """The example spreadsheet turned into a 2027 set, as a coordinator would edit it."""
+    """The example spreadsheet made into a 2027 set, as a coordinator edits it."""
     book = load_workbook(EXAMPLE_PATH)
     meta = book[SHEET_META]
     for row in range(2, meta.max_row + 1):
