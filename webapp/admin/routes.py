@@ -88,6 +88,7 @@ from webapp.clock import now, to_vn
 from webapp.errors import ParIndexError, back_to, show_on_form
 from webapp.fields import EmptyForm, page_number, text_arg
 from webapp.models import Period, Unit, User
+from webapp.period_rules import format_bands
 
 Page = str | Response | tuple[str, int]
 SAVED = "Đã lưu thay đổi."
@@ -353,9 +354,18 @@ def _period_form(period: Period | None) -> PeriodForm:
             "opens_on": to_vn(period.opens_at).date(),
             "self_deadline": to_vn(period.self_deadline).date(),
             "appraisal_deadline": to_vn(period.appraisal_deadline).date(),
+            "second_criteria_set_id": next(
+                (f.criteria_set_id for f in period.family_sets), ""
+            ),
+            "classification_bands": format_bands(period.classification_bands),
+            "exclude_survey": not period.include_survey,
+            "signed_report_required": period.signed_report_required,
         }
     form = PeriodForm(data=data)
     form.criteria_set_id.choices = as_choices(criteria_set_choices())
+    form.second_criteria_set_id.choices = as_choices(
+        [("", "— không có —"), *criteria_set_choices()]
+    )
     form.unit_ids.choices = as_choices(period_unit_choices(period))
     return form
 
@@ -369,6 +379,10 @@ def _period_input(form: PeriodForm) -> PeriodInput:
         opens_on=form.opens_on.data,
         self_deadline=form.self_deadline.data,
         appraisal_deadline=form.appraisal_deadline.data,
+        second_criteria_set_id=form.second_criteria_set_id.data or "",
+        classification_bands=form.classification_bands.data or "",
+        include_survey=not form.exclude_survey.data,
+        signed_report_required=bool(form.signed_report_required.data),
     )
 
 

@@ -84,15 +84,16 @@ def standings(assessments: Sequence[Assessment]) -> dict[int, Standing]:
     )
     ids = [a.id for a in assessments]
     prints = _fingerprints(ids)
-    sets: dict[int, CriteriaSet] = {}  # by period: one lookup per period, not unit
+    # One lookup per period and unit family (a period may hold both), not per unit.
+    sets: dict[tuple[int, str], CriteriaSet] = {}
     for a in assessments:
-        if a.period_id not in sets:
-            sets[a.period_id] = criteria_for(a)
+        if (a.period_id, a.unit.kind) not in sets:
+            sets[(a.period_id, a.unit.kind)] = criteria_for(a)
     out: dict[int, Standing] = {}
     missing = []
     for a in assessments:
         entry = cache.get(a.id)
-        cs = sets[a.period_id]
+        cs = sets[(a.period_id, a.unit.kind)]
         if (
             entry is not None
             and entry.criteria is cs
@@ -108,7 +109,7 @@ def standings(assessments: Sequence[Assessment]) -> dict[int, Standing]:
                 cache.clear()
             for a in missing:
                 own = rows.get(a.id, [])
-                cs = sets[a.period_id]
+                cs = sets[(a.period_id, a.unit.kind)]
                 out[a.id] = _standing(cs, own)
                 cache[a.id] = _Entry(_fingerprint(own), cs, out[a.id])
     return out

@@ -22,6 +22,7 @@ from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus, PeriodStatus
 from webapp.models import Assessment, Period, Unit, User
+from webapp.period_rules import set_id_for
 from webapp.workflow import final_score, self_score
 
 CENT = Decimal("0.01")
@@ -38,6 +39,7 @@ class UnitResult:
     appraised: int
     missing_survey: tuple[str, ...]
     rank: int | None = None
+    family: str = ""  # the set the unit is scored on: ranks are within a family
 
     @property
     def unit(self) -> Unit:
@@ -92,6 +94,14 @@ class PeriodResults:
     def published(self) -> bool:
         return self.period.status == PeriodStatus.PUBLISHED
 
+    @property
+    def multi_family(self) -> bool:
+        """Tell whether the period holds units of both families (two rankings)."""
+        return bool(self.period.family_sets)
+
+    def family_size(self, row: UnitResult) -> int:
+        return sum(1 for r in self.rows if r.family == row.family)
+
     def row_for(self, assessment_id: int) -> UnitResult | None:
         return next((r for r in self.rows if r.assessment.id == assessment_id), None)
 
@@ -119,22 +129,35 @@ def period_results(period: Period) -> PeriodResults:
             by_id[a.id].to_appraise,
             by_id[a.id].appraised,
             by_id[a.id].missing_survey,
+            family=set_id_for(period, a.unit.kind),
         )
         for a in assessments
     ]
     taking = [r for r in results if r.taking_part]
-    ranks = rank(
-        {r.assessment.id: r.final.index for r in taking if r.final.index is not None}
+    # Each unit family is scored on its own set and ranked within the family.
+    for family in {r.family for r in taking}:
+        ranks = rank(
+            {
+                r.assessment.id: r.final.index
+                for r in taking
+                if r.family == family and r.final.index is not None
+            }
+        )
+        for r in taking:
+            if r.family == family:
+                r.rank = ranks.get(r.assessment.id)
+    first = period.criteria_set_id
+    taking.sort(
+        key=lambda r: (
+            (r.family != first, r.family, r.rank is None, r.rank or 0) + (r.unit.name,)
+        )
     )
-    for r in taking:
-        r.rank = ranks.get(r.assessment.id)
-    taking.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit.name))
     averages: dict[str, Decimal | None] = {}
     for area in cs.areas:
         indexes = [
             r.final.nodes[area.code].index
             for r in taking
-            if r.final.nodes[area.code].index is not None
+            if r.family == first and r.final.nodes[area.code].index is not None
         ]
         averages[area.code] = (
             (sum(indexes, Decimal(0)) / len(indexes)).quantize(CENT, ROUND_HALF_UP)

@@ -1,0 +1,181 @@
+"""Per-period rules and a period holding both unit families (issue 18)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from criteria import DATA_DIR
+from webapp.admin.periods import open_period
+from webapp.criteria_sets import import_criteria_set
+from webapp.extensions import db
+from webapp.models import Assessment, Period, Unit
+from webapp.results.ranking import period_results
+from webapp.workflow import criteria_for, score_row
+
+pytestmark = pytest.mark.db
+
+WARD_ID = "thanhhoa-ubnd-xa-phuong-2026-draft"
+DEPT_ID = "thanhhoa-so-ban-nganh-2026-draft"
+
+
+@pytest.fixture
+def admin(client: Any, demo: dict[str, Any], login_as: Any) -> Any:
+    import_criteria_set(DATA_DIR / f"{DEPT_ID}.yaml")
+    for code, name in (("SONOIVU", "Sở Nội vụ"), ("SOTAICHINH", "Sở Tài chính")):
+        db.session.add(Unit(code=code, name=name, kind="so_ban_nganh"))
+    db.session.commit()
+    return login_as("admin")
+
+
+def _create(admin: Any, **extra: str) -> Period:
+    units = db.session.scalars(
+        sa.select(Unit).where(
+            Unit.code.in_(["TRUCLAM", "NGHISON", "SONOIVU", "SOTAICHINH"])
+        )
+    )
+    data = {
+        "name": "Đánh giá năm 2026 (sở và xã)",
+        "year": "2026",
+        "criteria_set_id": WARD_ID,
+        "unit_ids": [str(u.id) for u in units],
+        "opens_on": "01/11/2026",
+        **extra,
+    }
+    response = admin.post("/admin/periods/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    period = db.session.scalars(sa.select(Period).order_by(Period.id.desc())).first()
+    assert period is not None
+    return period
+
+
+def _answer(assessment: Assessment, answers: dict[str, Any]) -> None:
+    for code, answer in answers.items():
+        score_row(assessment, code).answer = answer
+    assessment.status = "submitted"
+    db.session.commit()
+
+
+def test_one_period_scores_and_ranks_each_family_on_its_own_set(admin: Any) -> None:
+    period = _create(admin, second_criteria_set_id=DEPT_ID)
+    assert [(f.unit_kind, f.criteria_set_id) for f in period.family_sets] == [
+        ("so_ban_nganh", DEPT_ID)
+    ]
+    open_period(period)
+    by_unit = {
+        a.unit.code: a
+        for a in db.session.scalars(
+            sa.select(Assessment).where(Assessment.period_id == period.id)
+        )
+    }
+    assert criteria_for(by_unit["SONOIVU"]).id == DEPT_ID
+    assert criteria_for(by_unit["TRUCLAM"]).id == WARD_ID
+    _answer(by_unit["TRUCLAM"], {"1.1.3": {"value": 100}})  # 1 point
+    _answer(by_unit["NGHISON"], {"1.1.3": {"value": 100}, "1.6": {"value": 100}})
+    _answer(by_unit["SONOIVU"], {"1.1.3": {"value": 100}, "9.1.2": {"value": True}})
+    _answer(by_unit["SOTAICHINH"], {"1.1.3": {"value": 90}})
+    results = period_results(period)
+    ranks = {r.unit.code: r.rank for r in results.rows}
+    # Two rankings: each family's best is first in its family.
+    assert ranks == {"NGHISON": 1, "TRUCLAM": 2, "SONOIVU": 1, "SOTAICHINH": 2}
+    sonoivu = next(r for r in results.rows if r.unit.code == "SONOIVU")
+    assert sonoivu.final.bonus == Decimal(2)  # the department set's bonus leaf
+    page = admin.get(f"/results/periods/{period.id}").get_data(as_text=True)
+    assert "Nhóm (xếp hạng trong nhóm)" in page and "Sở, ban, ngành" in page
+
+
+def test_a_second_set_of_the_same_family_is_refused(
+    admin: Any, form_errors: Any
+) -> None:
+    import_criteria_set(DATA_DIR / "test-mini.yaml")  # also a ward set
+    response = admin.post(
+        "/admin/periods/new",
+        data={
+            "name": "Kỳ thử",
+            "year": "2026",
+            "criteria_set_id": WARD_ID,
+            "second_criteria_set_id": "test-mini",
+            "unit_ids": [str(db.session.scalars(sa.select(Unit.id)).first())],
+            "opens_on": "01/11/2026",
+        },
+    )
+    errors = form_errors(response.data)
+    assert "phải dành cho nhóm đơn vị khác" in " ".join(
+        errors["second_criteria_set_id"]
+    )
+
+
+def test_period_bands_reach_below_55_and_replace_the_sets(admin: Any) -> None:
+    period = _create(
+        admin, classification_bands="Tốt: 80\nKhá: 65\nTrung bình: 50\nYếu: dưới 50"
+    )
+    assert period.classification_bands == [
+        {"label": "Tốt", "min": 80.0},
+        {"label": "Khá", "min": 65.0, "max_lt": 80.0},
+        {"label": "Trung bình", "min": 50.0, "max_lt": 65.0},
+        {"label": "Yếu", "max_lt": 50.0},
+    ]
+    open_period(period)
+    truclam = db.session.scalars(
+        sa.select(Assessment)
+        .join(Unit)
+        .where(Assessment.period_id == period.id, Unit.code == "TRUCLAM")
+    ).one()
+    _answer(truclam, {"1.1.3": {"value": 100}})
+    row = next(r for r in period_results(period).rows if r.unit.code == "TRUCLAM")
+    assert row.final.band == "Yếu"  # the period's labels, not the set's "Yếu" < 50 only
+    assert [b.label for b in criteria_for(truclam).bands] == [
+        "Tốt",
+        "Khá",
+        "Trung bình",
+        "Yếu",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Tốt: 80\nKhá: 60", "dưới 55%"),  # the lowest band must reach below 55 %
+        ("Tốt: 80\nKhá: 90\nYếu: 0", "từ cao xuống thấp"),
+        ("Tốt: tám mươi", "không phải tỷ lệ"),
+    ],
+)
+def test_bad_period_bands_are_refused_at_the_field(
+    admin: Any, form_errors: Any, text: str, words: str
+) -> None:
+    response = admin.post(
+        "/admin/periods/new",
+        data={
+            "name": "Kỳ thử",
+            "year": "2026",
+            "criteria_set_id": WARD_ID,
+            "unit_ids": [str(db.session.scalars(sa.select(Unit.id)).first())],
+            "opens_on": "01/11/2026",
+            "classification_bands": text,
+        },
+    )
+    assert words in " ".join(form_errors(response.data)["classification_bands"])
+
+
+def test_a_period_without_survey_drops_the_survey_leaves(admin: Any) -> None:
+    period = _create(admin, exclude_survey="y", signed_report_required="y")
+    assert not period.include_survey and period.signed_report_required
+    open_period(period)
+    truclam = db.session.scalars(
+        sa.select(Assessment)
+        .join(Unit)
+        .where(Assessment.period_id == period.id, Unit.code == "TRUCLAM")
+    ).one()
+    cs = criteria_for(truclam)
+    assert all(leaf.assessed_by != "survey" for leaf in cs.leaves())
+    _answer(truclam, {"1.1.3": {"value": 100}})
+    row = next(r for r in period_results(period).rows if r.unit.code == "TRUCLAM")
+    assert row.missing_survey == [] and row.final.max_points == Decimal(68)
+    edit = admin.get(f"/admin/periods/{period.id}/edit").get_data(as_text=True)
+    box = edit[
+        edit.index('id="exclude_survey"') - 80 : edit.index('id="exclude_survey"') + 80
+    ]
+    assert "checked" in box
