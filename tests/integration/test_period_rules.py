@@ -179,3 +179,47 @@ def test_a_period_without_survey_drops_the_survey_leaves(admin: Any) -> None:
         edit.index('id="exclude_survey"') - 80 : edit.index('id="exclude_survey"') + 80
     ]
     assert "checked" in box
+
+
+def test_a_department_scores_the_set_with_bonus_and_penalty_in_the_browser_pages(
+    admin: Any, client: Any, login_as: Any, save_leaf: Any, clock: Any
+) -> None:
+    from datetime import datetime
+
+    from webapp.auth.services import hash_password
+    from webapp.clock import VN_TZ
+    from webapp.models import User
+
+    period = _create(admin, second_criteria_set_id=DEPT_ID)
+    open_period(period)
+    unit = db.session.scalars(sa.select(Unit).where(Unit.code == "SONOIVU")).one()
+    db.session.add(
+        User(
+            username="sonoivu.lanhdao",
+            full_name="Lãnh đạo Sở Nội vụ",
+            role="unit_head",
+            unit=unit,
+            password_hash=hash_password("ParIndex@2026"),
+        )
+    )
+    db.session.commit()
+    assessment = db.session.scalars(
+        sa.select(Assessment).where(
+            Assessment.period_id == period.id, Assessment.unit_id == unit.id
+        )
+    ).one()
+    clock.value = datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
+    login_as("sonoivu.lanhdao")
+    page = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    assert "Điểm thưởng, điểm trừ" in page and 'id="leaf-9.2.1"' in page
+    assert save_leaf(assessment.id, "9.1.1", level="1").status_code == 303
+    assert save_leaf(assessment.id, "9.2.1", count_0="3").status_code == 303
+    db.session.expire_all()
+    rows = {r.criterion_code: r for r in assessment.scores}
+    assert rows["9.1.1"].self_points == Decimal(1)  # bonus 1
+    assert rows["9.2.1"].self_points == Decimal("1.5")  # 3 × 0,5 taken away
+    page = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    assert "+1,00 / −1,50" in page  # bonus and penalty, already in the total
+    for path in ("scores.xlsx", "report.docx"):
+        export = client.get(f"/dossier/assessments/{assessment.id}/{path}")
+        assert export.status_code == 200, path
