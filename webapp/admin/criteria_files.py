@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
 
 import sqlalchemy as sa
 
@@ -33,16 +32,7 @@ from webapp.criteria_sets import (
     import_criteria_text,
 )
 from webapp.extensions import db
-from webapp.models import (
-    Assessment,
-    CriteriaCodeMap,
-    CriteriaSetRecord,
-    Evidence,
-    EvidenceLink,
-    Period,
-    User,
-)
-from webapp.period_rules import set_id_for
+from webapp.models import CriteriaCodeMap, CriteriaSetRecord, User
 
 logger = logging.getLogger(__name__)
 
@@ -189,55 +179,3 @@ def save_mapping(
     db.session.commit()
     logger.info("code mapping %s -> %s saved by %s", old_id, new_id, actor.id)
     return mapping
-
-
-@dataclass
-class Candidate:
-    """One of last year's documents offered for a leaf: never attached by itself."""
-
-    evidence: Evidence
-    old_code: str
-    old_set_id: str
-    period_name: str
-    dated: date  # ngày ban hành, else the upload date
-    out_of_year: bool  # dated outside the new set's evaluation year
-
-
-def evidence_candidates(assessment: Assessment, code: str) -> list[Candidate]:
-    """Last year's documents of this unit for the leaves mapped to ``code``."""
-    set_id = set_id_for(assessment.period, assessment.unit.kind)
-    cs = get_criteria_set(set_id)
-    maps = db.session.scalars(
-        sa.select(CriteriaCodeMap).where(
-            CriteriaCodeMap.new_set_id == set_id, CriteriaCodeMap.new_code == code
-        )
-    ).all()
-    out: list[Candidate] = []
-    for mapping in maps:
-        rows = db.session.execute(
-            sa.select(Evidence, Period.name)
-            .join(EvidenceLink, EvidenceLink.evidence_id == Evidence.id)
-            .join(Assessment, Assessment.id == Evidence.assessment_id)
-            .join(Period, Period.id == Assessment.period_id)
-            .where(
-                Evidence.unit_id == assessment.unit_id,
-                Evidence.assessment_id != assessment.id,
-                Evidence.replaced_by_id.is_(None),
-                EvidenceLink.criterion_code == mapping.old_code,
-                Period.criteria_set_id == mapping.old_set_id,
-            )
-            .order_by(Evidence.issued_on.desc(), Evidence.id.desc())
-        ).all()
-        for evidence, period_name in rows:
-            dated = evidence.issued_on or evidence.uploaded_at.date()
-            out.append(
-                Candidate(
-                    evidence,
-                    mapping.old_code,
-                    mapping.old_set_id,
-                    period_name,
-                    dated,
-                    dated.year != cs.evaluation_year,
-                )
-            )
-    return out
