@@ -212,6 +212,8 @@ def test_a_department_scores_the_set_with_bonus_and_penalty_in_the_browser_pages
     login_as("sonoivu.lanhdao")
     page = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
     assert "Điểm thưởng, điểm trừ" in page and 'id="leaf-9.2.1"' in page
+    penalty = page[page.index('id="leaf-9.2.1"') :][:2000]
+    assert "Điểm trừ (số điểm bị trừ)" in penalty
     assert save_leaf(assessment.id, "9.1.1", level="1").status_code == 303
     assert save_leaf(assessment.id, "9.2.1", count_0="3").status_code == 303
     db.session.expire_all()
