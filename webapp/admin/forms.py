@@ -278,23 +278,36 @@ class CriteriaWorkbookForm(FlaskForm):
     )
 
 
-def code_map_form(old_codes: Iterable[tuple[str, str]], new_choices: list[Any]) -> Any:
-    """A form with one select per leaf of the older set: its code in the newer one."""
+def code_map_field(code: str) -> str:
+    return "map_" + code.replace(".", "_")
+
+
+def code_map_form(
+    old_leaves: Iterable[Any], new_leaves: Iterable[Any], mapping: dict[str, str]
+) -> Any:
+    """One select per leaf of the older set: its code in the newer one (or none)."""
+    old = list(old_leaves)
+    choices = as_choices(
+        [
+            ("", "— không ghép —"),
+            *((n.code, f"{n.code}. {n.title}") for n in new_leaves),
+        ]
+    )
 
     class CodeMapForm(FlaskForm):
-        pass
+        def mapping(self) -> dict[str, str]:
+            """The chosen old → new codes (unmapped leaves left out)."""
+            chosen = {leaf.code: self[code_map_field(leaf.code)].data for leaf in old}
+            return {k: v for k, v in chosen.items() if v}
 
-    for code, label in old_codes:
-        setattr(
-            CodeMapForm,
-            "map_" + code.replace(".", "_"),
-            SelectField(
-                label,
-                choices=as_choices([("", "— không ghép —"), *new_choices]),
-                invalid_choice_message="Mã mới không có trong bộ tiêu chí.",
-            ),
+    for leaf in old:
+        field = SelectField(
+            f"{leaf.code}. {leaf.title}",
+            choices=choices,
+            invalid_choice_message="Mã mới không có trong bộ tiêu chí.",
         )
-    return CodeMapForm
+        setattr(CodeMapForm, code_map_field(leaf.code), field)
+    return CodeMapForm(data={code_map_field(k): v for k, v in mapping.items()})
 
 
 # --- Audit filter (GET, no CSRF: it changes nothing) ----------------------------------

@@ -637,27 +637,16 @@ def criteria_changes(set_id: str) -> Page:
     if not any(old_id == c[0] for c in choices):
         return render_template("admin/criteria_changes.html", set_id=set_id, yoy=None)
     yoy = year_over_year(set_id, old_id)
-    form = code_map_form(
-        [(leaf.code, f"{leaf.code}. {leaf.title}") for leaf in yoy.old.leaves()],
-        [(leaf.code, f"{leaf.code}. {leaf.title}") for leaf in yoy.new.leaves()],
-    )(data={"map_" + k.replace(".", "_"): v for k, v in yoy.diff.mapping.items()})
-    if request.method == "POST":
-        form.process(request.form)
-        if form.validate():
-            mapping = {
-                leaf.code: form["map_" + leaf.code.replace(".", "_")].data
-                for leaf in yoy.old.leaves()
-                if form["map_" + leaf.code.replace(".", "_")].data
-            }
-            try:
-                save_mapping(set_id, old_id, mapping, actor=_actor())
-            except AdminError as exc:
-                flash(str(exc), "error")
-            else:
-                flash("Đã lưu cách ghép mã tiêu chí.", "success")
-                return redirect(
-                    url_for("admin.criteria_changes", set_id=set_id, **{"from": old_id})
-                )
+    form = code_map_form(yoy.old.leaves(), yoy.new.leaves(), dict(yoy.diff.mapping))
+    if form.validate_on_submit():
+        try:
+            save_mapping(set_id, old_id, form.mapping(), actor=_actor())
+        except AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Đã lưu cách ghép mã tiêu chí.", "success")
+            back = {"set_id": set_id, "from": old_id}
+            return redirect(url_for("admin.criteria_changes", **back))
     return render_template(
         "admin/criteria_changes.html",
         set_id=set_id,
