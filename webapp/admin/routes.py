@@ -645,7 +645,7 @@ def criteria_changes(set_id: str) -> Page:
             flash(str(exc), "error")
         else:
             flash("Đã lưu cách ghép mã tiêu chí.", "success")
-            back = {"set_id": set_id, "from": old_id}
+            back: dict[str, Any] = {"set_id": set_id, "from": old_id}
             return redirect(url_for("admin.criteria_changes", **back))
     return render_template(
         "admin/criteria_changes.html",
