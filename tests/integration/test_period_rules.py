@@ -64,6 +64,8 @@ def test_one_period_scores_and_ranks_each_family_on_its_own_set(admin: Any) -> N
     assert [(f.unit_kind, f.criteria_set_id) for f in period.family_sets] == [
         ("so_ban_nganh", DEPT_ID)
     ]
+    detail = admin.get(f"/admin/periods/{period.id}").get_data(as_text=True)
+    assert "Bộ tiêu chí thứ hai (sở, ban, ngành)" in detail and DEPT_ID in detail
     open_period(period)
     by_unit = {
         a.unit.code: a
@@ -118,6 +120,8 @@ def test_period_bands_reach_below_55_and_replace_the_sets(admin: Any) -> None:
         {"label": "Trung bình", "min": 50.0, "max_lt": 65.0},
         {"label": "Yếu", "max_lt": 50.0},
     ]
+    detail = admin.get(f"/admin/periods/{period.id}").get_data(as_text=True)
+    assert "Tốt (từ 80%); Khá (từ 65%); Trung bình (từ 50%); Yếu (dưới 50%)" in detail
     open_period(period)
     truclam = db.session.scalars(
         sa.select(Assessment)
@@ -126,7 +130,7 @@ def test_period_bands_reach_below_55_and_replace_the_sets(admin: Any) -> None:
     ).one()
     _answer(truclam, {"1.1.3": {"value": 100}})
     row = next(r for r in period_results(period).rows if r.unit.code == "TRUCLAM")
-    assert row.final.band == "Yếu"  # the period's labels, not the set's "Yếu" < 50 only
+    assert row.final.band == "Yếu"  # index 1,47 %: the lowest band
     assert [b.label for b in criteria_for(truclam).bands] == [
         "Tốt",
         "Khá",
@@ -225,3 +229,39 @@ def test_a_department_scores_the_set_with_bonus_and_penalty_in_the_browser_pages
     for path in ("scores.xlsx", "report.docx"):
         export = client.get(f"/dossier/assessments/{assessment.id}/{path}")
         assert export.status_code == 200, path
+
+
+def test_survey_results_are_entered_for_each_family_on_its_own_leaves(
+    admin: Any,
+) -> None:
+    period = _create(admin, second_criteria_set_id=DEPT_ID)
+    open_period(period)
+    by_unit = {
+        a.unit.code: a
+        for a in db.session.scalars(
+            sa.select(Assessment).where(Assessment.period_id == period.id)
+        )
+    }
+    ward, dept = by_unit["TRUCLAM"], by_unit["SONOIVU"]
+    page = admin.get(f"/appraisal/periods/{period.id}/survey").get_data(as_text=True)
+    # 1.8 is a ward survey leaf, 1.7 the department's: each unit only has its own cell.
+    assert f'name="v-{ward.id}-1.8"' in page and f'name="v-{ward.id}-1.7"' not in page
+    assert f'name="v-{dept.id}-1.7"' in page and f'name="v-{dept.id}-1.8"' not in page
+    saved = admin.post(
+        f"/appraisal/periods/{period.id}/survey",
+        data={
+            f"v-{ward.id}-1.8": "80",
+            f"v-{dept.id}-1.7": "90,5",
+            f"v-{dept.id}-1.8": "1",
+        },
+    )
+    assert saved.status_code in (302, 303)
+    db.session.expire_all()
+    values = {
+        (r.assessment_id, r.criterion_code): r.survey_value
+        for a in (ward, dept)
+        for r in a.scores
+    }
+    assert values[(ward.id, "1.8")] == Decimal(80)
+    assert values[(dept.id, "1.7")] == Decimal("90.5")
+    assert (dept.id, "1.8") not in values  # a cell the grid never showed is ignored
