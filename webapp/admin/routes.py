@@ -568,20 +568,18 @@ def audit() -> Page:
 def criteria_upload() -> Page:
     """Check an uploaded XLSX (every problem by sheet, row, column), or import it."""
     form = CriteriaWorkbookForm()
+    back_to(url_for("admin.criteria_sets"))
     check = None
     if form.validate_on_submit():
         upload = form.file.data
         data, name = upload.read(), upload.filename or "bo-tieu-chi.xlsx"
-        try:
-            if form.action.data == "import":
-                check, record, outcome = import_workbook(data, name)
-                if record is not None:
-                    flash(_import_message(record.title, outcome), "success")
-                    return redirect(url_for("admin.criteria_sets"))
-            else:
-                check = check_workbook(data, name)
-        except AdminError as exc:
-            flash(str(exc), "error")
+        if form.action.data == "import":
+            check, record, outcome = import_workbook(data, name)
+            if record is not None:
+                flash(_import_message(record.title, outcome), "success")
+                return redirect(url_for("admin.criteria_sets"))
+        else:
+            check = check_workbook(data, name)
     page = render_template(
         "admin/criteria_sets.html",
         sets=list_criteria_sets(),
@@ -638,15 +636,12 @@ def criteria_changes(set_id: str) -> Page:
         return render_template("admin/criteria_changes.html", set_id=set_id, yoy=None)
     yoy = year_over_year(set_id, old_id)
     form = code_map_form(yoy.old.leaves(), yoy.new.leaves(), dict(yoy.diff.mapping))
+    back: dict[str, Any] = {"set_id": set_id, "from": old_id}
+    back_to(url_for("admin.criteria_changes", **back))
     if form.validate_on_submit():
-        try:
-            save_mapping(set_id, old_id, form.mapping(), actor=_actor())
-        except AdminError as exc:
-            flash(str(exc), "error")
-        else:
-            flash("Đã lưu cách ghép mã tiêu chí.", "success")
-            back: dict[str, Any] = {"set_id": set_id, "from": old_id}
-            return redirect(url_for("admin.criteria_changes", **back))
+        save_mapping(set_id, old_id, form.mapping(), actor=_actor())
+        flash("Đã lưu cách ghép mã tiêu chí.", "success")
+        return redirect(url_for("admin.criteria_changes", **back))
     return render_template(
         "admin/criteria_changes.html",
         set_id=set_id,

@@ -547,18 +547,14 @@ def reuse(assessment_id: int, code: str, evidence_id: int) -> Any:
     """Reuse one of last year's offered documents for this leaf (a copy is stored)."""
     assessment = get_assessment_or_404(assessment_id)
     back = url_for("assessment.detail", assessment_id=assessment.id)
-    try:
-        reuse_candidate(
-            assessment,
-            code,
-            evidence_id,
-            store=get_store(),
-            limits=upload_limits(),
-            user=_user(),
-        )
-    except NotEditable as exc:
-        return _fail(str(exc), 409, back)
-    except services.EvidenceError as exc:
-        return _fail(exc.message, exc.status, back)
+    back_to(back)
+    reuse_candidate(
+        assessment,
+        code,
+        evidence_id,
+        store=get_store(),
+        limits=upload_limits(),
+        user=_user(),
+    )
     flash(f"Đã dùng lại tài liệu năm trước cho tiêu chí {code}.", "success")
-    return redirect(_next_url(back))
+    return redirect(next_url(back))
