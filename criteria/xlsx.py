@@ -1092,6 +1092,7 @@ def _put(sheet: Worksheet, row: int, column: int, value: object) -> Any:
     cell = sheet.cell(row, column, value)
     if isinstance(value, str) and cell.data_type == "f":
         cell.data_type = "s"
+        cell.quotePrefix = True  # stays text when someone edits it in Excel
     return cell
 
 
