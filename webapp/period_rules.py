@@ -3,7 +3,8 @@
 A period names one set per unit family (``criteria_set_id``, plus ``family_sets`` when
 it holds both sở/ban/ngành and xã/phường); it may replace the set's classification
 bands and leave the survey leaves out. Scores, pages and exports all go through
-:func:`criteria_of`, so every feature sees the same leaves, maximum and bands.
+:func:`criteria_of` (``workflow.criteria_for``), so every feature sees the same leaves,
+maximum and bands; :func:`apply_rules` is the part that needs no database.
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ def set_id_for(period: Period, unit_kind: str | None = None) -> str:
 
 def criteria_of(period: Period, unit_kind: str | None = None) -> CriteriaSet:
     """The family's set as this period applies it (bands, survey leaves)."""
-    cs = get_criteria_set(set_id_for(period, unit_kind))
+    return apply_rules(get_criteria_set(set_id_for(period, unit_kind)), period)
+
+
+def apply_rules(cs: CriteriaSet, period: Period) -> CriteriaSet:
+    """The set with the period's bands and survey choice applied (same object back
+    for the same rules)."""
     bands = tuple(_band(b) for b in period.classification_bands or ())
     return _applied(cs, bool(period.include_survey), bands)
 
