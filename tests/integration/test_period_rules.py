@@ -87,6 +87,11 @@ def test_one_period_scores_and_ranks_each_family_on_its_own_set(admin: Any) -> N
     assert sonoivu.final.bonus == Decimal(2)  # the department set's bonus leaf
     page = admin.get(f"/results/periods/{period.id}").get_data(as_text=True)
     assert "Nhóm (xếp hạng trong nhóm)" in page and "Sở, ban, ngành" in page
+    # The department's own result page: its set's areas and leaves, its family's rank.
+    mine = admin.get(f"/results/assessments/{by_unit['SONOIVU'].id}")
+    assert mine.status_code == 200
+    text = mine.get_data(as_text=True)
+    assert "quản lý nhà nước của ngành" in text and "/2 đơn vị" in text
 
 
 def test_a_second_set_of_the_same_family_is_refused(

@@ -23,7 +23,7 @@ from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus, PeriodStatus
 from webapp.models import Assessment, Period, Unit, User
 from webapp.period_rules import set_id_for
-from webapp.workflow import final_score, self_score
+from webapp.workflow import criteria_for, final_score, self_score
 
 CENT = Decimal("0.01")
 
@@ -77,6 +77,20 @@ class PeriodResults:
     rows: list[UnitResult]  # taking part, best rank first
     absent: list[UnitResult]  # never submitted: not ranked
     area_average: dict[str, Decimal | None] = field(default_factory=dict)
+    # Per unit family (set id): its set and area averages (issue 18: both families).
+    family_cs: dict[str, CriteriaSet] = field(default_factory=dict)
+    family_average: dict[str, dict[str, Decimal | None]] = field(default_factory=dict)
+
+    def cs_of(self, row: UnitResult) -> CriteriaSet:
+        """The set the row's unit is scored on."""
+        return self.family_cs.get(row.family, self.cs)
+
+    def areas_of(self, row: UnitResult) -> tuple[Node, ...]:
+        return self.cs_of(row).areas
+
+    def average_of(self, row: UnitResult, code: str) -> Decimal | None:
+        """The area's average over the units of the row's family."""
+        return self.family_average.get(row.family, self.area_average).get(code)
 
     @property
     def areas(self) -> tuple[Node, ...]:
@@ -152,21 +166,36 @@ def period_results(period: Period) -> PeriodResults:
             (r.family != first, r.family, r.rank is None, r.rank or 0) + (r.unit.name,)
         )
     )
+    family_cs = {r.family: criteria_for(r.assessment) for r in results}
+    family_average = {
+        family: _area_averages(fcs, [r for r in taking if r.family == family])
+        for family, fcs in family_cs.items()
+    }
+    return PeriodResults(
+        period,
+        cs,
+        taking,
+        [r for r in results if not r.taking_part],
+        family_average.get(first) or _area_averages(cs, []),
+        family_cs,
+        family_average,
+    )
+
+
+def _area_averages(
+    cs: CriteriaSet, rows: list[UnitResult]
+) -> dict[str, Decimal | None]:
     averages: dict[str, Decimal | None] = {}
     for area in cs.areas:
         indexes = [
-            r.final.nodes[area.code].index
-            for r in taking
-            if r.family == first and r.final.nodes[area.code].index is not None
+            index for r in rows if (index := r.final.nodes[area.code].index) is not None
         ]
         averages[area.code] = (
             (sum(indexes, Decimal(0)) / len(indexes)).quantize(CENT, ROUND_HALF_UP)
             if indexes
             else None
         )
-    return PeriodResults(
-        period, cs, taking, [r for r in results if not r.taking_part], averages
-    )
+    return averages
 
 
 def can_see_ranking(period: Period, user: User) -> bool:
