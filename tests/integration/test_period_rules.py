@@ -92,6 +92,10 @@ def test_one_period_scores_and_ranks_each_family_on_its_own_set(admin: Any) -> N
     assert mine.status_code == 200
     text = mine.get_data(as_text=True)
     assert "quản lý nhà nước của ngành" in text and "/2 đơn vị" in text
+    differences = admin.get(f"/results/periods/{period.id}/differences")
+    assert differences.status_code == 200
+    across = admin.get(f"/results/periods/{period.id}/criteria?code=1.3.1")
+    assert across.status_code == 200 and "Sở Tài chính" not in across.text
 
 
 def test_a_second_set_of_the_same_family_is_refused(
