@@ -2,9 +2,8 @@
 
 A period names one set per unit family (``criteria_set_id``, plus ``family_sets`` when
 it holds both sở/ban/ngành and xã/phường); it may replace the set's classification
-bands and leave the survey leaves out. Scores, pages and exports all go through
-:func:`criteria_of` (``workflow.criteria_for``), so every feature sees the same leaves,
-maximum and bands; :func:`apply_rules` is the part that needs no database.
+bands and leave the survey leaves out. ``webapp.criteria_sets.criteria_for`` applies
+them for every feature, so all see the same leaves, maximum and bands.
 """
 
 from __future__ import annotations
@@ -12,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
 from criteria import Band, CriteriaSet, without_survey
-from webapp.criteria_sets import get_criteria_set
 from webapp.models import Period
 
 # A set's ``unit_type`` → the ``Unit.kind`` of the family it is issued for.
@@ -33,26 +30,30 @@ def set_id_for(period: Period, unit_kind: str | None = None) -> str:
     return period.criteria_set_id
 
 
-def criteria_of(period: Period, unit_kind: str | None = None) -> CriteriaSet:
-    """The family's set as this period applies it (bands, survey leaves)."""
-    return apply_rules(get_criteria_set(set_id_for(period, unit_kind)), period)
-
-
 def apply_rules(cs: CriteriaSet, period: Period) -> CriteriaSet:
     """The set with the period's bands and survey choice applied (same object back
     for the same rules)."""
     bands = tuple(_band(b) for b in period.classification_bands or ())
-    return _applied(cs, bool(period.include_survey), bands)
-
-
-@lru_cache(maxsize=64)
-def _applied(
-    cs: CriteriaSet, include_survey: bool, bands: tuple[Band, ...]
-) -> CriteriaSet:
-    # Cached: the scoring engine compiles a set once per object, so the same rules
-    # must give back the same object for every unit of the period.
+    include_survey = period.include_survey is not False
+    if include_survey and not bands:
+        return cs
+    # Kept by the set's identity (sets compare by value; an equal set parsed again is
+    # another object): the scoring engine compiles a set once per object, so every
+    # unit of the period must get the same object back.
+    key = (id(cs), include_survey, bands)
+    known = _APPLIED.get(key)
+    if known is not None and known[0] is cs:
+        return known[1]
     out = cs if include_survey else without_survey(cs)
-    return replace(out, bands=bands) if bands else out
+    if bands:
+        out = replace(out, bands=bands)
+    if len(_APPLIED) >= 64:
+        _APPLIED.clear()
+    _APPLIED[key] = (cs, out)
+    return out
+
+
+_APPLIED: dict[tuple[int, bool, tuple[Band, ...]], tuple[CriteriaSet, CriteriaSet]] = {}
 
 
 def _band(raw: dict[str, Any]) -> Band:

@@ -28,7 +28,7 @@ from webapp import audit
 from webapp.admin.errors import AdminError
 from webapp.criteria_sets import (
     CriteriaSetInUse,
-    get_criteria_set,
+    criteria_for,
     import_criteria_text,
 )
 from webapp.extensions import db
@@ -136,7 +136,7 @@ class YearOverYear:
 
 def year_over_year(new_id: str, old_id: str) -> YearOverYear:
     """The diff of a set against the one it replaces, through the saved mapping."""
-    new, old = get_criteria_set(new_id), get_criteria_set(old_id)
+    new, old = criteria_for(new_id), criteria_for(old_id)
     mapping = saved_mapping(new_id, old_id)
     saved = bool(mapping)
     if not saved:
@@ -148,7 +148,7 @@ def save_mapping(
     new_id: str, old_id: str, mapping: dict[str, str], *, actor: User
 ) -> dict[str, str]:
     """Replace the old→new code mapping of two sets (one audit event)."""
-    new, old = get_criteria_set(new_id), get_criteria_set(old_id)
+    new, old = criteria_for(new_id), criteria_for(old_id)
     problems = check_mapping(old, new, mapping)
     if problems:
         raise AdminError("; ".join(problems))

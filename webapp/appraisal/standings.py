@@ -45,6 +45,9 @@ class ScoreSummary:
     band: str | None
     pending: tuple[str, ...]
     nodes: Mapping[str, NodeScore]  # the areas only
+    # Bonus and penalty points, already in ``points`` (docs/bonus-penalty.md).
+    bonus: Decimal = Decimal(0)
+    penalty: Decimal = Decimal(0)
 
     @classmethod
     def of(cls, score: AssessmentScore, cs: CriteriaSet) -> ScoreSummary:
@@ -56,6 +59,8 @@ class ScoreSummary:
             score.band,
             score.pending,
             areas,
+            score.bonus,
+            score.penalty,
         )
 
 

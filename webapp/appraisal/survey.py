@@ -120,9 +120,7 @@ def survey_grid(period: Period) -> SurveyGrid:
             row = rows.get(leaf.code)
             values[(assessment.id, leaf.code)] = row.survey_value if row else None
     if not assessments:
-        leaves = {
-            leaf.code: leaf for leaf in survey_leaves(criteria_for(period))
-        }
+        leaves = {leaf.code: leaf for leaf in survey_leaves(criteria_for(period))}
     return SurveyGrid(list(leaves.values()), assessments, values)
 
 

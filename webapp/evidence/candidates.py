@@ -17,7 +17,7 @@ from typing import BinaryIO, cast
 import sqlalchemy as sa
 
 from evidence_store import EvidenceStore, StorageError, UploadLimits
-from webapp.criteria_sets import get_criteria_set
+from webapp.criteria_sets import criteria_for
 from webapp.evidence.services import EvidenceError, UploadResult, upload_evidence
 from webapp.extensions import db
 from webapp.models import (
@@ -46,7 +46,7 @@ class Candidate:
 def candidates_by_leaf(assessment: Assessment) -> dict[str, list[Candidate]]:
     """Every leaf's candidates in one query (the assessment page shows them all)."""
     set_id = set_id_for(assessment.period, assessment.unit.kind)
-    year = get_criteria_set(set_id).evaluation_year
+    year = criteria_for(set_id).evaluation_year
     rows = db.session.execute(
         sa.select(
             Evidence, CriteriaCodeMap.new_code, CriteriaCodeMap.old_code, Period.name

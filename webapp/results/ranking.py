@@ -23,7 +23,7 @@ from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus, PeriodStatus
 from webapp.models import Assessment, Period, Unit, User
 from webapp.period_rules import set_id_for
-from webapp.workflow import criteria_for, final_score, self_score
+from webapp.workflow import final_score, self_score
 
 CENT = Decimal("0.01")
 
