@@ -1,7 +1,7 @@
 """criteria sets as provinces issue them: period rules, family sets, code maps
 
 Revision ID: 0002_criteria
-Revises: 0001
+Revises: 0002_storage
 Create Date: 2026-12-01 22:07:38.286660
 
 """
@@ -13,7 +13,7 @@ import webapp.models
 
 # revision identifiers, used by Alembic.
 revision = '0002_criteria'
-down_revision = '0001'
+down_revision = '0002_storage'
 branch_labels = None
 depends_on = None
 
