@@ -13,8 +13,10 @@ from criteria.loader import (
 )
 from criteria.schema import (
     ASSESSED_BY,
+    EXTRA_KINDS,
     MEASURE_UNITS,
     NA_POLICIES,
+    NODE_KINDS,
     RULE_TYPES,
     Band,
     BinaryRule,
@@ -32,13 +34,16 @@ from criteria.schema import (
     SurveyRule,
     TierBand,
     TiersRule,
+    without_survey,
 )
 
 __all__ = [
     "ASSESSED_BY",
     "DATA_DIR",
+    "EXTRA_KINDS",
     "MEASURE_UNITS",
     "NA_POLICIES",
+    "NODE_KINDS",
     "RULE_TYPES",
     "Band",
     "BinaryRule",
@@ -60,4 +65,5 @@ __all__ = [
     "load_criteria_set",
     "parse_criteria_set",
     "shipped_set_paths",
+    "without_survey",
 ]

@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, ScalarNode
 
 from criteria.schema import (
     ASSESSED_BY,
+    EXTRA_KINDS,
     MEASURE_UNITS,
     NA_POLICIES,
     RULE_TYPES,
@@ -64,6 +65,7 @@ _TIER_BAND_KEYS = (
 )
 _BAND_KEYS = ("label", "min", "max_lt")
 _LEAF_KEYS = ("assessed_by", "rule", "not_applicable", "evidence")
+_KIND_NAMES = {"bonus": "điểm thưởng", "penalty": "điểm trừ"}
 # The key holding a node's children depends on its depth (DESIGN.md §4).
 _CHILD_KEY = {1: "criteria", 2: "children"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -180,6 +182,61 @@ class _Loader(_SafeLoaderBase):  # type: ignore[valid-type,misc]
         # Known only now: the code of the node the repeated keys belong to.
         self.duplicate_keys += [(mapping.get("code"), k, n) for k, n in repeated]
         return mapping
+
+
+def _min_bound(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    """The lower of two upper bounds, ``None`` meaning unbounded."""
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
+def _reachable(
+    band: TierBand, earlier: Sequence[TierBand], ceiling: Decimal | None
+) -> bool:
+    """Tell whether some value in [0, ceiling] falls in the band and no earlier one.
+
+    Bands are matched top-down, so a band is dead when it lies beyond the measure's
+    limit or when the bands above it already take every value it covers.
+    """
+
+    def span(b: TierBand) -> tuple[Decimal, Decimal | None]:
+        if b.otherwise:
+            return Decimal(0), None
+        return (b.min or Decimal(0)), b.max_lt
+
+    low, high = span(band)
+    if ceiling is not None and low > ceiling:
+        return False
+    if high is not None and high <= low:
+        return False
+    taken = sorted(span(b) for b in earlier)
+    point = low  # the lowest value of the band not yet known to be taken
+    moved = True
+    while moved:
+        moved = False
+        for start, end in taken:
+            if start <= point and (end is None or end > point):
+                if end is None:
+                    return False
+                point, moved = end, True
+    if high is not None and point >= high:
+        return False
+    # A closed ceiling: the value ``ceiling`` itself is still free if point == ceiling.
+    return ceiling is None or point <= ceiling
+
+
+def _has_negative(value: object) -> bool:
+    """Tell whether a parsed YAML value holds a negative number anywhere."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return value < 0
+    if isinstance(value, dict):
+        return any(_has_negative(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_negative(v) for v in value)
+    return False
 
 
 def _vn(number: Decimal) -> str:
@@ -313,6 +370,9 @@ class _Checker:
             )
             year = 0
         total = self.number(meta.get("total_max_points"), "meta", "total_max_points")
+        may_exceed = meta.get("index_may_exceed_100", False)
+        if not isinstance(may_exceed, bool):
+            self.add("meta", "index_may_exceed_100", "chỉ nhận giá trị true hoặc false")
         bands = self.bands(meta.get("classification_bands"))
 
         raw_areas = data.get("areas")
@@ -321,17 +381,23 @@ class _Checker:
             self.add("areas", "areas", "phải là một danh sách lĩnh vực không rỗng")
         else:
             for i, raw in enumerate(raw_areas):
-                node = self.node(raw, 1, None, f"areas[{i}]")
+                node = self.node(raw, 1, None, f"areas[{i}]", "standard")
                 if node is not None:
                     areas.append(node)
         if total is not None and areas and len(areas) == len(raw_areas or []):
-            area_sum = sum((a.max_points for a in areas), Decimal(0))
+            # Bonus and penalty areas sit outside the scale (their points are caps).
+            area_sum = sum((a.max_points for a in areas if not a.is_extra), Decimal(0))
             if area_sum != total:
                 self.add(
                     "meta",
                     "total_max_points",
                     f"tổng điểm các lĩnh vực {_vn(area_sum)} "
-                    f"khác tổng điểm tối đa {_vn(total)}",
+                    f"khác tổng điểm tối đa {_vn(total)}"
+                    + (
+                        " (không kể điểm thưởng, điểm trừ)"
+                        if any(a.is_extra for a in areas)
+                        else ""
+                    ),
                 )
         for raw_code, line in self.unquoted_codes.items():
             self.add(
@@ -350,6 +416,7 @@ class _Checker:
             bands=tuple(bands),
             areas=tuple(areas),
             meta=meta,
+            index_may_exceed_100=may_exceed is True,
         )
 
     def bands(self, value: object) -> list[Band]:
@@ -413,7 +480,7 @@ class _Checker:
     # -- tree -------------------------------------------------------------------------
 
     def node(
-        self, raw: object, depth: int, parent: str | None, path: str
+        self, raw: object, depth: int, parent: str | None, path: str, inherited: str
     ) -> Node | None:
         if not isinstance(raw, dict):
             self.add(path, "", "mỗi tiêu chí phải là một bảng khóa-giá trị")
@@ -431,7 +498,22 @@ class _Checker:
             where = code
             self.code(code, parent)
         title = self.text(raw.get("title"), where, "title")
-        max_points = self.number(raw.get("max_points"), where, "max_points")
+        kind = self.kind(raw, where, inherited)
+        if kind in EXTRA_KINDS and raw.get("max_points") is None:
+            self.add(
+                where,
+                "max_points",
+                f"thiếu mức trần {_KIND_NAMES[kind]} (max_points)",
+            )
+            max_points = None
+        else:
+            max_points = self.number(raw.get("max_points"), where, "max_points")
+        if kind in EXTRA_KINDS and max_points == 0:
+            self.add(
+                where,
+                "max_points",
+                f"mức trần {_KIND_NAMES[kind]} phải lớn hơn 0",
+            )
 
         child_key = _CHILD_KEY.get(depth)
         for key in ("criteria", "children"):
@@ -445,11 +527,36 @@ class _Checker:
         raw_children = raw.get(child_key) if child_key else None
 
         if raw_children is not None:
-            return self.parent(raw, raw_children, code, where, title, max_points, depth)
+            return self.parent(
+                raw, raw_children, code, where, title, max_points, depth, kind
+            )
         if depth == 1:
             self.add(where, "criteria", "lĩnh vực phải có danh sách tiêu chí")
             return None
-        return self.leaf(raw, code, where, title, max_points, depth)
+        return self.leaf(raw, code, where, title, max_points, depth, kind)
+
+    def kind(self, raw: Mapping[str, object], where: str, inherited: str) -> str:
+        """Return the node's effective kind: its own ``kind`` or its ancestor's."""
+        if "kind" not in raw:
+            return inherited
+        kind = raw["kind"]
+        if kind not in EXTRA_KINDS:
+            self.add(
+                where,
+                "kind",
+                f"loại '{kind}' không hợp lệ; chọn bonus (điểm thưởng) "
+                "hoặc penalty (điểm trừ)",
+            )
+            return inherited
+        if inherited in EXTRA_KINDS and kind != inherited:
+            self.add(
+                where,
+                "kind",
+                f"tiêu chí thuộc phần {_KIND_NAMES[inherited]} "
+                f"không được là {_KIND_NAMES[str(kind)]}",
+            )
+            return inherited
+        return str(kind)
 
     def code(self, code: str, parent: str | None) -> None:
         if code in self.seen_codes:
@@ -474,6 +581,7 @@ class _Checker:
         title: str,
         max_points: Decimal | None,
         depth: int,
+        kind: str,
     ) -> Node | None:
         key = _CHILD_KEY[depth]
         for leaf_key in _LEAF_KEYS:
@@ -487,18 +595,22 @@ class _Checker:
             self.add(where, key, "phải là danh sách tiêu chí con không rỗng")
             return None
         children = [
-            self.node(child, depth + 1, code, f"{where}.{key}[{i}]")
+            self.node(child, depth + 1, code, f"{where}.{key}[{i}]", kind)
             for i, child in enumerate(raw_children)
         ]
         built = [c for c in children if c is not None]
-        if max_points is not None and len(built) == len(children):
+        if kind == "standard" and any(c.is_extra for c in built):
+            kind = self.mixed(where, built)
+        if kind in EXTRA_KINDS:
+            self.caps(where, kind, max_points, built)
+        elif max_points is not None and len(built) == len(children):
             total = sum((c.max_points for c in built), Decimal(0))
             if total != max_points:
-                kind = "tiêu chí" if depth == 1 else "tiêu chí thành phần"
+                level = "tiêu chí" if depth == 1 else "tiêu chí thành phần"
                 self.add(
                     where,
                     "max_points",
-                    f"tổng điểm các {kind} {_vn(total)} "
+                    f"tổng điểm các {level} {_vn(total)} "
                     f"khác điểm tối đa {_vn(max_points)}",
                 )
         if max_points is None:
@@ -509,7 +621,37 @@ class _Checker:
             max_points=max_points,
             children=tuple(built),
             depth=depth,
+            kind=kind,
         )
+
+    def mixed(self, where: str, children: Sequence[Node]) -> str:
+        """Check a node holding bonus or penalty children: all of them must be."""
+        regular = [c.code for c in children if not c.is_extra]
+        if regular:
+            self.add(
+                where,
+                "kind",
+                "phần có điểm thưởng, điểm trừ chỉ chứa tiêu chí điểm thưởng "
+                "hoặc điểm trừ (kind: bonus | penalty); các tiêu chí "
+                + ", ".join(regular)
+                + " chưa đánh dấu",
+            )
+        return "mixed"
+
+    def caps(
+        self, where: str, kind: str, cap: Decimal | None, children: Sequence[Node]
+    ) -> None:
+        """A bonus or penalty node caps the sum of its children: each fits under it."""
+        if cap is None:
+            return
+        for child in children:
+            if child.max_points > cap:
+                self.add(
+                    child.code,
+                    "max_points",
+                    f"mức trần {_vn(child.max_points)} vượt mức trần "
+                    f"{_KIND_NAMES[kind]} {_vn(cap)} của {where}",
+                )
 
     def leaf(
         self,
@@ -519,6 +661,7 @@ class _Checker:
         title: str,
         max_points: Decimal | None,
         depth: int,
+        kind: str,
     ) -> Node | None:
         assessed_by = raw.get("assessed_by")
         if assessed_by is None:
@@ -566,6 +709,8 @@ class _Checker:
                 f"người chấm '{assessed_by}' không khớp với cách tính '{rule.type}' "
                 "(cách tính survey đi với assessed_by: survey)",
             )
+        if kind in EXTRA_KINDS:
+            self.extra_leaf(raw, where, kind, assessed_by, policy)
         if max_points is None:
             return None
         return Node(
@@ -577,7 +722,37 @@ class _Checker:
             rule=rule,
             not_applicable=policy if isinstance(policy, str) else None,
             evidence=tuple(evidence),
+            kind=kind,
         )
+
+    def extra_leaf(
+        self,
+        raw: Mapping[str, object],
+        where: str,
+        kind: str,
+        assessed_by: object,
+        policy: object,
+    ) -> None:
+        """Checks only bonus and penalty leaves need."""
+        name = _KIND_NAMES[kind]
+        if assessed_by == "survey":
+            self.add(where, "assessed_by", f"{name} không lấy từ điều tra xã hội học")
+        if policy == "full_points":
+            self.add(
+                where,
+                "not_applicable",
+                f"{name} không dùng full_points: không phát sinh thì không được "
+                f"{'cộng' if kind == 'bonus' else 'trừ'} điểm "
+                "(dùng exclude_from_max hoặc not_allowed)",
+            )
+        if _has_negative(raw.get("rule")):
+            hint = (
+                "điểm thưởng không được âm (điểm cao nhất phải là số dương); "
+                "để trừ điểm hãy dùng kind: penalty"
+                if kind == "bonus"
+                else "điểm trừ ghi bằng số dương (số điểm bị trừ)"
+            )
+            self.add(where, "rule", hint)
 
     # -- rules ------------------------------------------------------------------------
 
@@ -632,7 +807,12 @@ class _Checker:
             return None
         before = len(self.problems)
         self.keys(
-            raw, ("name", "unit"), ("name", "unit"), where, "rule.measure", "measure"
+            raw,
+            ("name", "unit", "max_value"),
+            ("name", "unit"),
+            where,
+            "rule.measure",
+            "measure",
         )
         name = self.text(raw.get("name"), where, "rule.measure.name")
         unit = raw.get("unit")
@@ -643,9 +823,22 @@ class _Checker:
                 f"đơn vị '{unit}' không hợp lệ; chọn một trong: "
                 + ", ".join(MEASURE_UNITS),
             )
+        top: Decimal | None = _HUNDRED
+        if unit == "date":
+            top = None
+            if "max_value" in raw:
+                self.add(where, "rule.measure.max_value", "chỉ dùng khi đo theo tỷ lệ")
+        elif "max_value" in raw:
+            # null: no upper limit (revenue may exceed its estimate by any amount).
+            if raw["max_value"] is not None:
+                top = self.number(raw["max_value"], where, "rule.measure.max_value")
+                if top == 0:
+                    self.add(where, "rule.measure.max_value", "phải lớn hơn 0")
+            else:
+                top = None
         if len(self.problems) > before:
             return None
-        return Measure(name=name, unit=str(unit))
+        return Measure(name=name, unit=str(unit), max_value=top)
 
     def rule_binary(
         self, raw: Mapping[str, Any], where: str, max_points: Decimal | None
@@ -663,11 +856,12 @@ class _Checker:
         measure = self.measure(raw["measure"], where)
         before = len(self.problems)
         unit = measure.unit if measure else None
+        ceiling = measure.max_value if measure else _HUNDRED
         bands: list[TierBand] = self.items(
             raw["bands"],
             where,
             "rule.bands",
-            lambda entry, at: self.tier_band(entry, where, at, unit),
+            lambda entry, at: self.tier_band(entry, where, at, unit, ceiling),
         )
         if measure is None or len(self.problems) > before:
             return None, None
@@ -679,13 +873,33 @@ class _Checker:
                     "dải nằm sau dải 'otherwise' không bao giờ được xét",
                 )
                 return None, None
+        if unit == "percent":
+            for i, band in enumerate(bands):
+                if not _reachable(band, bands[:i], ceiling):
+                    self.add(
+                        where,
+                        f"rule.bands[{i}]",
+                        "dải điểm không bao giờ đạt được (nằm ngoài thang đo"
+                        + (f" 0–{_vn(ceiling)}%" if ceiling is not None else "")
+                        + " hoặc bị các dải trước che hết)",
+                    )
+                    return None, None
         best = Decimal(0)
         for i, band in enumerate(bands):
             if band.points == "ratio":
                 if max_points is None or band.ratio_base is None:
                     return None, None
-                # The highest value a ratio band can see: its upper bound, at most 100%.
-                top = _HUNDRED if band.max_lt is None else min(band.max_lt, _HUNDRED)
+                # The highest value a ratio band can see: its upper bound, capped by
+                # the measure's own limit.
+                top = _min_bound(band.max_lt, ceiling)
+                if top is None:
+                    self.add(
+                        where,
+                        f"rule.bands[{i}]",
+                        "dải tính theo tỷ lệ trên thang đo không giới hạn cần cận "
+                        "trên max_lt",
+                    )
+                    return None, None
                 reach = max_points * top / band.ratio_base
                 if reach > max_points:
                     self.add(
@@ -702,7 +916,12 @@ class _Checker:
         return TiersRule(measure, tuple(bands)), best
 
     def tier_band(
-        self, raw: Mapping[str, Any], where: str, at: str, unit: str | None
+        self,
+        raw: Mapping[str, Any],
+        where: str,
+        at: str,
+        unit: str | None,
+        ceiling: Decimal | None,
     ) -> TierBand:
         self.keys(raw, _TIER_BAND_KEYS, ("points",), where, at, "dải điểm")
         low = self.number(raw["min"], where, f"{at}.min") if "min" in raw else None
@@ -745,8 +964,13 @@ class _Checker:
                 at,
                 "đo theo ngày (date) thì dùng from/until, không dùng min/max_lt",
             )
-        if low is not None and low > _HUNDRED:
-            self.add(where, f"{at}.min", f"cận dưới {_vn(low)}% vượt quá 100%")
+        if low is not None and ceiling is not None and low > ceiling:
+            self.add(
+                where,
+                f"{at}.min",
+                f"cận dưới {_vn(low)}% vượt giá trị lớn nhất {_vn(ceiling)}% "
+                "của thang đo: dải không bao giờ đạt được",
+            )
         if low is not None and high is not None and low >= high:
             self.add(
                 where, at, f"cận dưới {_vn(low)} phải nhỏ hơn cận trên {_vn(high)}"
@@ -805,11 +1029,13 @@ class _Checker:
             return None, None
         if measure is None or target is None or floor is None:
             return None, None
-        if target == 0 or target > _HUNDRED:
+        ceiling = measure.max_value
+        if target == 0 or (ceiling is not None and target > ceiling):
+            limit = f" và tối đa {_vn(ceiling)}%" if ceiling is not None else ""
             self.add(
                 where,
                 "rule.target",
-                f"mục tiêu {_vn(target)}% phải lớn hơn 0 và tối đa 100%",
+                f"mục tiêu {_vn(target)}% phải lớn hơn 0{limit}",
             )
             return None, None
         if floor > target:
@@ -819,7 +1045,7 @@ class _Checker:
                 f"mức sàn {_vn(floor)}% lớn hơn mục tiêu {_vn(target)}%",
             )
             return None, None
-        # The value can reach the target (≤ 100%), so the best outcome is the maximum.
+        # The value can reach the target (≤ max_value), so the best outcome is the max.
         return RatioRule(measure, target, floor), max_points
 
     def rule_checklist(

@@ -8,7 +8,7 @@ DESIGN.md §4. Points are ``Decimal`` (built with ``Decimal(str(x))`` so that a 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -26,6 +26,10 @@ RULE_TYPES: tuple[str, ...] = (
 NA_POLICIES: tuple[str, ...] = ("not_allowed", "exclude_from_max", "full_points")
 ASSESSED_BY: tuple[str, ...] = ("self", "system", "survey")
 MEASURE_UNITS: tuple[str, ...] = ("percent", "date")
+# Bonus and penalty points (điểm thưởng, điểm trừ) sit outside the 100-point scale;
+# "mixed" is an unmarked node holding both (Hà Nội 5666/QĐ-UBND's area 9).
+NODE_KINDS: tuple[str, ...] = ("standard", "bonus", "penalty", "mixed")
+EXTRA_KINDS: tuple[str, ...] = ("bonus", "penalty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +49,16 @@ class Band:
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """What a tiers or ratio rule measures; ``unit`` is ``percent`` or ``date``."""
+    """What a tiers or ratio rule measures; ``unit`` is ``percent`` or ``date``.
+
+    ``max_value`` is the highest percentage the measure can take (revenue against
+    its estimate may reach 150 %); ``None`` on a percentage means no upper limit.
+    Without the key a percentage stops at 100 %, as before.
+    """
 
     name: str
     unit: str
+    max_value: Decimal | None = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +186,14 @@ class Node:
     rule: Rule | None = None
     not_applicable: str | None = None
     evidence: tuple[str, ...] = ()
+    # Effective kind (inherited from the nearest marked ancestor); for a bonus or
+    # penalty node ``max_points`` is its cap, not a share of ``total_max_points``.
+    kind: str = "standard"
+
+    @property
+    def is_extra(self) -> bool:
+        """Tell whether the node holds bonus or penalty points, outside the scale."""
+        return self.kind != "standard"
 
     @property
     def is_leaf(self) -> bool:
@@ -201,6 +219,8 @@ class CriteriaSet:
     bands: tuple[Band, ...]
     areas: tuple[Node, ...]
     meta: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
+    # Bonus points may lift the index above 100 only where the set says so.
+    index_may_exceed_100: bool = False
     # Lookup tables built once: scoring walks the tree for thousands of units.
     _index: dict[str, Node] = field(init=False, repr=False, compare=False, hash=False)
     _parents: dict[str, str | None] = field(
@@ -251,8 +271,13 @@ class CriteriaSet:
                 self.bands,
                 self.areas,
                 dict(self.meta),
+                self.index_may_exceed_100,
             ),
         )
+
+    def scale_areas(self) -> list[Node]:
+        """Return the areas on the 100-point scale (not bonus or penalty areas)."""
+        return [area for area in self.areas if not area.is_extra]
 
     def leaves(self) -> list[Node]:
         """Return the scored leaves in document order."""
@@ -269,3 +294,38 @@ class CriteriaSet:
     def parent_code(self, code: str) -> str | None:
         """Return the parent's code (``None`` for an area); ``KeyError`` if unknown."""
         return self._parents[code]
+
+
+def without_survey(cs: CriteriaSet) -> CriteriaSet:
+    """Return the set with its survey leaves left out (a period that runs no survey).
+
+    Parents left with no leaf go too; every maximum becomes the sum of what remains, so
+    the index is over the self-assessed leaves only.
+    """
+
+    def prune(node: Node) -> Node | None:
+        if node.is_leaf:
+            return None if node.assessed_by == "survey" else node
+        kept = tuple(c for c in (prune(child) for child in node.children) if c)
+        if not kept:
+            return None
+        if kept == node.children:
+            return node
+        top = node.max_points
+        if node.kind not in ("bonus", "penalty"):  # a cap stays a cap
+            top = sum((c.max_points for c in kept), Decimal(0))
+        return replace(node, children=kept, max_points=top)
+
+    areas = tuple(a for a in (prune(area) for area in cs.areas) if a)
+    total = sum((a.max_points for a in areas if not a.is_extra), Decimal(0))
+    return CriteriaSet(
+        id=cs.id,
+        title=cs.title,
+        evaluation_year=cs.evaluation_year,
+        unit_type=cs.unit_type,
+        total_max_points=total,
+        bands=cs.bands,
+        areas=areas,
+        meta=dict(cs.meta),
+        index_may_exceed_100=cs.index_may_exceed_100,
+    )

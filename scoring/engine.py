@@ -2,7 +2,9 @@
 
 Each leaf's points are rounded half-up to two decimals; a node's points and maximum
 are the sums of its leaves'; the index is 100 × points ÷ maximum, two decimals; the
-band is the first classification band the index meets.
+band is the first classification band the index meets. Bonus and penalty points
+(điểm thưởng, điểm trừ) are capped per node, added to or taken from the points and
+never to the maximum: docs/bonus-penalty.md.
 """
 
 from __future__ import annotations
@@ -254,6 +256,8 @@ class _CompiledLeaf:
         "code",
         "scorer",
         "max_text",
+        "unit_text",
+        "taken",
         "empty",
         "na",
         "na_zero",
@@ -270,6 +274,10 @@ class _CompiledLeaf:
         self.code = code
         self.scorer = HANDLERS[rule.type].compile(leaf, rule)
         self.max_text = format_points(top)
+        self.unit_text = _UNIT_TEXT[leaf.kind]
+        # On a penalty leaf a deduction rule lists what is taken away: the penalty is
+        # the start minus what remains, so "no event" costs nothing.
+        self.taken = leaf.kind == "penalty" and rule.type == "deduction"
         if rule.type == "survey":
             empty = LeafScore(code, None, top, _ZERO, "pending", _PENDING_TEXT)
         else:
@@ -332,11 +340,13 @@ class _CompiledLeaf:
         if is_zero_denominator(answer):
             return self.na_zero
         raw, text = self.scorer(answer)
-        points = raw.quantize(CENT, ROUND_HALF_UP)
         top = self.leaf.max_points
+        if self.taken:
+            raw = top - raw
+        points = raw.quantize(CENT, ROUND_HALF_UP)
         shown = self.shown.get(points)
         if shown is None:
-            suffix = f": {format_decimal(points)}/{self.max_text} điểm"
+            suffix = f": {format_decimal(points)}/{self.max_text} {self.unit_text}"
             shown = self.shown[points] = (suffix, _index(points, top))
         code, explanation = self.code, text + shown[0]
         return (
@@ -345,6 +355,12 @@ class _CompiledLeaf:
         )
 
 
+_UNIT_TEXT = {
+    "standard": "điểm",
+    "bonus": "điểm thưởng",
+    "penalty": "điểm trừ",
+    "mixed": "điểm",
+}
 _MEMO_LIMIT = 512
 # id(leaf) → compiled leaf; the entry keeps its leaf alive, so the id stays unique.
 _COMPILED: dict[int, _CompiledLeaf] = {}
@@ -398,6 +414,14 @@ class _Plan:
     # its children's values out of a list indexed by node number.
     parents: tuple[tuple[int, str, Callable[[list[Decimal]], Iterable[Decimal]]], ...]
     areas: Callable[[list[Decimal]], Iterable[Decimal]]
+    # Bonus/penalty parents, post-order: a cap (bonus, penalty) or None (mixed: net of
+    # children, each signed +1 or −1); they never share a subtree with ``parents``.
+    extra_parents: tuple[
+        tuple[int, str, tuple[int, ...], Decimal | None, tuple[int, ...]], ...
+    ] = ()
+    # The outermost bonus and penalty nodes, whose capped points make the totals.
+    bonus_tops: tuple[int, ...] = ()
+    penalty_tops: tuple[int, ...] = ()
 
 
 def _picker(numbers: tuple[int, ...]) -> Callable[[list[Decimal]], Iterable[Decimal]]:
@@ -419,23 +443,37 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
     order = tuple(criteria_set.nodes())
     slot = {code: number for number, code in enumerate(order)}
     parents: list[tuple[int, str, Callable[[list[Decimal]], Iterable[Decimal]]]] = []
+    extra: list[tuple[int, str, tuple[int, ...], Decimal | None, tuple[int, ...]]]
+    extra = []
+    tops: dict[str, list[int]] = {"bonus": [], "penalty": []}
 
-    def visit(node: Node) -> None:
+    def visit(node: Node, outer: bool) -> None:
+        if outer and node.kind in tops:
+            tops[node.kind].append(slot[node.code])
         for child in node.children:
-            visit(child)
-        if node.children:
-            kids = tuple(slot[child.code] for child in node.children)
+            visit(child, node.kind in ("standard", "mixed"))
+        if not node.children:
+            return
+        kids = tuple(slot[child.code] for child in node.children)
+        if node.kind == "standard":
             parents.append((slot[node.code], node.code, _picker(kids)))
+        else:
+            cap = None if node.kind == "mixed" else node.max_points
+            signs = tuple(-1 if c.kind == "penalty" else 1 for c in node.children)
+            extra.append((slot[node.code], node.code, kids, cap, signs))
 
     for area in criteria_set.areas:
-        visit(area)
+        visit(area, True)
     leaves = criteria_set.leaves()
     plan = _Plan(
         order=order,
         leaves=tuple((_CompiledLeaf(leaf), slot[leaf.code]) for leaf in leaves),
         leaf_codes=frozenset(leaf.code for leaf in leaves),
         parents=tuple(parents),
-        areas=_picker(tuple(slot[area.code] for area in criteria_set.areas)),
+        areas=_picker(tuple(slot[area.code] for area in criteria_set.scale_areas())),
+        extra_parents=tuple(extra),
+        bonus_tops=tuple(tops["bonus"]),
+        penalty_tops=tuple(tops["penalty"]),
     )
     _PLANS[criteria_set] = plan
     return plan
@@ -502,9 +540,28 @@ def score_assessment(
         top = maxima[number] = sum(children(maxima), _ZERO)
         index = (total * _HUNDRED / top).quantize(CENT, ROUND_HALF_UP) if top else None
         scored[number] = _node_score(code, total, top, index, None, None)
+    for number, code, kids, cap, signs in plan.extra_parents:
+        top = sum([maxima[child] for child in kids], _ZERO)
+        if cap is None:
+            total = sum(
+                [points[c] * sign for c, sign in zip(kids, signs, strict=True)],
+                _ZERO,
+            )
+        else:
+            total = min(cap, sum([points[child] for child in kids], _ZERO))
+            top = min(cap, top)
+        points[number], maxima[number] = total, top
+        scored[number] = _node_score(code, total, top, None, None, None)
 
     total = sum(plan.areas(points), _ZERO)
     total_max = sum(plan.areas(maxima), _ZERO)
+    bonus = sum([points[number] for number in plan.bonus_tops], _ZERO)
+    penalty = sum([points[number] for number in plan.penalty_tops], _ZERO)
+    if bonus or penalty:
+        # Never below zero; above the maximum only where the set allows it.
+        total = max(_ZERO, total + bonus - penalty)
+        if not cs.index_may_exceed_100:
+            total = min(total, total_max)
     index = _index(total, total_max)
     band = None
     if index is not None:
@@ -519,6 +576,8 @@ def score_assessment(
         # Every slot is filled by now: leaves above, parents after them.
         nodes=dict(zip(plan.order, cast(list[NodeScore], scored), strict=True)),
         leaves=leaves,
+        bonus=bonus,
+        penalty=penalty,
     )
 
 
@@ -531,12 +590,15 @@ def score_report(
 ) -> dict[str, Any]:
     """Return the JSON of ``flask criteria score`` (DESIGN.md §4): numbers as "8.50"."""
     result = score_assessment(cs, answers)
+    kinds = {code: n.kind for code, n in cs.nodes().items() if n.is_extra}
     nodes: dict[str, dict[str, str]] = {}
     for code, node in result.nodes.items():
         entry = {
             "points": _json_number(node.points),
             "max": _json_number(node.max_points),
         }
+        if code in kinds:
+            entry["kind"] = kinds[code]
         if node.explanation is not None:
             entry["explanation"] = node.explanation
         nodes[code] = entry
@@ -547,6 +609,8 @@ def score_report(
             "max": _json_number(result.max_points),
             "index": None if result.index is None else _json_number(result.index),
         },
+        "bonus": _json_number(result.bonus),
+        "penalty": _json_number(result.penalty),
         "band": result.band,
         "pending": list(result.pending),
         "nodes": nodes,

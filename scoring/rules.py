@@ -158,11 +158,23 @@ def _canon(value: Decimal) -> str:
 _CANONICAL: dict[Decimal, str] = {}
 
 
-def _percent(leaf: Node, field: str, raw: object) -> Decimal:
+def _percent(
+    leaf: Node, field: str, raw: object, ceiling: Decimal | None = _HUNDRED
+) -> Decimal:
     value = _number(leaf, field, raw)
-    if value > _HUNDRED:
-        _fail(leaf, field, f"tỷ lệ {format_points(value)}% vượt quá 100%")
+    if ceiling is not None and value > ceiling:
+        _fail(
+            leaf,
+            field,
+            f"tỷ lệ {format_points(value)}% vượt quá {format_points(ceiling)}%",
+        )
     return value
+
+
+def _ceiling(rule: Any) -> Decimal | None:
+    """The highest percentage a rule's measure can take (``None``: no limit)."""
+    measure = getattr(rule, "measure", None)
+    return _HUNDRED if measure is None else measure.max_value
 
 
 def _int(leaf: Node, field: str, raw: object, what: str) -> int:
@@ -184,6 +196,7 @@ def _normalize_percent(
     leaf: Node, answer: Mapping[str, object], *, fraction: bool = True
 ) -> Canonical:
     """Check ``{"value": %}`` or, when allowed, ``{"numerator", "denominator"}``."""
+    ceiling = _ceiling(leaf.rule)
     # The usual exact shapes skip the key check (this runs for most leaves).
     if "value" in answer or not fraction:
         if len(answer) != 1 or "value" not in answer:
@@ -193,7 +206,7 @@ def _normalize_percent(
                 ("value",),
                 _PERCENT_HINT if fraction else "nhập value (tỷ lệ %)",
             )
-        return {"value": _canon(_percent(leaf, "value", answer["value"]))}
+        return {"value": _canon(_percent(leaf, "value", answer["value"], ceiling))}
     if len(answer) != 2 or "numerator" not in answer or "denominator" not in answer:
         _only(leaf, answer, ("numerator", "denominator"), _PERCENT_HINT)
     if "numerator" not in answer:
@@ -202,13 +215,14 @@ def _normalize_percent(
         _fail(leaf, "denominator", "thiếu mẫu số (denominator)")
     numerator = _number(leaf, "numerator", answer["numerator"])
     denominator = _number(leaf, "denominator", answer["denominator"])
-    if numerator > denominator:
-        _fail(
-            leaf,
-            "numerator",
-            f"tử số {format_points(numerator)} "
-            f"lớn hơn mẫu số {format_points(denominator)}",
+    if ceiling is not None and numerator * _HUNDRED > denominator * ceiling:
+        limit = (
+            f"lớn hơn mẫu số {format_points(denominator)}"
+            if ceiling == _HUNDRED
+            else f"vượt {format_points(ceiling)}% của mẫu số "
+            f"{format_points(denominator)}"
         )
+        _fail(leaf, "numerator", f"tử số {format_points(numerator)} {limit}")
     if denominator == 0 and leaf.not_applicable == "not_allowed":
         _fail(
             leaf,
@@ -397,8 +411,9 @@ def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
             ):
                 if points is None:  # "ratio"
                     assert base is not None
-                    # Multiply before dividing so 1 × 92.5 ÷ 95 stays exact enough.
-                    return top * value / base, shown + outcome
+                    # Multiply before dividing so 1 × 92.5 ÷ 95 stays exact enough;
+                    # a measure above 100 % never earns more than the leaf's maximum.
+                    return min(top, top * value / base), shown + outcome
                 return points, shown + outcome
         return _ZERO, shown + " không thuộc khoảng nào"
 

@@ -57,7 +57,12 @@ class NodeScore:
 
 @dataclass(frozen=True, slots=True)
 class AssessmentScore:
-    """The scores of one assessment: totals, index, band and every node and leaf."""
+    """The scores of one assessment: totals, index, band and every node and leaf.
+
+    ``points`` already includes the bonus and penalty points (``bonus``, ``penalty``:
+    both positive, capped); ``max_points`` is the scale's maximum only
+    (docs/bonus-penalty.md).
+    """
 
     set_id: str
     points: Decimal
@@ -67,3 +72,5 @@ class AssessmentScore:
     pending: tuple[str, ...]
     nodes: dict[str, NodeScore]
     leaves: dict[str, LeafScore]
+    bonus: Decimal = Decimal(0)
+    penalty: Decimal = Decimal(0)

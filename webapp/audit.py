@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "period.publish": "Công bố kết quả",
     "extension.grant": "Gia hạn",
     "criteria.import": "Nhập bộ tiêu chí",
+    "criteria.mapping": "Ghép mã tiêu chí năm trước",
     "answer.save": "Lưu câu trả lời",
     "evidence.upload": "Tải lên tài liệu",
     "evidence.link": "Gắn tài liệu",

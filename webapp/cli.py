@@ -81,6 +81,47 @@ def score_command(file: Path, answers: Path) -> None:
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
+@criteria_cli.command("from-xlsx")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def from_xlsx_command(source: Path, target: Path) -> None:
+    """Convert a criteria spreadsheet to checked YAML; exit 1 listing every problem."""
+    from criteria.xlsx import read_workbook
+
+    try:
+        imported = read_workbook(source.read_bytes(), source.name)
+    except OSError as exc:
+        click.echo(f"{source.name}: không đọc được tệp ({exc.strerror})", err=True)
+        sys.exit(1)
+    except CriteriaError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    target.write_text(imported.yaml_text, encoding="utf-8")
+    cs = imported.criteria_set
+    click.echo(f"Đã tạo {target.name}: {cs.id}, {len(cs.leaves())} tiêu chí lá.")
+
+
+@criteria_cli.command("to-xlsx")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def to_xlsx_command(source: Path, target: Path) -> None:
+    """Export a criteria set YAML to the spreadsheet layout provinces publish."""
+    from criteria.xlsx import write_workbook
+    from scoring import describe_rule
+
+    try:
+        text = source.read_text(encoding="utf-8")
+        data = write_workbook(text, source.name, describe=describe_rule)
+    except OSError as exc:
+        click.echo(f"{source.name}: không đọc được tệp ({exc.strerror})", err=True)
+        sys.exit(1)
+    except CriteriaError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    target.write_bytes(data)
+    click.echo(f"Đã tạo {target.name}.")
+
+
 def register_commands(app: Flask) -> None:
     from webapp.demo import demo_cli
     from webapp.dossier.cli import cli as dossier_cli

@@ -25,6 +25,7 @@ from webapp.errors import ParIndexError
 from webapp.extensions import db
 from webapp.lifecycle import PeriodStatus
 from webapp.models import Assessment, CriteriaSetRecord, Period
+from webapp.period_rules import apply_rules, set_id_for
 
 EXTENSION_KEY = "parindex.criteria"
 
@@ -74,11 +75,23 @@ def registry() -> CriteriaRegistry:
     return reg
 
 
-def criteria_for(owner: Assessment | Period | str) -> CriteriaSet:
-    """The parsed set of an assessment, a period or a set id; KeyError if none."""
+def criteria_for(
+    owner: Assessment | Period | str, unit_kind: str | None = None
+) -> CriteriaSet:
+    """The parsed set of an assessment, a period or a set id; KeyError if none.
+
+    An assessment gets its unit family's set and a period (with ``unit_kind``) that
+    family's, both as the period applies them: its bands, its survey choice
+    (webapp.period_rules, issue 18). A set id gets the set as imported.
+    """
     if isinstance(owner, Assessment):
-        owner = owner.period
-    set_id = owner.criteria_set_id if isinstance(owner, Period) else owner
+        return criteria_for(owner.period, owner.unit.kind)
+    if isinstance(owner, Period):
+        return apply_rules(_stored(set_id_for(owner, unit_kind)), owner)
+    return _stored(owner)
+
+
+def _stored(set_id: str) -> CriteriaSet:
     cs = registry().final(set_id)
     if cs is not None:
         return cs
@@ -123,8 +136,16 @@ def import_criteria_set(
     path: Path, *, replace: bool = False
 ) -> tuple[CriteriaSetRecord, str]:
     """Load, check and store a set (idempotent): created, unchanged or replaced."""
-    text = path.read_text(encoding="utf-8")
-    cs = parse_criteria_set(text, path.name)  # raises CriteriaError with every problem
+    return import_criteria_text(
+        path.read_text(encoding="utf-8"), path.name, replace=replace
+    )
+
+
+def import_criteria_text(
+    text: str, source: str, *, replace: bool = False
+) -> tuple[CriteriaSetRecord, str]:
+    """Check and store a set's YAML text; ``source`` names it in messages."""
+    cs = parse_criteria_set(text, source)  # raises CriteriaError with every problem
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     record = db.session.get(CriteriaSetRecord, cs.id)
     if record is not None:

@@ -219,10 +219,21 @@ class Period(db.Model):  # type: ignore[name-defined]
     )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Rules that differ between provinces (issue 18): bands replacing the set's own
+    # ([{label, min | max_lt}], highest first; None: the set's), whether the survey
+    # leaves are part of this round, and whether a signed report must be uploaded.
+    classification_bands: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
+    include_survey: Mapped[bool] = mapped_column(default=True)
+    signed_report_required: Mapped[bool] = mapped_column(default=False)
 
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary=period_units, order_by=Unit.name)
     extensions: Mapped[list[Extension]] = relationship(back_populates="period")
+    # The set of each unit family beyond the first (criteria_set_id), for a period
+    # holding both sở/ban/ngành and xã/phường.
+    family_sets: Mapped[list[PeriodCriteriaSet]] = relationship(
+        cascade="all, delete-orphan", order_by="PeriodCriteriaSet.unit_kind"
+    )
 
     @validates("status")
     def _as_status(self, _key: str, value: str) -> PeriodStatus:
@@ -478,3 +489,41 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
 @event.listens_for(AuditEvent, "before_delete")
 def _audit_is_append_only(*_: object) -> None:
     raise RuntimeError("audit events are append-only")
+
+
+class PeriodCriteriaSet(db.Model):  # type: ignore[name-defined]
+    """The set one unit family is scored on in a period holding both families."""
+
+    __tablename__ = "period_criteria_sets"
+    __table_args__ = (
+        sa.CheckConstraint(_check_in("unit_kind", UNIT_KINDS), name="unit_kind"),
+    )
+
+    period_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("periods.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    criteria_set_id: Mapped[str] = mapped_column(sa.ForeignKey("criteria_sets.id"))
+
+    criteria_set: Mapped[CriteriaSetRecord] = relationship()
+
+
+class CriteriaCodeMap(db.Model):  # type: ignore[name-defined]
+    """Year over year: the leaf of a newer set that continues a leaf of an older one.
+
+    Set by the coordinator (a suggestion is shown until then); it decides which of last
+    year's documents are offered to a unit as candidates, never attached by itself.
+    """
+
+    __tablename__ = "criteria_code_maps"
+
+    new_set_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("criteria_sets.id"), primary_key=True
+    )
+    old_set_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("criteria_sets.id"), primary_key=True
+    )
+    old_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    new_code: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

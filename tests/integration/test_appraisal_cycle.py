@@ -73,7 +73,7 @@ def test_full_cycle_on_two_wards_matches_the_hand_computation(
         lf for lf in cs.leaves() if lf.assessed_by in ("self", "system")
     ]
     survey_leaves = [lf for lf in cs.leaves() if lf.assessed_by == "survey"]
-    assert len(appraised_leaves) == 61 and len(survey_leaves) == 10
+    assert len(appraised_leaves) == 64 and len(survey_leaves) == 10
     assert sum(lf.max_points for lf in appraised_leaves) == Decimal("68")
     assert sum(lf.max_points for lf in survey_leaves) == Decimal("32")
 

@@ -49,7 +49,7 @@ def test_each_leaf_shows_the_answer_self_score_evidence_and_citation(
     login_as("thamdinh")
     page = client.get(f"/appraisal/assessments/{submitted.id}").text
     assert (
-        len(leaf_codes(page)) == 61
+        len(leaf_codes(page)) == 64
     )  # every self/system leaf; survey leaves are not here
     plan = card(page, "1.1.1")
     assert "Ngày ký số của Kế hoạch: 31/01/2026" in plan
@@ -101,11 +101,11 @@ def test_filters_show_pending_differing_and_undocumented_leaves(
     )
     base = f"/appraisal/assessments/{submitted.id}"
     pending = leaf_codes(client.get(base + "?filter=pending").text)
-    assert len(pending) == 60 and "1.5" not in pending
+    assert len(pending) == 63 and "1.5" not in pending
     assert leaf_codes(client.get(base + "?filter=differing").text) == ["1.5"]
     undocumented = leaf_codes(client.get(base + "?filter=no_evidence").text)
     assert "1.1.1" not in undocumented and "1.1.2" not in undocumented
-    assert len(undocumented) == 59
+    assert len(undocumented) == 62
 
 
 def test_save_and_next_focuses_the_next_leaf_to_do_and_the_page_obeys_the_csp(

@@ -491,3 +491,23 @@ def test_resaving_the_same_values_writes_nothing(truclam: Any, save_leaf: Any) -
     assert _row(truclam, "1.1.3").version == 1
     assert _audit_count() == 1
     assert Decimal("0.85") == _row(truclam, "1.1.3").self_points
+
+
+def test_revenue_above_the_estimate_is_accepted_where_the_measure_allows(
+    truclam: Any, client: Any, save_leaf: Any
+) -> None:
+    # 6.1.3 "Thu ngân sách so với dự toán" has no upper limit (max_value: null); the
+    # plan-completion rate 1.1.3 still stops at 100 %.
+    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    assert "Tỷ lệ (%, có thể trên 100%)" in _leaf_html(page, "6.1.3")
+    assert "có thể trên 100%" not in _leaf_html(page, "1.1.3")
+    assert save_leaf(truclam.id, "6.1.3", value="125,5").status_code == 303
+    row = _row(truclam, "6.1.3")
+    assert row is not None and row.answer == {"value": "125.5"}
+    assert row.self_points == Decimal(1)  # the leaf's maximum, never more
+    fraction = save_leaf(
+        truclam.id, "6.1.3", version=1, numerator="1.215", denominator="1.000"
+    )
+    assert fraction.status_code == 303
+    refused = save_leaf(truclam.id, "1.1.3", value="125,5")
+    assert refused.status_code == 422

@@ -139,3 +139,65 @@ def test_score_names_the_leaf_of_a_bad_answer(app: Any, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "1.1.3" in result.output
+
+
+def test_score_prints_bonus_and_penalty_totals(app: Any, tmp_path: Path) -> None:
+    answers = {
+        "1.1": {"value": True},  # 4
+        "1.2": {"checked": [0]},  # 3: the scale gives 7 of 10
+        "2.1.2": {"level": 1},  # bonus 1
+        "2.2.1": {"counts": [1]},  # penalty 0,5
+        "2.2.2": {"value": True},  # penalty 1,5: 2 in all, more than the bonus
+    }
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    bonus_set = (
+        Path(__file__).resolve().parents[1] / "unit" / "data" / "bonus-mini.yaml"
+    )
+    result = app.test_cli_runner().invoke(
+        args=["criteria", "score", str(bonus_set), str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["bonus"] == "1.00"
+    assert report["penalty"] == "2.00"
+    assert report["total"] == {"points": "6.00", "max": "10.00", "index": "60.00"}
+    assert report["band"] == "Khá"
+
+
+def test_to_xlsx_then_from_xlsx_gives_the_same_set(app: Any, tmp_path: Path) -> None:
+    from criteria import load_criteria_set, parse_criteria_set
+
+    runner = app.test_cli_runner()
+    book = tmp_path / "bo-tieu-chi.xlsx"
+    back = tmp_path / "bo-tieu-chi.yaml"
+    out = runner.invoke(args=["criteria", "to-xlsx", str(WARD_SET), str(book)])
+    assert out.exit_code == 0, out.output
+    back_out = runner.invoke(args=["criteria", "from-xlsx", str(book), str(back)])
+    assert back_out.exit_code == 0, back_out.output
+    assert "74 tiêu chí lá" in back_out.output
+    again = parse_criteria_set(back.read_text(encoding="utf-8"), back.name)
+    assert again == load_criteria_set(WARD_SET)
+
+
+def test_from_xlsx_lists_problems_by_cell_and_writes_nothing(
+    app: Any, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from criteria.xlsx import EXAMPLE_PATH
+
+    book = load_workbook(EXAMPLE_PATH)
+    book["Bộ tiêu chí"]["C4"] = "nửa điểm"  # 1.1.1's maximum
+    bad = tmp_path / "sai.xlsx"
+    book.save(bad)
+    target = tmp_path / "sai.yaml"
+    result = app.test_cli_runner().invoke(
+        args=["criteria", "from-xlsx", str(bad), str(target)]
+    )
+    assert result.exit_code == 1
+    assert (
+        "Trang 'Bộ tiêu chí', dòng 4, cột C (Điểm tối đa): "
+        "'nửa điểm' không phải là số" in result.output
+    )
+    assert not target.exists()

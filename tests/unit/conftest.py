@@ -20,7 +20,7 @@ def mini_path() -> Path:
 
 @pytest.fixture(scope="session")
 def ward_path() -> Path:
-    """The 2026 draft set for communes and wards (100 points, 71 leaves)."""
+    """The 2026 draft set for communes and wards (100 points, 74 leaves)."""
     return WARD_FILE
 
 
@@ -34,3 +34,18 @@ def mini_set() -> CriteriaSet:
 def ward_set() -> CriteriaSet:
     """The 2026 draft ward set, loaded once."""
     return load_criteria_set(WARD_FILE)
+
+
+BONUS_FILE = Path(__file__).resolve().parent / "data" / "bonus-mini.yaml"
+
+
+@pytest.fixture(scope="session")
+def bonus_path() -> Path:
+    """A 10-point set with a bonus (cap 3) and a penalty (cap 2) part, tests only."""
+    return BONUS_FILE
+
+
+@pytest.fixture(scope="session")
+def bonus_set() -> CriteriaSet:
+    """The bonus/penalty test set, loaded once."""
+    return load_criteria_set(BONUS_FILE)

@@ -32,18 +32,22 @@ from criteria import (
 # -- shipped files ---------------------------------------------------------------
 
 
-def test_shipped_sets_are_the_ward_draft_and_the_mini_set() -> None:
+def test_shipped_sets_are_the_two_family_drafts_and_the_mini_set() -> None:
     names = [path.name for path in shipped_set_paths()]
-    assert names == ["test-mini.yaml", "thanhhoa-ubnd-xa-phuong-2026-draft.yaml"]
+    assert names == [
+        "test-mini.yaml",
+        "thanhhoa-so-ban-nganh-2026-draft.yaml",
+        "thanhhoa-ubnd-xa-phuong-2026-draft.yaml",
+    ]
 
 
 @pytest.mark.parametrize("path", shipped_set_paths(), ids=lambda p: p.name)
 def test_every_shipped_set_loads(path: Path) -> None:
     criteria_set = load_criteria_set(path)
     assert criteria_set.leaves()
-    assert (
-        sum(a.max_points for a in criteria_set.areas) == criteria_set.total_max_points
-    )
+    # Bonus and penalty areas sit outside the scale (docs/bonus-penalty.md).
+    scale = criteria_set.scale_areas()
+    assert sum(a.max_points for a in scale) == criteria_set.total_max_points
 
 
 def test_ward_set_keeps_the_draft_identity(ward_set: CriteriaSet) -> None:
@@ -73,16 +77,16 @@ def test_ward_set_counts_match_its_stated_structure(ward_set: CriteriaSet) -> No
     assert stated == {
         "areas": 8,
         "criteria": 41,
-        "sub_criteria": 49,
-        "scored_leaves": 71,
+        "sub_criteria": 52,
+        "scored_leaves": 74,
     }
-    assert (depths[1], depths[2], depths[3]) == (8, 41, 49)
-    assert len(ward_set.leaves()) == 71
+    assert (depths[1], depths[2], depths[3]) == (8, 41, 52)
+    assert len(ward_set.leaves()) == 74
     # Counted here; the methodology note's 23/8/3 for tiers/checklist/manual is off.
     types = Counter(leaf.rule.type for leaf in ward_set.leaves() if leaf.rule)
     assert types == {
         "tiers": 21,
-        "binary": 14,
+        "binary": 17,  # 3.2.7, 3.2.8 and 5.2.3 added from the 2026 plan
         "survey": 10,
         "checklist": 9,
         "deduction": 7,

@@ -49,9 +49,11 @@ ANSWERS: dict[str, dict[str, Any] | None] = {
     "3.2.1": {"checked": [0, 1, 2, 3]},  # 1
     "3.2.2": {"value": 97},  # [95, 98): 2
     "3.2.3": None,  # unanswered: 0 of 1
-    "3.2.4": {"value": 60},  # ratio, target 80: 2 × 60 ÷ 80 = 1.5
-    "3.2.5": {"value": 75},  # ratio, target 50 reached: 1
+    "3.2.4": {"value": 60},  # ratio, target 80: 1 × 60 ÷ 80 = 0.75
+    "3.2.5": {"value": 75},  # ratio, target 80: 1 × 75 ÷ 80 = 0.9375 → 0.94
     "3.2.6": {"not_applicable": True},  # full_points: 1
+    "3.2.7": {"value": True},  # 0.5
+    "3.2.8": None,  # unanswered: 0 of 0.5
     "3.3": {"value": "90.09"},  # ratio, target 100: 4 × 90.09 ÷ 100 = 3.6036 → 3.60
     "3.4": {"value": 87.5},  # survey: 8 × 87.5 ÷ 100 = 7
     # Area 4 (max 8)
@@ -65,8 +67,9 @@ ANSWERS: dict[str, dict[str, Any] | None] = {
     # Area 5 (max 12)
     "5.1.1": {"value": True},  # 1
     "5.1.2": {"not_applicable": True},  # full_points: 1
-    "5.2.1": {"value": True},  # 1
+    "5.2.1": {"value": True},  # 0.5
     "5.2.2": {"value": True},  # 0.5
+    "5.2.3": {"value": True},  # 0.5
     "5.3": {"value": 80},  # 1.5 × 80 ÷ 100 = 1.2
     "5.4": {"counts": [1, 1, 0, 2]},  # 3 − (0.5 + 1 + 2 × 0.25) = 1
     "5.5": {"checked": [0]},  # 0.5
@@ -127,15 +130,18 @@ AREA_POINTS = {
     + D("1")
     + D("2")
     + D("0")
-    + D("1.5")
+    + D("0.75")
+    + D("0.94")
     + D("1")
-    + D("1")
+    + D("0.5")
+    + D("0")
     + D("3.60")
-    + D("7"),  # = 20.03
+    + D("7"),  # = 19.72
     "4": D("1") + D("1") + D("0") + D("1.28") + D("1") + D("0.5") + D("1.4"),  # = 6.18
     "5": D("1")
     + D("1")
-    + D("1")
+    + D("0.5")
+    + D("0.5")
     + D("0.5")
     + D("1.2")
     + D("1")
@@ -170,19 +176,19 @@ def test_every_leaf_has_an_answer_entry(ward_set: CriteriaSet) -> None:
 
 def test_hand_computed_area_sums() -> None:
     # The sums written out above, checked against their stated totals.
-    stated = ["6.23", "3.50", "20.03", "6.18", "8.90", "4.65", "10.59", "11.66"]
+    stated = ["6.23", "3.50", "19.72", "6.18", "8.90", "4.65", "10.59", "11.66"]
     assert [AREA_POINTS[area] for area in "12345678"] == [D(s) for s in stated]
 
 
 def test_score_report_equals_the_hand_computation(ward_set: CriteriaSet) -> None:
     report = score_report(ward_set, ANSWERS)
 
-    total = sum(AREA_POINTS.values(), D(0))  # 71.74
+    total = sum(AREA_POINTS.values(), D(0))  # 71.43
     total_max = sum(AREA_MAX.values())  # 97
-    assert total == D("71.74") and total_max == 97
-    # 100 × 71.74 ÷ 97 = 73.9587… → 73.96, in "Khá (C)" (70 ≤ index < 80)
+    assert total == D("71.43") and total_max == 97
+    # 100 × 71.43 ÷ 97 = 73.6391… → 73.64, in "Khá (C)" (70 ≤ index < 80)
     assert report["set"] == "thanhhoa-ubnd-xa-phuong-2026-draft"
-    assert report["total"] == {"points": "71.74", "max": "97.00", "index": "73.96"}
+    assert report["total"] == {"points": "71.43", "max": "97.00", "index": "73.64"}
     assert report["band"] == "Khá (C)"
     assert report["pending"] == ["2.4", "6.5"]
     for area, points in AREA_POINTS.items():
@@ -199,7 +205,8 @@ def test_score_report_equals_the_hand_computation(ward_set: CriteriaSet) -> None
         "max": "0.00",
         "explanation": "Chờ kết quả điều tra xã hội học",
     }
-    assert nodes["3.2"] == {"points": "6.50", "max": "9.00"}  # 1 + 2 + 0 + 1.5 + 1 + 1
+    # 1 + 2 + 0 + 0.75 + 0.94 + 1 + 0.5 + 0
+    assert nodes["3.2"] == {"points": "6.19", "max": "9.00"}
     assert nodes["6.1"] == {"points": "2.15", "max": "3.00"}  # 0.7 + 0.95 + 0.5
     assert nodes["7.2"] == {"points": "2.75", "max": "5.00"}  # 1.25 + 0.75 + 0.75
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, SelectChoice, SelectField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -216,6 +216,24 @@ class PeriodForm(FlaskForm):
         validators=[Optional()],
         description="Để trống: 23:59:59 ngày 15/01 năm sau.",
     )
+    # Rules that differ between provinces (issue 18).
+    second_criteria_set_id = SelectField(
+        "Bộ tiêu chí cho nhóm đơn vị thứ hai",
+        validate_choice=False,  # optional; the service checks the set exists
+        description="Khi kỳ có cả sở, ban, ngành và UBND xã, phường: mỗi nhóm chấm "
+        "theo bộ tiêu chí của mình và xếp hạng trong nhóm.",
+    )
+    classification_bands = TextAreaField(
+        "Mức xếp loại của kỳ (để trống: theo bộ tiêu chí)",
+        validators=[Length(max=2000, message=_too_long("Mức xếp loại", 2000))],
+        description="Mỗi dòng một mức, từ cao xuống thấp: 'Xuất sắc: 90', 'Tốt: 80', "
+        "…, mức cuối phải gồm cả chỉ số dưới 55%, ví dụ 'Yếu: dưới 50'.",
+    )
+    # Unchecked (and absent) means the survey leaves count, as before.
+    exclude_survey = BooleanField(
+        "Kỳ này không điều tra xã hội học: bỏ các tiêu chí điều tra khỏi bộ tiêu chí"
+    )
+    signed_report_required = BooleanField("Yêu cầu báo cáo tự chấm điểm đã ký số")
 
 
 class ExtensionForm(FlaskForm):
@@ -244,6 +262,52 @@ class CriteriaImportForm(FlaskForm):
         "Tệp bộ tiêu chí",
         invalid_choice_message="Tệp bộ tiêu chí không có trong danh sách.",
     )
+
+
+class CriteriaWorkbookForm(FlaskForm):
+    """Upload a set in the spreadsheet layout: check only, or check and import."""
+
+    file = FileField(
+        "Tệp Excel bộ tiêu chí (.xlsx)",
+        validators=[FileRequired("Vui lòng chọn tệp Excel (.xlsx).")],
+    )
+    action = SelectField(
+        "Thao tác",
+        choices=as_choices([("check", "Chỉ kiểm tra"), ("import", "Kiểm tra và nhập")]),
+        default="check",
+    )
+
+
+def code_map_field(code: str) -> str:
+    return "map_" + code.replace(".", "_")
+
+
+def code_map_form(
+    old_leaves: Iterable[Any], new_leaves: Iterable[Any], mapping: dict[str, str]
+) -> Any:
+    """One select per leaf of the older set: its code in the newer one (or none)."""
+    old = list(old_leaves)
+    choices = as_choices(
+        [
+            ("", "— không ghép —"),
+            *((n.code, f"{n.code}. {n.title}") for n in new_leaves),
+        ]
+    )
+
+    class CodeMapForm(FlaskForm):
+        def mapping(self) -> dict[str, str]:
+            """The chosen old → new codes (unmapped leaves left out)."""
+            chosen = {leaf.code: self[code_map_field(leaf.code)].data for leaf in old}
+            return {k: v for k, v in chosen.items() if v}
+
+    for leaf in old:
+        field = SelectField(
+            f"{leaf.code}. {leaf.title}",
+            choices=choices,
+            invalid_choice_message="Mã mới không có trong bộ tiêu chí.",
+        )
+        setattr(CodeMapForm, code_map_field(leaf.code), field)
+    return CodeMapForm(data={code_map_field(k): v for k, v in mapping.items()})
 
 
 # --- Audit filter (GET, no CSRF: it changes nothing) ----------------------------------

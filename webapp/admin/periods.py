@@ -21,9 +21,11 @@ from webapp.models import (
     CriteriaSetRecord,
     Extension,
     Period,
+    PeriodCriteriaSet,
     Unit,
     User,
 )
+from webapp.period_rules import FAMILY_OF_SET, parse_bands
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,10 @@ class PeriodInput:
     opens_on: date
     self_deadline: date | None = None
     appraisal_deadline: date | None = None
+    second_criteria_set_id: str = ""
+    classification_bands: str = ""
+    include_survey: bool = True
+    signed_report_required: bool = False
 
 
 def _period_values(data: PeriodInput, period: Period | None) -> dict[str, Any]:
@@ -118,6 +124,10 @@ def _period_values(data: PeriodInput, period: Period | None) -> dict[str, Any]:
         raise FieldError(
             "appraisal_deadline", "Hạn thẩm định không được trước hạn tự đánh giá."
         )
+    try:
+        bands = parse_bands(data.classification_bands) or None
+    except ValueError as exc:
+        raise FieldError("classification_bands", str(exc)) from None
     return {
         "name": data.name.strip(),
         "year": data.year,
@@ -126,7 +136,36 @@ def _period_values(data: PeriodInput, period: Period | None) -> dict[str, Any]:
         "opens_at": opens_at,
         "self_deadline": self_deadline,
         "appraisal_deadline": appraisal_deadline,
+        "family_sets": _family_sets(data, period),
+        "classification_bands": bands,
+        "include_survey": data.include_survey,
+        "signed_report_required": data.signed_report_required,
     }
+
+
+def _family_sets(data: PeriodInput, period: Period | None) -> list[PeriodCriteriaSet]:
+    """The second family's set, if any: it must be of the other unit family."""
+    if not data.second_criteria_set_id:
+        return []
+    first = db.session.get(CriteriaSetRecord, data.criteria_set_id)
+    second = db.session.get(CriteriaSetRecord, data.second_criteria_set_id)
+    if second is None:
+        raise FieldError(
+            "second_criteria_set_id", "Vui lòng chọn một bộ tiêu chí đã nhập."
+        )
+    kinds = [FAMILY_OF_SET.get(r.unit_type) for r in (first, second) if r]
+    if None in kinds or kinds[0] == kinds[1]:
+        raise FieldError(
+            "second_criteria_set_id",
+            "Bộ tiêu chí thứ hai phải dành cho nhóm đơn vị khác (sở, ban, ngành "
+            "hoặc UBND xã, phường) với bộ thứ nhất.",
+        )
+    kind = kinds[1]
+    assert kind is not None
+    current = {f.unit_kind: f for f in period.family_sets} if period else {}
+    row = current.get(kind) or PeriodCriteriaSet(unit_kind=kind)
+    row.criteria_set_id = second.id
+    return [row]
 
 
 def _period_snapshot(period: Period) -> dict[str, Any]:
@@ -139,6 +178,10 @@ def _period_snapshot(period: Period) -> dict[str, Any]:
         "self_deadline": period.self_deadline,
         "appraisal_deadline": period.appraisal_deadline,
         "status": period.status,
+        "family_sets": {f.unit_kind: f.criteria_set_id for f in period.family_sets},
+        "classification_bands": period.classification_bands,
+        "include_survey": period.include_survey,
+        "signed_report_required": period.signed_report_required,
     }
 
 

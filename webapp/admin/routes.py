@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from evidence_store.text import content_disposition
 from webapp.access import roles_required
 from webapp.admin import bp
 from webapp.admin.audit_log import (
@@ -20,6 +21,16 @@ from webapp.admin.audit_log import (
     audit_filter_choices,
     describe_events,
     list_audit_events,
+)
+from webapp.admin.criteria_files import (
+    XLSX_MIMETYPE,
+    check_workbook,
+    import_workbook,
+    predecessor_choices,
+    save_mapping,
+    set_workbook,
+    template_bytes,
+    year_over_year,
 )
 from webapp.admin.criteria_sets import (
     import_shipped_set,
@@ -30,6 +41,7 @@ from webapp.admin.criteria_sets import (
 from webapp.admin.forms import (
     AuditFilterForm,
     CriteriaImportForm,
+    CriteriaWorkbookForm,
     ExtensionForm,
     PeriodForm,
     ResetPasswordForm,
@@ -38,6 +50,7 @@ from webapp.admin.forms import (
     UserCreateForm,
     UserEditForm,
     as_choices,
+    code_map_form,
 )
 from webapp.admin.periods import (
     PeriodInput,
@@ -75,6 +88,7 @@ from webapp.clock import now, to_vn
 from webapp.errors import ParIndexError, back_to, show_on_form
 from webapp.fields import EmptyForm, page_number, text_arg
 from webapp.models import Period, Unit, User
+from webapp.period_rules import format_bands
 
 Page = str | Response | tuple[str, int]
 SAVED = "Đã lưu thay đổi."
@@ -341,9 +355,18 @@ def _period_form(period: Period | None) -> PeriodForm:
             "opens_on": to_vn(period.opens_at).date(),
             "self_deadline": to_vn(period.self_deadline).date(),
             "appraisal_deadline": to_vn(period.appraisal_deadline).date(),
+            "second_criteria_set_id": next(
+                (f.criteria_set_id for f in period.family_sets), ""
+            ),
+            "classification_bands": format_bands(period.classification_bands),
+            "exclude_survey": not period.include_survey,
+            "signed_report_required": period.signed_report_required,
         }
     form = PeriodForm(data=data)
     form.criteria_set_id.choices = as_choices(criteria_set_choices())
+    form.second_criteria_set_id.choices = as_choices(
+        [("", "— không có —"), *criteria_set_choices()]
+    )
     form.unit_ids.choices = as_choices(period_unit_choices(period))
     return form
 
@@ -358,6 +381,10 @@ def _period_input(form: PeriodForm) -> PeriodInput:
         opens_on=form.opens_on.data,
         self_deadline=form.self_deadline.data,
         appraisal_deadline=form.appraisal_deadline.data,
+        second_criteria_set_id=form.second_criteria_set_id.data or "",
+        classification_bands=form.classification_bands.data or "",
+        include_survey=not form.exclude_survey.data,
+        signed_report_required=bool(form.signed_report_required.data),
     )
 
 
@@ -479,6 +506,8 @@ def criteria_sets() -> Page:
         "admin/criteria_sets.html",
         sets=list_criteria_sets(),
         files=shipped_files(),
+        upload_form=CriteriaWorkbookForm(),
+        check=None,
     )
 
 
@@ -532,4 +561,96 @@ def audit() -> Page:
         page=page,
         rows=describe_events(page.items),
         args=args,
+    )
+
+
+# --- Criteria sets as spreadsheets, year over year (issue 18) ------------------------
+
+
+@bp.post("/criteria-sets/upload")
+@roles_required("admin")
+def criteria_upload() -> Page:
+    """Check an uploaded XLSX (every problem by sheet, row, column), or import it."""
+    form = CriteriaWorkbookForm()
+    back_to(url_for("admin.criteria_sets"))
+    check = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data, name = upload.read(), upload.filename or "bo-tieu-chi.xlsx"
+        if form.action.data == "import":
+            check, record, outcome = import_workbook(data, name)
+            if record is not None:
+                flash(_import_message(record.title, outcome), "success")
+                return redirect(url_for("admin.criteria_sets"))
+        else:
+            check = check_workbook(data, name)
+    page = render_template(
+        "admin/criteria_sets.html",
+        sets=list_criteria_sets(),
+        files=shipped_files(),
+        upload_form=form,
+        check=check,
+    )
+    return page, 200 if check is None or check.imported else 422
+
+
+def _import_message(title: str, outcome: str) -> str:
+    if outcome == "unchanged":
+        return f"Bộ tiêu chí {title} đã nhập trước đó; không thay đổi."
+    return f"Đã nhập bộ tiêu chí {title}."
+
+
+@bp.get("/criteria-sets/template.xlsx")
+@roles_required("admin")
+def criteria_template() -> Response:
+    """The empty spreadsheet template."""
+    return _xlsx(*template_bytes())
+
+
+@bp.get("/criteria-sets/example.xlsx")
+@roles_required("admin")
+def criteria_example() -> Response:
+    """The draft ward set, filled in the template as an example."""
+    return _xlsx(*template_bytes(example=True))
+
+
+@bp.get("/criteria-sets/<set_id>/export.xlsx")
+@roles_required("admin")
+def criteria_export(set_id: str) -> Response:
+    """Any imported set as a spreadsheet, for review and next year's edits."""
+    try:
+        return _xlsx(*set_workbook(set_id))
+    except KeyError:
+        abort(404)
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype=XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    return response
+
+
+@bp.route("/criteria-sets/<set_id>/changes", methods=["GET", "POST"])
+@roles_required("admin")
+def criteria_changes(set_id: str) -> Page:
+    """Diff against the set this one replaces, and the old → new code mapping."""
+    choices = predecessor_choices(set_id)
+    old_id = request.values.get("from") or (choices[0][0] if choices else "")
+    if not any(old_id == c[0] for c in choices):
+        return render_template("admin/criteria_changes.html", set_id=set_id, yoy=None)
+    yoy = year_over_year(set_id, old_id)
+    form = code_map_form(yoy.old.leaves(), yoy.new.leaves(), dict(yoy.diff.mapping))
+    back: dict[str, Any] = {"set_id": set_id, "from": old_id}
+    back_to(url_for("admin.criteria_changes", **back))
+    if form.validate_on_submit():
+        save_mapping(set_id, old_id, form.mapping(), actor=_actor())
+        flash("Đã lưu cách ghép mã tiêu chí.", "success")
+        return redirect(url_for("admin.criteria_changes", **back))
+    return render_template(
+        "admin/criteria_changes.html",
+        set_id=set_id,
+        old_id=old_id,
+        choices=choices,
+        yoy=yoy,
+        form=form,
     )

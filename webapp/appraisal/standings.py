@@ -45,6 +45,9 @@ class ScoreSummary:
     band: str | None
     pending: tuple[str, ...]
     nodes: Mapping[str, NodeScore]  # the areas only
+    # Bonus and penalty points, already in ``points`` (docs/bonus-penalty.md).
+    bonus: Decimal = Decimal(0)
+    penalty: Decimal = Decimal(0)
 
     @classmethod
     def of(cls, score: AssessmentScore, cs: CriteriaSet) -> ScoreSummary:
@@ -56,6 +59,8 @@ class ScoreSummary:
             score.band,
             score.pending,
             areas,
+            score.bonus,
+            score.penalty,
         )
 
 
@@ -84,15 +89,16 @@ def standings(assessments: Sequence[Assessment]) -> dict[int, Standing]:
     )
     ids = [a.id for a in assessments]
     prints = _fingerprints(ids)
-    sets: dict[int, CriteriaSet] = {}  # by period: one lookup per period, not unit
+    # One lookup per period and unit family (a period may hold both), not per unit.
+    sets: dict[tuple[int, str], CriteriaSet] = {}
     for a in assessments:
-        if a.period_id not in sets:
-            sets[a.period_id] = criteria_for(a)
+        if (a.period_id, a.unit.kind) not in sets:
+            sets[(a.period_id, a.unit.kind)] = criteria_for(a)
     out: dict[int, Standing] = {}
     missing = []
     for a in assessments:
         entry = cache.get(a.id)
-        cs = sets[a.period_id]
+        cs = sets[(a.period_id, a.unit.kind)]
         if (
             entry is not None
             and entry.criteria is cs
@@ -108,7 +114,7 @@ def standings(assessments: Sequence[Assessment]) -> dict[int, Standing]:
                 cache.clear()
             for a in missing:
                 own = rows.get(a.id, [])
-                cs = sets[a.period_id]
+                cs = sets[(a.period_id, a.unit.kind)]
                 out[a.id] = _standing(cs, own)
                 cache[a.id] = _Entry(_fingerprint(own), cs, out[a.id])
     return out

@@ -105,16 +105,23 @@ class SurveyGrid:
 
 
 def survey_grid(period: Period) -> SurveyGrid:
-    """Every unit × survey leaf with the value entered so far."""
-    leaves = survey_leaves(criteria_for(period))
+    """Every unit × survey leaf with the value entered so far.
+
+    In a period holding both unit families the columns are the survey leaves of both
+    sets; a unit has a cell only under its own set's survey leaves (``values`` keys).
+    """
     assessments = period_assessments(period)
+    leaves: dict[str, Node] = {}
     values: dict[tuple[int, str], Decimal | None] = {}
     for assessment in assessments:
         rows = {r.criterion_code: r for r in assessment.scores}
-        for leaf in leaves:
+        for leaf in survey_leaves(criteria_for(assessment)):
+            leaves.setdefault(leaf.code, leaf)
             row = rows.get(leaf.code)
             values[(assessment.id, leaf.code)] = row.survey_value if row else None
-    return SurveyGrid(leaves, assessments, values)
+    if not assessments:
+        leaves = {leaf.code: leaf for leaf in survey_leaves(criteria_for(period))}
+    return SurveyGrid(list(leaves.values()), assessments, values)
 
 
 def _check_open(period: Period) -> None:
@@ -143,11 +150,10 @@ def save_survey_values(
     _check_open(period)
     grid = survey_grid(period)
     by_id = {a.id: a for a in grid.assessments}
-    codes = {leaf.code for leaf in grid.leaves}
     errors: dict[tuple[int, str], str] = {}
     wanted: dict[tuple[int, str], Decimal | None] = {}
     for (assessment_id, code), text in typed.items():
-        if assessment_id not in by_id or code not in codes:
+        if (assessment_id, code) not in grid.values:
             continue  # a cell the grid never showed: ignore rather than guess
         text = text.strip()
         if not text:
@@ -174,12 +180,13 @@ def save_survey_values(
 def import_survey(period: Period, filename: str, data: bytes, *, actor: User) -> int:
     """Import a CSV or XLSX file (unit code, leaf code, percent); all rows or none."""
     _check_open(period)
-    cs = criteria_for(period)
     raw_rows = _read_table(filename, data)
     units = {u.code.upper(): u for u in db.session.scalars(sa.select(Unit))}
     in_period = {u.id for u in period.units}
     by_unit = {a.unit_id: a for a in period_assessments(period)}
-    nodes = cs.nodes()
+    # Each unit's own set: in a period of both families the codes differ by family.
+    first_nodes = criteria_for(period).nodes()
+    nodes_of = {a.unit_id: criteria_for(a).nodes() for a in by_unit.values()}
     errors: list[RowError] = []
     seen: dict[tuple[str, str], int] = {}
     wanted: dict[tuple[int, str], Decimal] = {}
@@ -204,6 +211,7 @@ def import_survey(period: Period, filename: str, data: bytes, *, actor: User) ->
             problems.append(f"đơn vị {unit.code} không tham gia kỳ đánh giá này")
         elif unit.id not in by_unit:
             problems.append(f"đơn vị {unit.code} chưa có hồ sơ đánh giá trong kỳ này")
+        nodes = nodes_of.get(unit.id, first_nodes) if unit else first_nodes
         leaf = nodes.get(code)
         if not code:
             problems.append("thiếu mã tiêu chí")

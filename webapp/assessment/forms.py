@@ -179,6 +179,16 @@ FormKind = Literal["binary", "date", "percent", "checklist", "deduction", "manua
 R = TypeVar("R", bound=Rule)
 
 
+def _percent_label(rule: TiersRule | RatioRule) -> str:
+    """Say when a measure may go above 100 % (revenue against its estimate)."""
+    top = rule.measure.max_value
+    if top is None:
+        return "Tỷ lệ (%, có thể trên 100%)"
+    if top != 100:
+        return f"Tỷ lệ (%, tối đa {format_points(top)}%)"
+    return "Tỷ lệ (%)"
+
+
 @dataclass(frozen=True)
 class RuleForm(Generic[R]):
     """What a rule class needs from a form: the input shape (which the templates and
@@ -211,7 +221,7 @@ def _measure_fields(rule: TiersRule | RatioRule) -> dict[str, Any]:
         return {"value": DateField("Ngày (dd/mm/yyyy)")}
     return {
         "value": DecimalField(
-            "Tỷ lệ (%)",
+            _percent_label(rule),
             percent=True,
             render_kw={"inputmode": "decimal", "placeholder": "ví dụ 92,5"},
         ),

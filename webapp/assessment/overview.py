@@ -24,6 +24,7 @@ from scoring import (
 )
 from webapp.clock import now
 from webapp.criteria_sets import criteria_for
+from webapp.evidence.candidates import Candidate, candidates_by_leaf
 from webapp.evidence.services import evidence_by_leaf
 from webapp.extensions import db
 from webapp.lifecycle import (
@@ -93,6 +94,8 @@ class LeafView:
     result: LeafScore
     evidence: list[Evidence]
     editable: bool
+    # Last year's documents offered for this leaf (issue 18); never attached by itself.
+    candidates: list[Candidate] = field(default_factory=list)
 
     @property
     def code(self) -> str:
@@ -156,6 +159,7 @@ def assessment_view(assessment: Assessment, user: User | None = None) -> Assessm
     documents = evidence_by_leaf(assessment)
     allowed = editable_codes(assessment, now())
     may_write = user is not None and user.is_unit_user
+    offered = candidates_by_leaf(assessment) if may_write else {}
     leaves = {}
     for leaf in cs.leaves():
         editable = (
@@ -169,6 +173,7 @@ def assessment_view(assessment: Assessment, user: User | None = None) -> Assessm
             result=score.leaves[leaf.code],
             evidence=documents.get(leaf.code, []),
             editable=editable,
+            candidates=offered.get(leaf.code, []) if editable else [],
         )
     return AssessmentView(
         assessment, cs, score, leaves, allowed, pending_returns(assessment)

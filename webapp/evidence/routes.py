@@ -42,6 +42,7 @@ from webapp.errors import (
     wants_json,
 )
 from webapp.evidence import bp, services
+from webapp.evidence.candidates import reuse_candidate
 from webapp.evidence.forms import (
     CitationForm,
     ReplaceForm,
@@ -538,3 +539,22 @@ def replace(evidence_id: int) -> Any:
     for warning in result.warnings:
         flash(warning, "warning")
     return redirect(url_for("evidence.detail", evidence_id=result.evidence.id))
+
+
+@bp.post("/assessments/<int:assessment_id>/criteria/<code>/reuse/<int:evidence_id>")
+@roles_required(*UNIT_ROLES)
+def reuse(assessment_id: int, code: str, evidence_id: int) -> Any:
+    """Reuse one of last year's offered documents for this leaf (a copy is stored)."""
+    assessment = get_assessment_or_404(assessment_id)
+    back = url_for("assessment.detail", assessment_id=assessment.id)
+    back_to(back)
+    reuse_candidate(
+        assessment,
+        code,
+        evidence_id,
+        store=get_store(),
+        limits=upload_limits(),
+        user=_user(),
+    )
+    flash(f"Đã dùng lại tài liệu năm trước cho tiêu chí {code}.", "success")
+    return redirect(next_url(back))

@@ -72,8 +72,16 @@ def _evidence_counts(assessment_ids: list[int], code: str) -> dict[int, int]:
 
 
 def criterion_grid(period: Period, leaf: Node, user: User) -> list[GridRow]:
-    """One leaf across the units this user may see: largest differences first."""
-    assessments = _scoped_assessments(period, user)
+    """One leaf across the units this user may see: largest differences first.
+
+    The leaf is one of the period's first set; units of the other family (a period
+    holding both) are scored on another set and are left out.
+    """
+    assessments = [
+        a
+        for a in _scoped_assessments(period, user)
+        if criteria_for(a).id == period.criteria_set_id
+    ]
     counts = _evidence_counts([a.id for a in assessments], leaf.code)
     out = []
     for assessment in assessments:
@@ -113,13 +121,12 @@ def largest_differences(
     period: Period, user: User, limit: int = 50
 ) -> list[Difference]:
     """The appraised leaves whose score moved most from the self-score, across units."""
-    cs = criteria_for(period)
-    leaves = appraised_leaves(cs)
     out = []
     for assessment in _scoped_assessments(period, user):
         own = self_score(assessment)
         rows = {r.criterion_code: r for r in assessment.scores}
-        for leaf in leaves:
+        # The unit's own set: a period may hold both families.
+        for leaf in appraised_leaves(criteria_for(assessment)):
             row = rows.get(leaf.code)
             if row is None or row.appraised_at is None:
                 continue

@@ -34,21 +34,23 @@ def area_charts(
     """The unit's index per area beside the average of all units, as bars and radar."""
     if row is None:
         return {}
-    labels = [f"{a.code}. {a.title}" for a in results.areas]
+    # The unit's own set (a period may hold both families); the 100-point scale only.
+    areas = results.cs_of(row).scale_areas()
+    labels = [f"{a.code}. {a.title}" for a in areas]
     series = [
         Series(
             assessment.unit.name,
-            tuple(row.final.nodes[a.code].index for a in results.areas),
+            tuple(row.final.nodes[a.code].index for a in areas),
         ),
         Series(
             "Bình quân các đơn vị",
-            tuple(results.area_average[a.code] for a in results.areas),
+            tuple(results.average_of(row, a.code) for a in areas),
         ),
     ]
     title = f"Chỉ số thành phần theo lĩnh vực — {assessment.unit.name}"
     return {
         "bars": grouped_bar_chart(labels, series, title=title, suffix="%"),
         "radar": radar_chart(
-            [f"Lĩnh vực {a.code}" for a in results.areas], series, title=title
+            [f"Lĩnh vực {a.code}" for a in areas], series, title=title
         ),
     }

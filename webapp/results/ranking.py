@@ -22,6 +22,7 @@ from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus, PeriodStatus
 from webapp.models import Assessment, Period, Unit, User
+from webapp.period_rules import set_id_for
 from webapp.workflow import final_score, self_score
 
 CENT = Decimal("0.01")
@@ -38,6 +39,7 @@ class UnitResult:
     appraised: int
     missing_survey: tuple[str, ...]
     rank: int | None = None
+    family: str = ""  # the set the unit is scored on: ranks are within a family
 
     @property
     def unit(self) -> Unit:
@@ -75,6 +77,20 @@ class PeriodResults:
     rows: list[UnitResult]  # taking part, best rank first
     absent: list[UnitResult]  # never submitted: not ranked
     area_average: dict[str, Decimal | None] = field(default_factory=dict)
+    # Per unit family (set id): its set and area averages (issue 18: both families).
+    family_cs: dict[str, CriteriaSet] = field(default_factory=dict)
+    family_average: dict[str, dict[str, Decimal | None]] = field(default_factory=dict)
+
+    def cs_of(self, row: UnitResult) -> CriteriaSet:
+        """The set the row's unit is scored on."""
+        return self.family_cs.get(row.family, self.cs)
+
+    def areas_of(self, row: UnitResult) -> tuple[Node, ...]:
+        return self.cs_of(row).areas
+
+    def average_of(self, row: UnitResult, code: str) -> Decimal | None:
+        """The area's average over the units of the row's family."""
+        return self.family_average.get(row.family, self.area_average).get(code)
 
     @property
     def areas(self) -> tuple[Node, ...]:
@@ -91,6 +107,14 @@ class PeriodResults:
     @property
     def published(self) -> bool:
         return self.period.status == PeriodStatus.PUBLISHED
+
+    @property
+    def multi_family(self) -> bool:
+        """Tell whether the period holds units of both families (two rankings)."""
+        return bool(self.period.family_sets)
+
+    def family_size(self, row: UnitResult) -> int:
+        return sum(1 for r in self.rows if r.family == row.family)
 
     def row_for(self, assessment_id: int) -> UnitResult | None:
         return next((r for r in self.rows if r.assessment.id == assessment_id), None)
@@ -119,31 +143,59 @@ def period_results(period: Period) -> PeriodResults:
             by_id[a.id].to_appraise,
             by_id[a.id].appraised,
             by_id[a.id].missing_survey,
+            family=set_id_for(period, a.unit.kind),
         )
         for a in assessments
     ]
     taking = [r for r in results if r.taking_part]
-    ranks = rank(
-        {r.assessment.id: r.final.index for r in taking if r.final.index is not None}
+    # Each unit family is scored on its own set and ranked within the family.
+    for family in {r.family for r in taking}:
+        ranks = rank(
+            {
+                r.assessment.id: r.final.index
+                for r in taking
+                if r.family == family and r.final.index is not None
+            }
+        )
+        for r in taking:
+            if r.family == family:
+                r.rank = ranks.get(r.assessment.id)
+    first = period.criteria_set_id
+    taking.sort(
+        key=lambda r: (
+            (r.family != first, r.family, r.rank is None, r.rank or 0) + (r.unit.name,)
+        )
     )
-    for r in taking:
-        r.rank = ranks.get(r.assessment.id)
-    taking.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit.name))
+    family_cs = {r.family: criteria_for(r.assessment) for r in results}
+    family_average = {
+        family: _area_averages(fcs, [r for r in taking if r.family == family])
+        for family, fcs in family_cs.items()
+    }
+    return PeriodResults(
+        period,
+        cs,
+        taking,
+        [r for r in results if not r.taking_part],
+        family_average.get(first) or _area_averages(cs, []),
+        family_cs,
+        family_average,
+    )
+
+
+def _area_averages(
+    cs: CriteriaSet, rows: list[UnitResult]
+) -> dict[str, Decimal | None]:
     averages: dict[str, Decimal | None] = {}
     for area in cs.areas:
         indexes = [
-            index
-            for r in taking
-            if (index := r.final.nodes[area.code].index) is not None
+            index for r in rows if (index := r.final.nodes[area.code].index) is not None
         ]
         averages[area.code] = (
             (sum(indexes, Decimal(0)) / len(indexes)).quantize(CENT, ROUND_HALF_UP)
             if indexes
             else None
         )
-    return PeriodResults(
-        period, cs, taking, [r for r in results if not r.taking_part], averages
-    )
+    return averages
 
 
 def can_see_ranking(period: Period, user: User) -> bool:

@@ -108,7 +108,7 @@ def unit_results(assessment_id: int) -> str:
         row=row,
         scores=unit_scores(assessment),
         charts=area_charts(assessment, results, row),
-        leaves=appraised_leaves(results.cs),
+        leaves=appraised_leaves(results.cs_of(row) if row else results.cs),
     )
 
 
