@@ -64,6 +64,8 @@ _TIER_BAND_KEYS = (
 )
 _BAND_KEYS = ("label", "min", "max_lt")
 _LEAF_KEYS = ("assessed_by", "rule", "not_applicable", "evidence")
+# `source` is otherwise free documentation (a citation); these values name a feed.
+FACT_SOURCES = ("plan_completion",)
 # The key holding a node's children depends on its depth (DESIGN.md §4).
 _CHILD_KEY = {1: "criteria", 2: "children"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -577,7 +579,28 @@ class _Checker:
             rule=rule,
             not_applicable=policy if isinstance(policy, str) else None,
             evidence=tuple(evidence),
+            fact_source=self.fact_source(raw, where, rule),
         )
+
+    def fact_source(
+        self, raw: Mapping[str, object], where: str, rule: Rule | None
+    ) -> str | None:
+        """`source: plan_completion`: the fact is a percentage filled by the app."""
+        source = raw.get("source")
+        if source not in FACT_SOURCES:
+            return None
+        percent = rule is not None and (
+            rule.type == "ratio"
+            or (rule.type == "tiers" and getattr(rule, "measure").unit == "percent")
+        )
+        if rule is not None and not percent:
+            self.add(
+                where,
+                "source",
+                f"nguồn '{source}' cho một tỷ lệ phần trăm: cách tính phải là "
+                "tiers (percent) hoặc ratio",
+            )
+        return str(source)
 
     # -- rules ------------------------------------------------------------------------
 

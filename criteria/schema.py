@@ -176,6 +176,9 @@ class Node:
     rule: Rule | None = None
     not_applicable: str | None = None
     evidence: tuple[str, ...] = ()
+    # Where the leaf's fact comes from when not typed in ("plan_completion": the
+    # unit's tracked PAR plan); None for facts the unit enters.
+    fact_source: str | None = None
 
     @property
     def is_leaf(self) -> bool:
