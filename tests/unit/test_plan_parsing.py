@@ -134,7 +134,14 @@ def test_xlsx_and_csv_of_the_same_plan_give_the_same_tasks(
 def _fields(task: object) -> tuple[object, ...]:
     return tuple(
         getattr(task, f)
-        for f in ("appendix_title", "content", "products", "lead", "partners", "deadline_text")
+        for f in (
+            "appendix_title",
+            "content",
+            "products",
+            "lead",
+            "partners",
+            "deadline_text",
+        )
     )
 
 

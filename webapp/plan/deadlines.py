@@ -117,7 +117,7 @@ def split_parts(text: str) -> list[str]:
 
 
 def _label(part: str) -> tuple[str, str]:
-    """"Kế hoạch: quý I hằng năm" → ("Kế hoạch", "quý I hằng năm")."""
+    """ "Kế hoạch: quý I hằng năm" → ("Kế hoạch", "quý I hằng năm")."""
     if ":" in part:
         head, rest = part.split(":", 1)
         # A label is short words, not a date ("10:30") nor a whole sentence.

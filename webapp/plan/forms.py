@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectField, SelectMultipleField
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField
 
 from webapp.fields import DateField, TextAreaField
 from webapp.lifecycle import PlanTaskStatus
@@ -23,7 +23,7 @@ class ConfirmForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     status = SelectField(
-        "Trạng thái", choices=[(s.value, s.label) for s in PlanTaskStatus]
+        "Trạng thái", choices=[SelectChoice(s.value, s.label) for s in PlanTaskStatus]
     )
     completed_on = DateField("Ngày hoàn thành (để trống: hôm nay)")
     reason = TextAreaField("Lý do không thực hiện")

@@ -143,7 +143,8 @@ class _Builder:
             missing = [COLUMN_LABELS[k] for k in COLUMNS if k not in header]
             if missing:
                 raise PlanFileError(
-                    f"{self.where(row)}: thiếu cột " + ", ".join(f"“{m}”" for m in missing)
+                    f"{self.where(row)}: thiếu cột "
+                    + ", ".join(f"“{m}”" for m in missing)
                 )
             self.columns = header
             return
@@ -227,7 +228,11 @@ class _Builder:
 
 
 def _join_text(before: str, paragraphs: list[str]) -> str:
-    return (before + " " + " ".join(paragraphs)).strip() if before else "\n".join(paragraphs)
+    return (
+        (before + " " + " ".join(paragraphs)).strip()
+        if before
+        else "\n".join(paragraphs)
+    )
 
 
 def build_tasks(blocks: Iterable[Heading | Row]) -> list[ParsedTask]:
@@ -283,7 +288,9 @@ def docx_blocks(data: bytes) -> Iterator[Heading | Row]:
 # --- XLSX and CSV ---------------------------------------------------------------
 
 
-def _grid_blocks(rows: Iterable[tuple[int, list[str]]], table: int) -> Iterator[Heading | Row]:
+def _grid_blocks(
+    rows: Iterable[tuple[int, list[str]]], table: int
+) -> Iterator[Heading | Row]:
     for r, values in rows:
         texts = [v for v in values if v.strip()]
         if len(texts) == 1 and HEADING.match(_clean(texts[0])):
@@ -298,7 +305,9 @@ def xlsx_blocks(data: bytes) -> Iterator[Heading | Row]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip, KeyError, InvalidFileException…
-        raise PlanFileError("Không đọc được tệp XLSX (tệp hỏng hoặc không phải Excel).") from exc
+        raise PlanFileError(
+            "Không đọc được tệp XLSX (tệp hỏng hoặc không phải Excel)."
+        ) from exc
     for t, ws in enumerate(wb.worksheets, start=1):
         rows = (
             (r, ["" if v is None else str(v) for v in values])
@@ -324,6 +333,7 @@ def parse_plan_file(filename: str, data: bytes) -> list[ParsedTask]:
     readers = {"docx": docx_blocks, "xlsx": xlsx_blocks, "csv": csv_blocks}
     if ext not in readers:
         raise PlanFileError(
-            f"Tệp “{filename}”: chỉ nhận kế hoạch dạng DOCX, XLSX hoặc CSV.", field="file"
+            f"Tệp “{filename}”: chỉ nhận kế hoạch dạng DOCX, XLSX hoặc CSV.",
+            field="file",
         )
     return build_tasks(readers[ext](data))

@@ -153,7 +153,9 @@ def report_xlsx(unit: Unit, year: int, quarter: int | None) -> bytes:
             r += 1
             last_appendix = task.appendix
         for c, value in enumerate(report_row(task), start=1):
-            write_cell(ws, r, c, value).alignment = Alignment(wrap_text=True, vertical="top")
+            write_cell(ws, r, c, value).alignment = Alignment(
+                wrap_text=True, vertical="top"
+            )
         r += 1
     total = completion(unit.id, year, list(tasks))
     rate = total.rate if total.rate is not None else Decimal(0)
@@ -163,7 +165,9 @@ def report_xlsx(unit: Unit, year: int, quarter: int | None) -> bytes:
         f"trong năm ({points(rate)}%); hoàn thành muộn {len(total.late)}; "
         f"không thực hiện {len(total.not_done)}.",
     )  # fmt: skip
-    for col, width in zip("ABCDEFGHIJ", (8, 60, 35, 30, 30, 12, 20, 14, 40, 35), strict=True):
+    for col, width in zip(
+        "ABCDEFGHIJ", (8, 60, 35, 30, 30, 12, 20, 14, 40, 35), strict=True
+    ):
         ws.column_dimensions[col].width = width
     out = io.BytesIO()
     wb.save(out)

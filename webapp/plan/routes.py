@@ -16,6 +16,8 @@ from webapp.extensions import db
 from webapp.lifecycle import PlanTaskStatus
 from webapp.models import Evidence, Unit, User
 from webapp.plan import bp, reports, tracking
+from wtforms import SelectChoice
+
 from webapp.plan.forms import (
     ConfirmForm,
     DueForm,
@@ -116,7 +118,9 @@ def confirm_import(unit_id: int, year: int) -> Response:
     except (BadSignature, KeyError, TypeError):
         flash("Bản xem trước đã hết hiệu lực; vui lòng tải tệp lên lại.", "error")
         return redirect(url_for("plan.import_plan", unit_id=unit.id, year=year))
-    result = tracking.apply_import(unit, year, rows, actor=_user(), filename=data["file"])
+    result = tracking.apply_import(
+        unit, year, rows, actor=_user(), filename=data["file"]
+    )
     flash(
         f"Đã nhập {len(rows)} nhiệm vụ: mới {len(result.created)}, cập nhật "
         f"{len(result.updated)}, không đổi {len(result.unchanged)}.",
@@ -130,10 +134,13 @@ def confirm_import(unit_id: int, year: int) -> Response:
 def task(task_id: int) -> Any:
     task = _task_or_404(task_id)
     owners = OwnersForm(owners=[u.id for u in task.owners])
-    owners.owners.choices = [(u.id, u.full_name) for u in _unit_staff(task.unit_id)]
+    owners.owners.choices = [
+        SelectChoice(u.id, u.full_name) for u in _unit_staff(task.unit_id)
+    ]
     evidence = EvidenceForm()
     evidence.evidence_id.choices = [
-        (e.id, e.summary or e.original_filename) for e in _unit_evidence(task.unit_id)
+        SelectChoice(e.id, e.summary or e.original_filename)
+        for e in _unit_evidence(task.unit_id)
     ]
     return render_template(
         "plan/task.html", task=task, today=tracking.today(),
@@ -225,7 +232,7 @@ def set_owners(task_id: int) -> Response:
     task = _task_or_404(task_id)
     form = OwnersForm()
     staff = _unit_staff(task.unit_id)
-    form.owners.choices = [(u.id, u.full_name) for u in staff]
+    form.owners.choices = [SelectChoice(u.id, u.full_name) for u in staff]
     if not form.validate_on_submit():
         flash("Người phụ trách không hợp lệ.", "error")
         return _back(task)
@@ -267,9 +274,26 @@ def report_xlsx(unit_id: int, year: int) -> Response:
     if quarter is not None and quarter not in (1, 2, 3, 4):
         abort(404)
     data = reports.report_xlsx(unit, year, quarter)
-    name = f"ket-qua-ke-hoach-cchc-{unit.code}-{year}" + (f"-quy{quarter}" if quarter else "")
+    name = f"ket-qua-ke-hoach-cchc-{unit.code}-{year}" + (
+        f"-quy{quarter}" if quarter else ""
+    )
     return Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@bp.get("/sample.docx")
+@roles_required(*ROLES)
+def sample_docx() -> Response:
+    """The demo's seed plan (phường Trúc Lâm, 2026) as the DOCX it was issued as."""
+    from webapp.plan.seed import build_docx
+
+    return Response(
+        build_docx(),
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={
+            "Content-Disposition": 'attachment; filename="ke-hoach-cchc-2026-phuong-truc-lam.docx"'
+        },
     )

@@ -38,7 +38,9 @@ class Completion:
         return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def completion(unit_id: int, year: int, tasks: list[object] | None = None) -> Completion:
+def completion(
+    unit_id: int, year: int, tasks: list[object] | None = None
+) -> Completion:
     from webapp.plan.models import PlanTask
     from webapp.plan.tracking import unit_tasks
 
@@ -86,7 +88,7 @@ def refresh_plan_leaves(unit_id: int, year: int) -> int:
 
 
 def _write(assessment: Assessment, leaf: Node, rate: Decimal | None) -> int:
-    answer = None if rate is None else normalize_answer(leaf, {"value": float(rate)})
+    answer = None if rate is None else normalize_answer(leaf, {"value": str(rate)})
     existing = next(
         (r for r in assessment.scores if r.criterion_code == leaf.code), None
     )

@@ -75,7 +75,9 @@ def build_docx(tables: list[SeedTable] | None = None) -> bytes:
 
     tables = seed_tables() if tables is None else tables
     document = Document()
-    document.add_paragraph("PHỤ LỤC CÁC NHIỆM VỤ TRỌNG TÂM CẢI CÁCH HÀNH CHÍNH NĂM 2026")
+    document.add_paragraph(
+        "PHỤ LỤC CÁC NHIỆM VỤ TRỌNG TÂM CẢI CÁCH HÀNH CHÍNH NĂM 2026"
+    )
     last_heading = ""
     for seed in tables:
         if seed.heading != last_heading:

@@ -59,7 +59,9 @@ class ImportPlan:
     updated: list[tuple[PlanTask, ParsedTask]] = field(default_factory=list)
     unchanged: list[tuple[PlanTask, ParsedTask]] = field(default_factory=list)
     removed: list[PlanTask] = field(default_factory=list)
-    kept: list[PlanTask] = field(default_factory=list)  # gone from the file, has progress
+    kept: list[PlanTask] = field(
+        default_factory=list
+    )  # gone from the file, has progress
 
     def per_appendix(self, parsed: list[ParsedTask]) -> dict[int, int]:
         counts: dict[int, int] = {}
@@ -139,7 +141,11 @@ def _fill(task: PlanTask, row: ParsedTask, position: int, year: int) -> None:
 
 
 def apply_import(
-    unit: Unit, year: int, rows: list[ParsedTask], *, actor: User | None = None,
+    unit: Unit,
+    year: int,
+    rows: list[ParsedTask],
+    *,
+    actor: User | None = None,
     filename: str = "",
 ) -> ImportPlan:
     """Save the plan: new tasks added, matching ones updated (progress kept)."""
@@ -221,7 +227,9 @@ def set_status(
     return task
 
 
-def set_due_date(task: PlanTask, due: date | None, *, actor: User | None = None) -> None:
+def set_due_date(
+    task: PlanTask, due: date | None, *, actor: User | None = None
+) -> None:
     """Correct the parsed due date (kept on re-import while the text is unchanged)."""
     before = audit.changes(task, ["due_date", "due_overridden"])
     task.due_date = due
@@ -263,13 +271,17 @@ def set_owners(task: PlanTask, users: list[User], *, actor: User | None = None) 
     db.session.commit()
 
 
-def link_evidence(task: PlanTask, evidence: Evidence, *, actor: User | None = None) -> None:
+def link_evidence(
+    task: PlanTask, evidence: Evidence, *, actor: User | None = None
+) -> None:
     if evidence.unit_id != task.unit_id:
         raise PlanRefused("Tài liệu không thuộc đơn vị.", status=404)
     if any(link.evidence_id == evidence.id for link in task.evidence_links):
         return
     db.session.add(
-        PlanEvidenceLink(task=task, evidence=evidence, linked_by_id=actor.id if actor else None)
+        PlanEvidenceLink(
+            task=task, evidence=evidence, linked_by_id=actor.id if actor else None
+        )
     )
     audit.record(
         "plan.evidence_link", "plan_task", task.id, after={"evidence_id": evidence.id},
@@ -278,7 +290,9 @@ def link_evidence(task: PlanTask, evidence: Evidence, *, actor: User | None = No
     db.session.commit()
 
 
-def unlink_evidence(task: PlanTask, evidence_id: int, *, actor: User | None = None) -> None:
+def unlink_evidence(
+    task: PlanTask, evidence_id: int, *, actor: User | None = None
+) -> None:
     link = next((x for x in task.evidence_links if x.evidence_id == evidence_id), None)
     if link is None:
         raise PlanRefused("Tài liệu chưa được gắn với nhiệm vụ.", status=404)
