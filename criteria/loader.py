@@ -589,9 +589,8 @@ class _Checker:
         source = raw.get("source")
         if source not in FACT_SOURCES:
             return None
-        percent = rule is not None and (
-            rule.type == "ratio"
-            or (rule.type == "tiers" and getattr(rule, "measure").unit == "percent")
+        percent = isinstance(rule, RatioRule) or (
+            isinstance(rule, TiersRule) and rule.measure.unit == "percent"
         )
         if rule is not None and not percent:
             self.add(

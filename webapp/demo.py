@@ -112,7 +112,7 @@ def load_command() -> None:
     for username, _, role in logins:
         click.echo(f"  {role:<12} {username}")
     click.echo(
-        "Kế hoạch CCHC mẫu (phường Trúc Lâm 2026): tải tại /plan/sample.docx rồi nhập ở "
+        "Kế hoạch CCHC mẫu (phường Trúc Lâm 2026): tải /plan/sample.docx rồi nhập ở "
         "/plan/, hoặc `flask plan seed-docx FILE` và `flask plan import FILE "
         "--unit TRUCLAM --year 2026`."
     )

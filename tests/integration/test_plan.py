@@ -155,9 +155,17 @@ def test_cli_import_and_export(
     assert len(tasks) == 65
     first = tasks[0]
     assert set(first) == {
-        "appendix", "appendix_title", "number", "content", "products", "lead",
-        "partners", "deadline_text", "due_date", "status",
-    }  # fmt: skip
+        "appendix",
+        "appendix_title",
+        "number",
+        "content",
+        "products",
+        "lead",
+        "partners",
+        "deadline_text",
+        "due_date",
+        "status",
+    }
     assert (first["appendix"], first["number"], first["partners"]) == (
         1,
         "1",

@@ -1,4 +1,4 @@
-"""`flask plan import FILE --unit CODE --year YEAR`, `flask plan export …`, `flask plan seed-docx`."""
+"""`flask plan import FILE --unit CODE --year YEAR`, `flask plan export`, seed DOCX."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def export_command(unit_code: str, year: int, fmt: str) -> None:
 @plan_cli.command("seed-docx")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def seed_docx_command(out: Path) -> None:
-    """Write the demo's seed plan (phường Trúc Lâm, 2026) as the DOCX it was issued as."""
+    """Write the demo's seed plan (phường Trúc Lâm, 2026) as a DOCX."""
     from webapp.plan.seed import build_docx
 
     out.write_bytes(build_docx())

@@ -134,12 +134,16 @@ def parse_part(text: str, year: int) -> DeadlinePart:
     if "hằng tháng" in low or "hàng tháng" in low:
         points = tuple(month_end(year, m) for m in range(1, 13))
         return DeadlinePart(
-            text, label, "monthly", points[-1], points,
+            text,
+            label,
+            "monthly",
+            points[-1],
+            points,
             "định kỳ cuối mỗi tháng, đến " + _fmt(points[-1]),
-        )  # fmt: skip
+        )
     if periodic and ("quý" in low) and not _QUARTER.search(low):
         points = tuple(quarter_end(year, q) for q in range(1, 5))
-        note = "định kỳ cuối mỗi quý (31/03, 30/06, 30/09, 31/12/%d)" % year
+        note = f"định kỳ cuối mỗi quý (31/03, 30/06, 30/09, 31/12/{year})"
         if re.search(r"quý\s*,\s*năm", low):
             note += " và báo cáo năm"
         return DeadlinePart(text, label, "quarterly", points[-1], points, note)

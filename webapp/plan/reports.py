@@ -106,10 +106,12 @@ def report_tasks(unit_id: int, year: int, quarter: int | None) -> list[PlanTask]
         return tasks
     end = quarter_end(year, quarter)
     return [
-        t for t in tasks
-        if t.checkpoints or t.deadline_kind == "continuous"
+        t
+        for t in tasks
+        if t.checkpoints
+        or t.deadline_kind == "continuous"
         or (t.due_date is not None and t.due_date <= end)
-    ]  # fmt: skip
+    ]
 
 
 def report_row(task: PlanTask) -> list[str]:
@@ -160,11 +162,13 @@ def report_xlsx(unit: Unit, year: int, quarter: int | None) -> bytes:
     total = completion(unit.id, year, list(tasks))
     rate = total.rate if total.rate is not None else Decimal(0)
     write_cell(
-        ws, r + 1, 1,
+        ws,
+        r + 1,
+        1,
         f"Hoàn thành đúng hạn {len(total.on_time)}/{len(total.due)} nhiệm vụ đến hạn "
         f"trong năm ({points(rate)}%); hoàn thành muộn {len(total.late)}; "
         f"không thực hiện {len(total.not_done)}.",
-    )  # fmt: skip
+    )
     for col, width in zip(
         "ABCDEFGHIJ", (8, 60, 35, 30, 30, 12, 20, 14, 40, 35), strict=True
     ):

@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from webapp.access import roles_required
 from webapp.errors import ParIndexError
@@ -16,8 +17,6 @@ from webapp.extensions import db
 from webapp.lifecycle import PlanTaskStatus
 from webapp.models import Evidence, Unit, User
 from webapp.plan import bp, reports, tracking
-from wtforms import SelectChoice
-
 from webapp.plan.forms import (
     ConfirmForm,
     DueForm,
@@ -31,6 +30,7 @@ from webapp.plan.models import PlanTask
 from webapp.plan.parsing import ParsedTask, PlanFileError, parse_plan_file
 
 ROLES = ("admin", "unit_editor", "unit_head")
+SAMPLE_NAME = "ke-hoach-cchc-2026-phuong-truc-lam.docx"
 
 
 def _user() -> User:
@@ -59,14 +59,16 @@ def _serializer() -> URLSafeSerializer:
 @roles_required(*ROLES)
 def index() -> Any:
     user = _user()
-    if user.role != "admin":
+    if user.role != "admin" and user.unit_id is not None:
         years = tracking.plan_years(user.unit_id) or [tracking.today().year]
         return redirect(url_for("plan.dashboard", unit_id=user.unit_id, year=years[0]))
     units = db.session.scalars(sa.select(Unit).order_by(Unit.name)).all()
     return render_template(
-        "plan/index.html", units=units, year=tracking.today().year,
+        "plan/index.html",
+        units=units,
+        year=tracking.today().year,
         years={u.id: tracking.plan_years(u.id) for u in units},
-    )  # fmt: skip
+    )
 
 
 @bp.get("/<int:unit_id>/<int:year>")
@@ -76,9 +78,13 @@ def dashboard(unit_id: int, year: int) -> Any:
     lead = request.args.get("lead", "").strip()
     board = reports.dashboard(unit.id, year, lead=lead)
     return render_template(
-        "plan/dashboard.html", unit=unit, year=year, board=board, lead=lead,
+        "plan/dashboard.html",
+        unit=unit,
+        year=year,
+        board=board,
+        lead=lead,
         today=tracking.today(),
-    )  # fmt: skip
+    )
 
 
 @bp.route("/<int:unit_id>/<int:year>/import", methods=["GET", "POST"])
@@ -99,10 +105,15 @@ def import_plan(unit_id: int, year: int) -> Any:
     )
     preview = tracking.plan_import(unit, year, rows)
     return render_template(
-        "plan/preview.html", unit=unit, year=year, rows=rows, preview=preview,
-        confirm=ConfirmForm(payload=payload), filename=upload.filename,
+        "plan/preview.html",
+        unit=unit,
+        year=year,
+        rows=rows,
+        preview=preview,
+        confirm=ConfirmForm(payload=payload),
+        filename=upload.filename,
         deadlines=reports.deadlines_of(rows, year),
-    )  # fmt: skip
+    )
 
 
 @bp.post("/<int:unit_id>/<int:year>/import/confirm")
@@ -143,11 +154,15 @@ def task(task_id: int) -> Any:
         for e in _unit_evidence(task.unit_id)
     ]
     return render_template(
-        "plan/task.html", task=task, today=tracking.today(),
+        "plan/task.html",
+        task=task,
+        today=tracking.today(),
         status_form=StatusForm(status=task.status.value, reason=task.status_reason),
-        due_form=DueForm(due_date=task.due_date), note_form=NoteForm(),
-        owners_form=owners, evidence_form=evidence,
-    )  # fmt: skip
+        due_form=DueForm(due_date=task.due_date),
+        note_form=NoteForm(),
+        owners_form=owners,
+        evidence_form=evidence,
+    )
 
 
 def _unit_staff(unit_id: int) -> list[User]:
@@ -191,9 +206,12 @@ def set_status(task_id: int) -> Response:
         return _back(task)
     try:
         tracking.set_status(
-            task, PlanTaskStatus(form.status.data), reason=form.reason.data or "",
-            completed_on=form.completed_on.data, actor=_user(),
-        )  # fmt: skip
+            task,
+            PlanTaskStatus(form.status.data),
+            reason=form.reason.data or "",
+            completed_on=form.completed_on.data,
+            actor=_user(),
+        )
     except ParIndexError as exc:
         return _refused(task, exc)
     flash(f"Đã cập nhật trạng thái: {task.status.label}.", "success")
@@ -293,7 +311,5 @@ def sample_docx() -> Response:
     return Response(
         build_docx(),
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        headers={
-            "Content-Disposition": 'attachment; filename="ke-hoach-cchc-2026-phuong-truc-lam.docx"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{SAMPLE_NAME}"'},
     )

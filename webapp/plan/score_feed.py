@@ -61,9 +61,10 @@ def completion(
 
 def plan_leaves(assessment: Assessment) -> list[Node]:
     return [
-        leaf for leaf in criteria_for(assessment).leaves()
+        leaf
+        for leaf in criteria_for(assessment).leaves()
         if leaf.fact_source == PLAN_COMPLETION
-    ]  # fmt: skip
+    ]
 
 
 def refresh_plan_leaves(unit_id: int, year: int) -> int:

@@ -252,9 +252,13 @@ def add_note(task: PlanTask, text: str, *, actor: User | None = None) -> PlanNot
     db.session.add(note)
     db.session.flush()
     audit.record(
-        "plan.note", "plan_task", task.id, after={"note": text},
-        unit_id=task.unit_id, actor=actor,
-    )  # fmt: skip
+        "plan.note",
+        "plan_task",
+        task.id,
+        after={"note": text},
+        unit_id=task.unit_id,
+        actor=actor,
+    )
     db.session.commit()
     return note
 
@@ -265,9 +269,14 @@ def set_owners(task: PlanTask, users: list[User], *, actor: User | None = None) 
     before = {"owners": [u.username for u in task.owners]}
     task.owners = users
     audit.record(
-        "plan.owners", "plan_task", task.id, before=before,
-        after={"owners": [u.username for u in users]}, unit_id=task.unit_id, actor=actor,
-    )  # fmt: skip
+        "plan.owners",
+        "plan_task",
+        task.id,
+        before=before,
+        after={"owners": [u.username for u in users]},
+        unit_id=task.unit_id,
+        actor=actor,
+    )
     db.session.commit()
 
 
@@ -284,9 +293,13 @@ def link_evidence(
         )
     )
     audit.record(
-        "plan.evidence_link", "plan_task", task.id, after={"evidence_id": evidence.id},
-        unit_id=task.unit_id, actor=actor,
-    )  # fmt: skip
+        "plan.evidence_link",
+        "plan_task",
+        task.id,
+        after={"evidence_id": evidence.id},
+        unit_id=task.unit_id,
+        actor=actor,
+    )
     db.session.commit()
 
 
@@ -298,9 +311,13 @@ def unlink_evidence(
         raise PlanRefused("Tài liệu chưa được gắn với nhiệm vụ.", status=404)
     task.evidence_links.remove(link)
     audit.record(
-        "plan.evidence_unlink", "plan_task", task.id, before={"evidence_id": evidence_id},
-        unit_id=task.unit_id, actor=actor,
-    )  # fmt: skip
+        "plan.evidence_unlink",
+        "plan_task",
+        task.id,
+        before={"evidence_id": evidence_id},
+        unit_id=task.unit_id,
+        actor=actor,
+    )
     db.session.commit()
 
 
