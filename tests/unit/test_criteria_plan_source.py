@@ -1,4 +1,4 @@
-"""`source: plan_completion` on a leaf: its fact comes from the tracked plan (issue 13)."""
+"""`source: plan_completion` on a leaf: the fact comes from the tracked plan."""
 
 from __future__ import annotations
 
