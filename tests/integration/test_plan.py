@@ -315,3 +315,31 @@ def test_report_xlsx_lists_the_results(
     assert row[6] == "Hoàn thành" and row[7] == "01/03/2026"
     # Quarter 1 leaves out tasks due later in the year (e.g. 7.6 "tháng 12/2026").
     assert not any(r[0] == "07.6" for r in values)
+
+
+def test_the_plan_leaf_shows_its_tasks_and_offers_plan_products_as_evidence(
+    imported: list[PlanTask],
+    truclam: Any,
+    demo: dict[str, Any],
+    add_evidence: Any,
+    login_as: Any,
+) -> None:
+    from webapp.plan.tracking import link_evidence
+
+    assessment = demo["assessments"]["TRUCLAM"]
+    report = add_evidence(assessment, [], filename="Báo cáo CCHC năm 2026.pdf")
+    # Task 2.1's product "Báo cáo kết quả thực hiện" fits 1.1.3's "BC: Báo cáo CCHC…".
+    link_evidence(_task(truclam, 2, "1"), report)
+    client = login_as("truclam.chuyenvien")
+    html = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    leaf = html.split('id="leaf-1.1.3"')[1].split("</section>")[0]
+    assert "Số liệu từ Kế hoạch CCHC năm 2026" in leaf
+    assert "Các nhiệm vụ tính vào tỷ lệ" in leaf
+    assert "03.1 – Rà soát, sửa đổi, bổ sung quy định" in leaf
+    assert "Báo cáo CCHC năm 2026.pdf (nhiệm vụ 02.1)" in leaf
+    client.post(
+        f"/evidence/{report.id}/link",
+        data={"criterion_code": PLAN_LEAF, "next": f"/assessments/{assessment.id}"},
+    )
+    db.session.expire_all()
+    assert PLAN_LEAF in db.session.get(type(report), report.id).criterion_codes

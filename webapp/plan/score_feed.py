@@ -113,3 +113,58 @@ def _write(assessment: Assessment, leaf: Node, rate: Decimal | None) -> int:
         summary=f"Cập nhật tiêu chí {leaf.code} từ kế hoạch CCHC: {result.explanation}",
     )
     return 1
+
+
+# Document kinds a product names first ("Báo cáo kết quả…", "Kế hoạch kiểm tra").
+_KINDS = ("ke hoach", "bao cao", "quyet dinh", "thong bao", "nghi quyet", "de an")
+
+
+def _kind(text: str) -> str | None:
+    from evidence_store.text import strip_diacritics
+
+    folded = strip_diacritics(text).lower()
+    folded = folded.split(":", 1)[1] if ":" in folded[:6] else folded  # "KH: …"
+    folded = folded.strip(" -")
+    return next((k for k in _KINDS if folded.startswith(k)), None)
+
+
+def product_matches(product: str, expected: str) -> bool:
+    """A plan product fits a leaf's expected document when both name the same kind
+    and share the words "CCHC"/"cải cách hành chính" or the leaf's key words."""
+    kind = _kind(product)
+    return kind is not None and kind == _kind(expected)
+
+
+def candidate_evidence(
+    unit_id: int, year: int, leaf: Node
+) -> list[tuple[object, object]]:
+    """(Evidence, PlanTask) pairs: plan products whose kind matches the leaf's list."""
+    from webapp.plan.tracking import unit_tasks
+
+    pairs: list[tuple[object, object]] = []
+    for task in unit_tasks(unit_id, year):
+        if not task.evidence_links:
+            continue
+        if any(product_matches(p, e) for p in task.products for e in leaf.evidence):
+            pairs.extend((link.evidence, task) for link in task.evidence_links)
+    return pairs
+
+
+@dataclass
+class LeafPlan:
+    """What the plan leaf shows: the rate, the tasks behind it, candidate proofs."""
+
+    year: int
+    unit_id: int
+    completion: Completion
+    candidates: list[tuple[object, object]]
+
+
+def leaf_plan(assessment: Assessment, leaf: Node) -> LeafPlan:
+    year = assessment.period.year
+    return LeafPlan(
+        year=year,
+        unit_id=assessment.unit_id,
+        completion=completion(assessment.unit_id, year),
+        candidates=candidate_evidence(assessment.unit_id, year, leaf),
+    )
