@@ -343,3 +343,26 @@ def test_the_plan_leaf_shows_its_tasks_and_offers_plan_products_as_evidence(
     )
     db.session.expire_all()
     assert PLAN_LEAF in db.session.get(type(report), report.id).criterion_codes
+
+
+def test_the_docx_report_has_the_plan_results_annex(
+    imported: list[PlanTask], truclam: Any, demo: dict[str, Any]
+) -> None:
+    from docx import Document
+
+    from webapp.dossier.builders.docx import build_report
+    from webapp.dossier.contents import build_dossier
+
+    set_status(
+        _task(truclam, 3, "1"), PlanTaskStatus.DONE, completed_on=date(2026, 3, 1)
+    )
+    data = build_report(build_dossier(demo["assessments"]["TRUCLAM"]))
+    document = Document(io.BytesIO(data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "KẾT QUẢ THỰC HIỆN NHIỆM VỤ KẾ HOẠCH CẢI CÁCH HÀNH CHÍNH NĂM 2026" in text
+    plan_table = document.tables[-1]
+    rows = [[c.text for c in r.cells] for r in plan_table.rows]
+    assert rows[1][1] == "Phụ lục số 01: Cải cách thể chế"
+    done = next(r for r in rows if r[0] == "03.1")
+    assert done[5] == "Hoàn thành"
+    assert len([r for r in rows if r[0][:2].isdigit()]) == 65

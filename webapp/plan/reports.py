@@ -176,3 +176,17 @@ def report_xlsx(unit: Unit, year: int, quarter: int | None) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def plan_annex_rows(unit_id: int, year: int) -> tuple[tuple[str, ...], ...]:
+    """The report annex's rows: a one-cell heading per appendix, then its tasks."""
+    rows: list[tuple[str, ...]] = []
+    last = None
+    for task in unit_tasks(unit_id, year):
+        if task.appendix != last:
+            rows.append((f"Phụ lục số {task.appendix:02d}: {task.appendix_title}",))
+            last = task.appendix
+        full = report_row(task)
+        # STT, content, products, lead, deadline, result, evidence.
+        rows.append((full[0], full[1], full[2], full[3], full[4], full[6], full[9]))
+    return tuple(rows)
