@@ -366,3 +366,37 @@ def test_the_docx_report_has_the_plan_results_annex(
     done = next(r for r in rows if r[0] == "03.1")
     assert done[5] == "Hoàn thành"
     assert len([r for r in rows if r[0][:2].isdigit()]) == 65
+
+
+def test_cli_import_of_a_bad_file_names_the_table_and_row(
+    app: Any, truclam: Any, tmp_path: Any
+) -> None:
+    path = tmp_path / "ke-hoach.csv"
+    path.write_text(
+        "Phụ lục số 01: Cải cách thể chế\n"
+        "TT,Nội dung thực hiện,Sản phẩm,Cơ quan chủ trì,Cơ quan phối hợp,Thời gian\n"
+        "1.,,- Báo cáo,,,Quý I/2026\n",
+        encoding="utf-8",
+    )
+    result = app.test_cli_runner().invoke(
+        args=["plan", "import", str(path), "--unit", "TRUCLAM", "--year", "2026"]
+    )
+    assert result.exit_code == 1
+    assert "Phụ lục số 01 (bảng 1), dòng 3: nhiệm vụ 1 thiếu nội dung" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(PlanTask.id))) == 0
+
+
+def test_a_task_dropped_from_the_plan_is_kept_when_it_has_progress(
+    imported: list[PlanTask], truclam: Any, seed_docx: bytes
+) -> None:
+    started = _task(truclam, 7, "5")
+    set_status(started, PlanTaskStatus.IN_PROGRESS)
+    rows = [r for r in parse_plan_file("kh.docx", seed_docx) if r.key() != (7, "5")]
+    last = next(r for r in rows if r.key() == (7, "6"))
+    last.number = "5"  # the corrected plan renumbers 7.6 as 7.5
+    result = apply_import(truclam, 2026, rows)
+    assert [t.id for t in result.kept] == [started.id]
+    assert not result.removed
+    db.session.expire_all()
+    assert db.session.get(PlanTask, started.id).number == "5 (cũ)"
+    assert _task(truclam, 7, "5").content.startswith("Tăng cường công tác kiểm tra")

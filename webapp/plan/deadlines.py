@@ -74,10 +74,14 @@ class Deadline:
         kinds = {p.kind for p in self.parts}
         if not kinds:
             return "unknown"
-        for k in ("quarterly", "monthly", "date", "continuous", "upstream"):
-            if k in kinds:
-                return k  # type: ignore[return-value]
-        return "unknown"
+        order: tuple[Kind, ...] = (
+            "quarterly",
+            "monthly",
+            "date",
+            "continuous",
+            "upstream",
+        )
+        return next((k for k in order if k in kinds), "unknown")
 
     @property
     def checkpoints(self) -> tuple[date, ...]:

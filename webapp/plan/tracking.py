@@ -156,6 +156,11 @@ def apply_import(
     # STT may move between tasks: park the numbers first (the unique key holds).
     for task, _row in result.updated:
         task.number = f"~{task.id}"
+    # A task gone from the file but kept for its progress yields its STT.
+    incoming = {row.key() for row in rows}
+    for task in result.kept:
+        if (task.appendix, task.number) in incoming:
+            task.number = f"{task.number} (cũ)"
     db.session.flush()
     for task, row in result.updated + result.unchanged:
         task.number = row.number
