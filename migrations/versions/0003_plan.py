@@ -1,7 +1,7 @@
 """The unit's annual PAR plan: tasks, notes, owners, evidence links (issue 13)
 
 Revision ID: 0002_plan
-Revises: 0001
+Revises: 0002_storage
 Create Date: 2026-12-01 22:58:45.931962
 
 """
@@ -13,7 +13,7 @@ import webapp.models
 
 # revision identifiers, used by Alembic.
 revision = '0002_plan'
-down_revision = '0001'
+down_revision = '0002_storage'
 branch_labels = None
 depends_on = None
 
