@@ -83,6 +83,15 @@ def test_a_part_due_the_next_year_is_kept() -> None:
     )
     deadline = parse_deadline(text, 2026)
     assert [p.due for p in deadline.parts] == [date(2026, 12, 15), date(2027, 3, 31)]
+    # The unit's own part, in the plan's year, is what the task is due by.
+    assert deadline.due_date == date(2026, 12, 15)
+    assert parse_deadline("Quý I/2027", 2026).due_date == date(2027, 3, 31)
+
+
+def test_the_date_of_a_cited_document_is_not_a_deadline() -> None:
+    text = "Theo Kế hoạch số 101/KH-UBND ngày 25/5/2025 của UBND tỉnh."
+    deadline = parse_deadline(text, 2026)
+    assert (deadline.kind, deadline.due_date) == ("upstream", None)
 
 
 def test_words_the_parser_does_not_know_get_no_date() -> None:

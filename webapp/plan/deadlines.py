@@ -45,6 +45,9 @@ _UPSTREAM = (
 )
 
 
+_UPSTREAM_STARTS = ("theo ", "sau khi", "ngay sau", "thực hiện theo")
+
+
 @dataclass(frozen=True)
 class DeadlinePart:
     """One part of a deadline cell: its label ("Kế hoạch"), words and meaning."""
@@ -63,11 +66,15 @@ class Deadline:
 
     text: str
     parts: tuple[DeadlinePart, ...] = field(default_factory=tuple)
+    year: int | None = None  # the plan's year
 
     @property
     def due_date(self) -> date | None:
+        """The last dated part; parts of the plan's own year win over a later one
+        (a province's "Quý I/2027" summary does not move the unit's 2026 report)."""
         dues = [p.due for p in self.parts if p.due is not None]
-        return max(dues) if dues else None
+        own = [d for d in dues if d.year == self.year]
+        return max(own or dues) if dues else None
 
     @property
     def kind(self) -> Kind:
@@ -151,6 +158,11 @@ def parse_part(text: str, year: int) -> DeadlinePart:
         if re.search(r"quý\s*,\s*năm", low):
             note += " và báo cáo năm"
         return DeadlinePart(text, label, "quarterly", points[-1], points, note)
+    # "Theo Kế hoạch số 101/KH-UBND ngày 25/5/2025": that date is the document's.
+    if low.startswith(_UPSTREAM_STARTS) and not re.search(r"trước|chậm nhất", low):
+        return DeadlinePart(
+            text, label, "upstream", None, (), "theo văn bản của cơ quan cấp trên"
+        )
     if m := _DAY.search(low):
         d = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         prefix = "trước ngày" if "trước" in low else "ngày"
@@ -191,4 +203,5 @@ def parse_deadline(text: str, year: int) -> Deadline:
     return Deadline(
         text=text.strip(),
         parts=tuple(parse_part(p, year) for p in split_parts(text)),
+        year=year,
     )
