@@ -18,7 +18,7 @@ plan_cli = AppGroup("plan", help="Kế hoạch CCHC năm của đơn vị: nhậ
 
 
 def _unit(code: str) -> Unit:
-    unit = db.session.scalar(sa.select(Unit).where(Unit.code == code))
+    unit: Unit | None = db.session.scalar(sa.select(Unit).where(Unit.code == code))
     if unit is None:
         click.echo(f"Không có đơn vị mã “{code}”.", err=True)
         sys.exit(1)

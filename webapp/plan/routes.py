@@ -34,7 +34,8 @@ SAMPLE_NAME = "ke-hoach-cchc-2026-phuong-truc-lam.docx"
 
 
 def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+    user: User = current_user._get_current_object()
+    return user
 
 
 def _unit_or_404(unit_id: int) -> Unit:

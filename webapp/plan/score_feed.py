@@ -15,7 +15,8 @@ from webapp import audit
 from webapp.extensions import db
 from webapp.lifecycle import PlanTaskStatus, editable_codes
 from webapp.models import Assessment, Period
-from webapp.workflow import criteria_for, score_row
+from webapp.criteria_sets import criteria_for
+from webapp.workflow import score_row
 
 PLAN_COMPLETION = "plan_completion"
 

@@ -96,7 +96,7 @@ def build_docx(tables: list[SeedTable] | None = None) -> bytes:
                 for extra in paragraphs[1:]:
                     cell.add_paragraph(extra)
         _merge(table, seed, header)
-        document.add_page_break()
+        document.add_page_break()  # type: ignore[no-untyped-call]
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
