@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from criteria import Node
 from scoring import normalize_answer, score_leaf
 from webapp import audit
+from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
 from webapp.lifecycle import PlanTaskStatus, editable_codes
 from webapp.models import Assessment, Period
-from webapp.criteria_sets import criteria_for
 from webapp.workflow import score_row
 
 PLAN_COMPLETION = "plan_completion"
