@@ -66,6 +66,8 @@ _TIER_BAND_KEYS = (
 _BAND_KEYS = ("label", "min", "max_lt")
 _LEAF_KEYS = ("assessed_by", "rule", "not_applicable", "evidence")
 _KIND_NAMES = {"bonus": "điểm thưởng", "penalty": "điểm trừ"}
+# `source` is otherwise free documentation (a citation); these values name a feed.
+FACT_SOURCES = ("plan_completion",)
 # The key holding a node's children depends on its depth (DESIGN.md §4).
 _CHILD_KEY = {1: "criteria", 2: "children"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -723,6 +725,7 @@ class _Checker:
             not_applicable=policy if isinstance(policy, str) else None,
             evidence=tuple(evidence),
             kind=kind,
+            fact_source=self.fact_source(raw, where, rule),
         )
 
     def extra_leaf(
@@ -753,6 +756,25 @@ class _Checker:
                 else "điểm trừ ghi bằng số dương (số điểm bị trừ)"
             )
             self.add(where, "rule", hint)
+
+    def fact_source(
+        self, raw: Mapping[str, object], where: str, rule: Rule | None
+    ) -> str | None:
+        """`source: plan_completion`: the fact is a percentage filled by the app."""
+        source = raw.get("source")
+        if source not in FACT_SOURCES:
+            return None
+        percent = isinstance(rule, RatioRule) or (
+            isinstance(rule, TiersRule) and rule.measure.unit == "percent"
+        )
+        if rule is not None and not percent:
+            self.add(
+                where,
+                "source",
+                f"nguồn '{source}' cho một tỷ lệ phần trăm: cách tính phải là "
+                "tiers (percent) hoặc ratio",
+            )
+        return str(source)
 
     # -- rules ------------------------------------------------------------------------
 

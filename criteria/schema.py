@@ -186,6 +186,9 @@ class Node:
     rule: Rule | None = None
     not_applicable: str | None = None
     evidence: tuple[str, ...] = ()
+    # Where the leaf's fact comes from when not typed in ("plan_completion": the
+    # unit's tracked PAR plan); None for facts the unit enters.
+    fact_source: str | None = None
     # Effective kind (inherited from the nearest marked ancestor); for a bonus or
     # penalty node ``max_points`` is its cap, not a share of ``total_max_points``.
     kind: str = "standard"

@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.dossier import bp as dossier_bp
     from webapp.evidence import bp as evidence_bp
     from webapp.main import bp as main_bp
+    from webapp.plan import bp as plan_bp
     from webapp.results import bp as results_bp
 
     formatting.init_app(app)
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
         appraisal_bp,
         results_bp,
         dossier_bp,
+        plan_bp,
     ):
         app.register_blueprint(bp)
     register_commands(app)

@@ -56,6 +56,15 @@ ACTION_LABELS = {
     # Admin screens (issue 4): undoing a deactivation.
     "unit.activate": "Kích hoạt lại đơn vị",
     "user.activate": "Mở khóa tài khoản",
+    # The unit's PAR plan (issue 13).
+    "plan.import": "Nhập kế hoạch CCHC",
+    "plan.status": "Cập nhật trạng thái nhiệm vụ kế hoạch",
+    "plan.deadline": "Sửa hạn nhiệm vụ kế hoạch",
+    "plan.note": "Ghi chú tiến độ nhiệm vụ kế hoạch",
+    "plan.owners": "Phân công người phụ trách nhiệm vụ",
+    "plan.evidence_link": "Gắn sản phẩm nhiệm vụ kế hoạch",
+    "plan.evidence_unlink": "Gỡ sản phẩm nhiệm vụ kế hoạch",
+    "answer.plan": "Cập nhật tiêu chí từ kế hoạch CCHC",
 }
 
 

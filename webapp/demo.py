@@ -111,3 +111,8 @@ def load_command() -> None:
     click.echo(f"Dữ liệu mẫu đã sẵn sàng. Tài khoản (mật khẩu chung: {DEMO_PASSWORD}):")
     for username, _, role in logins:
         click.echo(f"  {role:<12} {username}")
+    click.echo(
+        "Kế hoạch CCHC mẫu (phường Trúc Lâm 2026): tải /plan/sample.docx rồi nhập ở "
+        "/plan/, hoặc `flask plan seed-docx FILE` và `flask plan import FILE "
+        "--unit TRUCLAM --year 2026`."
+    )

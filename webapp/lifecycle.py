@@ -82,6 +82,20 @@ class ReturnStatus(_Status):
     EXPIRED = "expired"
 
 
+class PlanTaskStatus(_Status):
+    """A task of the unit's annual PAR plan (Nhiệm vụ kế hoạch CCHC)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DONE_LATE = "done_late"
+    NOT_DONE = "not_done"
+
+    @property
+    def completed(self) -> bool:
+        return self in (PlanTaskStatus.DONE, PlanTaskStatus.DONE_LATE)
+
+
 # One label and one colour per status, whatever the page (four pages disagreed). The
 # same words mean the same colour: an open period and a draft assessment both read
 # "Đang tự đánh giá" in blue.
@@ -102,6 +116,13 @@ _LOOKS: Final[Mapping[type[_Status], Mapping[_Status, tuple[str, str]]]] = {
         ReturnStatus.OPEN: ("Chờ đơn vị", "warn"),
         ReturnStatus.RESUBMITTED: ("Đơn vị đã gửi lại", "ok"),
         ReturnStatus.EXPIRED: ("Hết hạn", ""),
+    },
+    PlanTaskStatus: {
+        PlanTaskStatus.NOT_STARTED: ("Chưa triển khai", ""),
+        PlanTaskStatus.IN_PROGRESS: ("Đang thực hiện", "info"),
+        PlanTaskStatus.DONE: ("Hoàn thành", "ok"),
+        PlanTaskStatus.DONE_LATE: ("Hoàn thành muộn", "warn"),
+        PlanTaskStatus.NOT_DONE: ("Không thực hiện", "err"),
     },
 }
 

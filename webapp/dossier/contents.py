@@ -93,7 +93,14 @@ def build_dossier(
         difficulties=assessment.difficulties or "",
         exported_by=exported_by,
         evidence=tuple(evidence),
+        plan_rows=_plan_rows(unit.id, cs.evaluation_year),
     )
+
+
+def _plan_rows(unit_id: int, year: int) -> tuple[tuple[str, ...], ...]:
+    from webapp.plan.reports import plan_annex_rows  # the plan package imports dossier
+
+    return plan_annex_rows(unit_id, year)
 
 
 def _snapshot_time(snapshot: dict[str, Any]) -> datetime | None:

@@ -64,6 +64,8 @@ def build_report(dossier: Dossier) -> bytes:
     _body(doc, dossier)
     _signature(doc, dossier)
     _annex(doc, dossier)
+    if dossier.plan_rows:
+        _plan_annex(doc, dossier)
 
     buf = io.BytesIO()
     doc.save(buf)
@@ -615,6 +617,55 @@ def _annex(doc: DocumentObject, dossier: Dossier) -> None:
         values[1], values[col] = label, value
         _table_row(table, values, size=11, bold=True, numeric_cols=(2, 3, 6))
     _fixed_widths(table, ANNEX_WIDTHS_MM)
+
+
+PLAN_TABLE_HEADERS = (
+    "STT",
+    "Nội dung thực hiện",
+    "Sản phẩm",
+    "Cơ quan chủ trì",
+    "Thời hạn",
+    "Kết quả thực hiện",
+    "Tài liệu kiểm chứng",
+)
+PLAN_WIDTHS_MM = (14, 76, 40, 34, 26, 24, 38)  # 252 like the score annex
+
+
+def _plan_annex(doc: DocumentObject, dossier: Dossier) -> None:
+    """Phụ lục 2: the results of the unit's PAR plan tasks (issue 13)."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = PAGE_H, PAGE_W
+    _margins(section)
+    _page_number_header(section, restart=True)
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    _para(doc, "Phụ lục 2", size=14, bold=True, align=center)
+    _para(
+        doc,
+        f"KẾT QUẢ THỰC HIỆN NHIỆM VỤ KẾ HOẠCH CẢI CÁCH HÀNH CHÍNH NĂM {dossier.year}",
+        size=14,
+        bold=True,
+        align=center,
+        space_after=12,
+    )
+    table = doc.add_table(rows=1, cols=len(PLAN_TABLE_HEADERS))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, PLAN_TABLE_HEADERS, strict=True):
+        _cell_para(cell, text, size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _repeat_header(table)
+    for values in dossier.plan_rows:
+        heading = len(values) == 1  # "Phụ lục số 0N: …": a shaded row of its own
+        cells = ["", values[0], "", "", "", "", ""] if heading else list(values)
+        _table_row(
+            table,
+            cells,
+            size=11,
+            bold=heading,
+            numeric_cols=(),
+            shade="E7E6E6" if heading else None,
+        )
+    _fixed_widths(table, PLAN_WIDTHS_MM)
 
 
 def annex_values(row: Row, appraised: bool) -> list[str]:

@@ -146,6 +146,8 @@ class Dossier:
     difficulties: str = ""
     exported_by: str = ""
     evidence: tuple[EvidenceFile, ...] = field(default=())
+    # The PAR plan's results table (kết quả thực hiện nhiệm vụ), a second annex.
+    plan_rows: tuple[tuple[str, ...], ...] = field(default=())
 
     def leaves(self) -> list[Row]:
         """Return the leaf rows in document order."""
