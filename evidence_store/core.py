@@ -29,11 +29,13 @@ _PARTIAL_SEGMENT = re.compile(r"[A-Za-z0-9._-]*")
 
 @dataclass(frozen=True)
 class StoredObject:
-    """What ``put`` stored: the key, the byte count and the hex SHA-256."""
+    """What ``put`` stored: the key, the byte count, the hex SHA-256 and, where the
+    backend computed it on the way, the CRC-32 (a ZIP can then store the file as is)."""
 
     key: str
     size: int
     sha256: str
+    crc32: int | None = None
 
 
 @dataclass(frozen=True)

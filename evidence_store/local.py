@@ -10,6 +10,7 @@ import hmac
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from io import FileIO
@@ -268,12 +269,14 @@ class _LocalStaged:
         # Closed by finish() or abort(): the stage outlives any one block.
         self._out: FileIO | None = open(fd, "wb", buffering=0, closefd=True)  # noqa: SIM115
         self._digest = hashlib.sha256()
+        self._crc32 = 0
         self._size = 0
 
     def write(self, data: bytes) -> int:
         if self._out is None:
             raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã đóng.")
         self._digest.update(data)
+        self._crc32 = zlib.crc32(data, self._crc32)
         self._size += len(data)
         view = memoryview(data)
         try:
@@ -294,7 +297,7 @@ class _LocalStaged:
                 logger.warning("evidence put %s failed: %r", self.key, exc)
                 raise _save_error(exc) from exc
             self._out = None
-        return StoredObject(self.key, self._size, self._digest.hexdigest())
+        return StoredObject(self.key, self._size, self._digest.hexdigest(), self._crc32)
 
     def open_staged(self) -> BinaryIO:
         if self._tmp is None:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import io
 import logging
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -577,6 +578,7 @@ class _S3Staged:
         self._content_type = content_type
         self._pending = bytearray()
         self._digest = hashlib.sha256()
+        self._crc32 = 0
         self._size = 0
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
@@ -591,6 +593,7 @@ class _S3Staged:
 
     def write(self, data: bytes) -> int:
         self._digest.update(data)
+        self._crc32 = zlib.crc32(data, self._crc32)
         self._size += len(data)
         self._pending += data
         part_size = self._store._part_size
@@ -631,7 +634,7 @@ class _S3Staged:
                 self._store._set_metadata(self.key, self._content_type, sha256)
             except Exception as exc:
                 raise self._fail(exc) from exc
-        self._stored = StoredObject(self.key, self._size, sha256)
+        self._stored = StoredObject(self.key, self._size, sha256, self._crc32)
         return self._stored
 
     def open_staged(self) -> BinaryIO:
