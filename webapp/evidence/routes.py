@@ -71,11 +71,14 @@ PREVIEW_CSP = (
 
 
 bp.after_request(no_store_downloads)
+# A global, not a context variable: the evidence macros are imported without context,
+# so Jinja compiles their module once instead of once per leaf.
+bp.add_app_template_global(DOC_TYPES, "EVIDENCE_DOC_TYPES")  # type: ignore[arg-type]
 
 
 @bp.app_context_processor
 def _evidence_globals() -> dict[str, Any]:
-    return {"EVIDENCE_DOC_TYPES": DOC_TYPES, "evidence_script_tag": _script_tag_once}
+    return {"evidence_script_tag": _script_tag_once}
 
 
 def _script_tag_once() -> Markup:
