@@ -122,7 +122,12 @@ class Servers(contextlib.ExitStack):
         conf = conf.replace(
             "upstream parindex_app {", "upstream parindex_app {\n" + servers, 1
         )
-        conf = conf.replace("listen 80;", f"listen 127.0.0.1:{port};")
+        # For the benchmark only: say which instance served each response.
+        conf = conf.replace(
+            "listen 80;",
+            f"listen 127.0.0.1:{port};\n"
+            "    add_header X-Parindex-Instance $upstream_addr always;",
+        )
         conf = conf.replace("/srv/parindex/static/", f"{ROOT / 'static'}/")
         prefix = self.tmp / "nginx"
         for sub in ("body", "proxy", "logs"):
