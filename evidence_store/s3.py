@@ -6,12 +6,14 @@ The only module of the package that imports boto3/botocore.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import io
 import logging
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -301,7 +303,8 @@ class S3Store:
                 planned = _plan_parts(fileobj, self._part_size)
                 fileobj.seek(start)
                 return self._put_multipart(key, fileobj, content_type, planned)
-            return put_staged(self.stage(key, content_type=content_type), fileobj)
+            staged = _S3Staged(self, key, content_type, record_digest=True)
+            return put_staged(staged, fileobj)
         except StorageError:
             raise
         except Exception as exc:
@@ -392,7 +395,10 @@ class S3Store:
         full part goes up as soon as it is complete, the upload is completed at
         ``finish`` (under a fresh key no row names yet) and ``abort`` deletes it."""
         check_key(key)
-        return _S3Staged(self, key, content_type)
+        # The web app records the digest in its database row: the server-side
+        # self-copy that would put it in the metadata (a second write of every
+        # byte) is left to put(), whose callers may have nothing else.
+        return _S3Staged(self, key, content_type, record_digest=False)
 
     def _abort(self, key: str, upload_id: str) -> None:
         try:
@@ -572,8 +578,11 @@ class S3Store:
 class _S3Staged:
     """Push-mode upload into S3; see :meth:`S3Store.stage`."""
 
-    def __init__(self, store: S3Store, key: str, content_type: str) -> None:
+    def __init__(
+        self, store: S3Store, key: str, content_type: str, *, record_digest: bool
+    ) -> None:
         self.key = key
+        self._record_digest = record_digest
         self._store = store
         self._content_type = content_type
         self._pending = bytearray()
@@ -582,6 +591,8 @@ class _S3Staged:
         self._size = 0
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
+        self._sender: ThreadPoolExecutor | None = None
+        self._inflight: Future[CompletedPartTypeDef] | None = None
         self._stored: StoredObject | None = None
         self._visible = False  # an object exists under the key
 
@@ -613,12 +624,28 @@ class _S3Staged:
         return len(data)
 
     def _send(self, data: bytes) -> None:
-        assert self._upload_id is not None
+        # One part in flight on a helper thread while the request body is parsed
+        # into the next (boto3 and sockets release the GIL): memory ~ two parts.
+        upload_id = self._upload_id
+        assert upload_id is not None
+        self._wait()
         checksum = _b64(hashlib.sha256(data).digest())
         number = len(self._parts) + 1
-        self._parts.append(
-            self._store._upload_part(self.key, self._upload_id, number, data, checksum)
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(1, thread_name_prefix="s3-part")
+        self._inflight = self._sender.submit(
+            self._store._upload_part, self.key, upload_id, number, data, checksum
         )
+
+    def _wait(self) -> None:
+        if self._inflight is not None:
+            inflight, self._inflight = self._inflight, None
+            self._parts.append(inflight.result())
+
+    def _stop_sender(self) -> None:
+        if self._sender is not None:
+            self._sender.shutdown(wait=True, cancel_futures=True)
+            self._sender = None
 
     def finish(self) -> StoredObject:
         if self._stored is not None:
@@ -628,10 +655,13 @@ class _S3Staged:
             try:
                 self._send(bytes(self._pending))
                 self._pending = bytearray()
+                self._wait()
+                self._stop_sender()
                 self._store._complete(self.key, self._upload_id, self._parts)
                 self._upload_id = None
                 self._visible = True
-                self._store._set_metadata(self.key, self._content_type, sha256)
+                if self._record_digest:
+                    self._store._set_metadata(self.key, self._content_type, sha256)
             except Exception as exc:
                 raise self._fail(exc) from exc
         self._stored = StoredObject(self.key, self._size, sha256, self._crc32)
@@ -656,6 +686,9 @@ class _S3Staged:
             self._pending = bytearray()
 
     def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._wait()  # the part in flight must end before the abort
+        self._stop_sender()
         if self._upload_id is not None:
             self._store._abort(self.key, self._upload_id)
             self._upload_id = None
