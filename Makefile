@@ -46,6 +46,8 @@ bench: install-dev
 	$(BIN)/python bench/evidence_store.py
 	$(BIN)/python bench/dossier.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/http.py
+	$(BIN)/python bench/slow_clients.py
 
 clean:
 	rm -rf $(VENV) instance/parindex.sqlite instance/evidence

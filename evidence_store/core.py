@@ -29,11 +29,13 @@ _PARTIAL_SEGMENT = re.compile(r"[A-Za-z0-9._-]*")
 
 @dataclass(frozen=True)
 class StoredObject:
-    """What ``put`` stored: the key, the byte count and the hex SHA-256."""
+    """What ``put`` stored: the key, the byte count, the hex SHA-256 and, where the
+    backend computed it on the way, the CRC-32 (a ZIP can then store the file as is)."""
 
     key: str
     size: int
     sha256: str
+    crc32: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,52 @@ class IncompleteUpload:
     size: int | None = None
 
 
+class Staged(Protocol):
+    """An upload being written straight into its store, before anyone can see it.
+
+    The web layer pushes the request body into :meth:`write` as it is parsed (one
+    write per byte), then :meth:`finish` makes the bytes durable where only this
+    object knows them and returns size and SHA-256, :meth:`open_staged` reads them
+    back (seekable) for validation, and :meth:`commit` makes them visible under
+    ``key``, or :meth:`abort` removes every trace (idempotent, safe after a failed
+    write). Writes raise :class:`StorageError`.
+    """
+
+    key: str
+
+    def write(self, data: bytes) -> int: ...
+
+    def finish(self) -> StoredObject: ...
+
+    def open_staged(self) -> BinaryIO: ...
+
+    def commit(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+def put_staged(staged: Staged, fileobj: BinaryIO) -> StoredObject:
+    """``put`` in terms of a stage: copy the rest of ``fileobj``, finish, commit."""
+    try:
+        while True:
+            try:
+                chunk = fileobj.read(CHUNK_SIZE)
+            except Exception as exc:
+                raise StorageError(
+                    "Không lưu được tệp vào kho lưu trữ: không đọc được tệp tải lên "
+                    f"({type(exc).__name__})."
+                ) from exc
+            if not chunk:
+                break
+            staged.write(chunk)
+        stored = staged.finish()
+        staged.commit()
+    except BaseException:
+        staged.abort()
+        raise
+    return stored
+
+
 @runtime_checkable
 class EvidenceStore(Protocol):
     """Where evidence files live: a flat namespace of keys to immutable bytes.
@@ -209,6 +257,12 @@ class EvidenceStore(Protocol):
         content_type: str = "application/octet-stream",
     ) -> StoredObject:
         """Store the rest of ``fileobj`` under ``key``; return size and SHA-256."""
+        ...
+
+    def stage(
+        self, key: str, *, content_type: str = "application/octet-stream"
+    ) -> Staged:
+        """Start an upload written as it arrives (see :class:`Staged`)."""
         ...
 
     def open(self, key: str) -> BinaryIO:

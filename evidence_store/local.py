@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
 import hashlib
 import hmac
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from io import FileIO
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +23,7 @@ from .core import (
     InvalidKey,
     ObjectInfo,
     ObjectNotFound,
+    Staged,
     StorageError,
     StorageFull,
     StoredObject,
@@ -27,6 +31,7 @@ from .core import (
     check_key,
     check_prefix,
     iter_stream,
+    put_staged,
 )
 
 logger = logging.getLogger(__name__)
@@ -105,58 +110,22 @@ class LocalStore:
 
         ``content_type`` is not kept: the caller records it with the filename.
         """
+        return put_staged(self.stage(key, content_type=content_type), fileobj)
+
+    def stage(
+        self, key: str, *, content_type: str = "application/octet-stream"
+    ) -> Staged:
+        """Write an upload into a temporary file beside its target (:class:`Staged`)."""
         path = self._path(key)
-        digest = hashlib.sha256()
-        size = 0
-        tmp_name: str | None = None
-        fd = -1
-        reading = False  # tells the caller's read failures from disk failures
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(
                 prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX, dir=path.parent
             )
-            with open(fd, "wb", buffering=0, closefd=True) as out:
-                fd = -1  # owned by ``out`` from here on
-                while True:
-                    reading = True
-                    chunk = fileobj.read(CHUNK_SIZE)
-                    reading = False
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-                    size += len(chunk)
-                    view = memoryview(chunk)
-                    while view:  # raw writes may be partial
-                        written = out.write(view)
-                        view = view[written or 0 :]
-                os.fsync(out.fileno())
-            os.replace(tmp_name, path)
-            tmp_name = None
-            _fsync_dir(path.parent)
-        except BaseException as exc:
-            # Close before unlinking: a descriptor kept open (for instance by
-            # a traceback cycle) keeps the blocks of a deleted file allocated,
-            # so after ENOSPC the next upload would fail too.
-            if fd >= 0:
-                os.close(fd)
-            if tmp_name is not None:
-                _unlink_quietly(tmp_name)
-            if not isinstance(exc, Exception):
-                raise  # KeyboardInterrupt, SystemExit: cleaned up, not wrapped
-            logger.warning("evidence put %s failed: %r", key, exc)
-            if reading:
-                raise StorageError(
-                    "Không lưu được tệp vào kho lưu trữ: không đọc được tệp tải lên "
-                    f"({type(exc).__name__})."
-                ) from exc
-            if isinstance(exc, OSError):
-                raise _save_error(exc) from exc
-            raise StorageError(
-                "Không lưu được tệp vào kho lưu trữ: lỗi không mong đợi "
-                f"({type(exc).__name__})."
-            ) from exc
-        return StoredObject(key=key, size=size, sha256=digest.hexdigest())
+        except OSError as exc:
+            logger.warning("evidence stage %s failed: %r", key, exc)
+            raise _save_error(exc) from exc
+        return _LocalStaged(key, path, fd, tmp_name)
 
     def open(self, key: str) -> BinaryIO:
         """Open the stored file for reading; see :class:`EvidenceStore`."""
@@ -287,6 +256,76 @@ class LocalStore:
         check_key(key)
         check_expires(expires)
         return None
+
+
+class _LocalStaged:
+    """One upload in a ``.tmp-*.part`` file next to its target: fsynced by ``finish``,
+    renamed over the target by ``commit``, unlinked by ``abort``."""
+
+    def __init__(self, key: str, path: Path, fd: int, tmp_name: str) -> None:
+        self.key = key
+        self._path = path
+        self._tmp: str | None = tmp_name
+        # Closed by finish() or abort(): the stage outlives any one block.
+        self._out: FileIO | None = open(fd, "wb", buffering=0, closefd=True)  # noqa: SIM115
+        self._digest = hashlib.sha256()
+        self._crc32 = 0
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        if self._out is None:
+            raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã đóng.")
+        self._digest.update(data)
+        self._crc32 = zlib.crc32(data, self._crc32)
+        self._size += len(data)
+        view = memoryview(data)
+        try:
+            while view:  # raw writes may be partial
+                written = self._out.write(view)
+                view = view[written or 0 :]
+        except OSError as exc:
+            logger.warning("evidence put %s failed: %r", self.key, exc)
+            raise _save_error(exc) from exc
+        return len(data)
+
+    def finish(self) -> StoredObject:
+        if self._out is not None:
+            try:
+                os.fsync(self._out.fileno())
+                self._out.close()
+            except OSError as exc:
+                logger.warning("evidence put %s failed: %r", self.key, exc)
+                raise _save_error(exc) from exc
+            self._out = None
+        return StoredObject(self.key, self._size, self._digest.hexdigest(), self._crc32)
+
+    def open_staged(self) -> BinaryIO:
+        if self._tmp is None:
+            raise StorageError("Không đọc được tệp tải lên: tệp đã được xử lý.")
+        return builtins.open(self._tmp, "rb", buffering=CHUNK_SIZE)
+
+    def commit(self) -> None:
+        if self._tmp is None:
+            raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã được xử lý.")
+        self.finish()
+        try:
+            os.replace(self._tmp, self._path)
+        except OSError as exc:
+            raise _save_error(exc) from exc
+        self._tmp = None
+        _fsync_dir(self._path.parent)
+
+    def abort(self) -> None:
+        # Close before unlinking: a descriptor kept open (for instance by a
+        # traceback cycle) keeps the blocks of a deleted file allocated, so after
+        # ENOSPC the next upload would fail too.
+        if self._out is not None:
+            with contextlib.suppress(OSError):
+                self._out.close()
+            self._out = None
+        if self._tmp is not None:
+            _unlink_quietly(self._tmp)
+            self._tmp = None
 
 
 def _fsync_dir(directory: Path) -> None:

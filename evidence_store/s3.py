@@ -6,11 +6,14 @@ The only module of the package that imports boto3/botocore.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import io
 import logging
+import zlib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -30,6 +33,7 @@ from .core import (
     IncompleteUpload,
     ObjectInfo,
     ObjectNotFound,
+    Staged,
     StorageError,
     StorageFull,
     StoredObject,
@@ -38,6 +42,7 @@ from .core import (
     check_prefix,
     is_seekable,
     iter_stream,
+    put_staged,
     read_exact,
 )
 from .text import content_disposition
@@ -283,8 +288,7 @@ class S3Store:
         spooled file) gets one pre-pass computing the file's digest (so the
         metadata travels with the upload) and each part's digest (sent as the
         part's checksum, so a server that verifies checksums rejects a part
-        that changed since); a non-seekable one is hashed while it is sent and
-        gets its metadata by a server-side self-copy afterwards.
+        that changed since); a non-seekable one goes through :meth:`stage`.
         """
         check_key(key)
         try:
@@ -298,11 +302,9 @@ class S3Store:
                     )
                 planned = _plan_parts(fileobj, self._part_size)
                 fileobj.seek(start)
-                return self._put_multipart(key, fileobj, content_type, b"", planned)
-            head = read_exact(fileobj, self._threshold + 1)
-            if len(head) <= self._threshold:
-                return self._put_single(key, head, content_type)
-            return self._put_multipart(key, fileobj, content_type, head, None)
+                return self._put_multipart(key, fileobj, content_type, planned)
+            staged = _S3Staged(self, key, content_type, record_digest=True)
+            return put_staged(staged, fileobj)
         except StorageError:
             raise
         except Exception as exc:
@@ -322,89 +324,81 @@ class S3Store:
         return StoredObject(key=key, size=len(data), sha256=digest.hexdigest())
 
     def _put_multipart(
-        self,
-        key: str,
-        fileobj: BinaryIO,
-        content_type: str,
-        head: bytes,
-        planned: _PartPlan | None,
+        self, key: str, fileobj: BinaryIO, content_type: str, planned: _PartPlan
     ) -> StoredObject:
-        # Without a plan (non-seekable source) the file's digest is known only
-        # at the end: the metadata is set afterwards, "pending" meanwhile.
-        metadata = {"sha256": planned.sha256 if planned else "pending"}
-        upload_id = self._client.create_multipart_upload(
-            Bucket=self._bucket,
-            Key=key,
-            ContentType=content_type,
-            Metadata=metadata,
-            ChecksumAlgorithm="SHA256",
-        )["UploadId"]
-        digest = hashlib.sha256()
-        size = 0
+        upload_id = self._create_multipart(key, content_type, planned.sha256)
         parts: list[CompletedPartTypeDef] = []
-        pending = head
         try:
-            while True:
-                if len(pending) >= self._part_size:
-                    data = pending[: self._part_size]
-                    pending = pending[self._part_size :]
-                else:
-                    data = pending + read_exact(fileobj, self._part_size - len(pending))
-                    pending = b""
-                if not data and parts:
-                    break
-                number = len(parts) + 1
-                if planned is None:
-                    if number > MAX_PARTS:
-                        raise StorageError(
-                            "Không lưu được tệp vào kho lưu trữ: "
-                            "tệp quá lớn so với cỡ phần tải lên."
-                        )
-                    digest.update(data)
-                    checksum = _b64(hashlib.sha256(data).digest())
-                else:
-                    if (
-                        number > len(planned.parts)
-                        or len(data) != planned.sizes[number - 1]
-                    ):
-                        raise _changed_while_storing()
-                    checksum = planned.parts[number - 1]
-                size += len(data)
-                response = self._client.upload_part(
-                    Bucket=self._bucket,
-                    Key=key,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    Body=data,
-                    ChecksumSHA256=checksum,
-                )
-                parts.append(
-                    {
-                        "PartNumber": number,
-                        "ETag": response["ETag"],
-                        "ChecksumSHA256": checksum,
-                    }
-                )
-                if len(data) < self._part_size:
-                    break
-            if planned is not None and size != planned.size:
+            for number, (size, checksum) in enumerate(
+                zip(planned.sizes, planned.parts, strict=True), start=1
+            ):
+                data = read_exact(fileobj, size)
+                if len(data) != size:
+                    raise _changed_while_storing()
+                parts.append(self._upload_part(key, upload_id, number, data, checksum))
+            if fileobj.read(CHUNK_SIZE):  # grew since it was planned
                 raise _changed_while_storing()
-            self._client.complete_multipart_upload(
-                Bucket=self._bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-            )
+            self._complete(key, upload_id, parts)
         except BaseException:
             # BaseException on purpose: a KeyboardInterrupt or worker timeout
             # in the middle must not leave invisible parts using storage.
             self._abort(key, upload_id)
             raise
-        if planned is not None:
-            return StoredObject(key=key, size=size, sha256=planned.sha256)
-        sha256 = digest.hexdigest()
-        self._set_metadata(key, content_type, sha256)
-        return StoredObject(key=key, size=size, sha256=sha256)
+        return StoredObject(key=key, size=planned.size, sha256=planned.sha256)
+
+    def _create_multipart(self, key: str, content_type: str, sha256: str) -> str:
+        return self._client.create_multipart_upload(
+            Bucket=self._bucket,
+            Key=key,
+            ContentType=content_type,
+            Metadata={"sha256": sha256},
+            ChecksumAlgorithm="SHA256",
+        )["UploadId"]
+
+    def _upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes, checksum: str
+    ) -> CompletedPartTypeDef:
+        if number > MAX_PARTS:
+            raise StorageError(
+                "Không lưu được tệp vào kho lưu trữ: "
+                "tệp quá lớn so với cỡ phần tải lên."
+            )
+        response = self._client.upload_part(
+            Bucket=self._bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=data,
+            ChecksumSHA256=checksum,
+        )
+        return {
+            "PartNumber": number,
+            "ETag": response["ETag"],
+            "ChecksumSHA256": checksum,
+        }
+
+    def _complete(
+        self, key: str, upload_id: str, parts: list[CompletedPartTypeDef]
+    ) -> None:
+        self._client.complete_multipart_upload(
+            Bucket=self._bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
+        )
+
+    def stage(
+        self, key: str, *, content_type: str = "application/octet-stream"
+    ) -> Staged:
+        """Send an upload as it arrives (see :class:`Staged`): up to the threshold it
+        stays in memory and goes up in one ``PutObject`` at ``commit``; beyond, each
+        full part goes up as soon as it is complete, the upload is completed at
+        ``finish`` (under a fresh key no row names yet) and ``abort`` deletes it."""
+        check_key(key)
+        # The web app records the digest in its database row: the server-side
+        # self-copy that would put it in the metadata (a second write of every
+        # byte) is left to put(), whose callers may have nothing else.
+        return _S3Staged(self, key, content_type, record_digest=False)
 
     def _abort(self, key: str, upload_id: str) -> None:
         try:
@@ -579,6 +573,173 @@ class S3Store:
         except BotoCoreError as exc:
             raise self._error("Không hủy được lượt tải lên dở dang", exc) from exc
         logger.info("aborted multipart upload %s of %s", upload.ref, upload.key)
+
+
+class _S3Staged:
+    """Push-mode upload into S3; see :meth:`S3Store.stage`."""
+
+    def __init__(
+        self, store: S3Store, key: str, content_type: str, *, record_digest: bool
+    ) -> None:
+        self.key = key
+        self._record_digest = record_digest
+        self._store = store
+        self._content_type = content_type
+        self._pending = bytearray()
+        self._digest = hashlib.sha256()
+        self._crc32 = 0
+        self._size = 0
+        self._upload_id: str | None = None
+        self._parts: list[CompletedPartTypeDef] = []
+        self._sender: ThreadPoolExecutor | None = None
+        self._inflight: Future[CompletedPartTypeDef] | None = None
+        self._stored: StoredObject | None = None
+        self._visible = False  # an object exists under the key
+
+    def _fail(self, exc: Exception) -> StorageError:
+        logger.warning("evidence put %s failed: %r", self.key, exc)
+        if isinstance(exc, StorageError):
+            return exc
+        return self._store._error("Không lưu được tệp vào kho lưu trữ", exc)
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        self._crc32 = zlib.crc32(data, self._crc32)
+        self._size += len(data)
+        self._pending += data
+        part_size = self._store._part_size
+        threshold = self._store._threshold
+        try:
+            if self._upload_id is None and len(self._pending) > threshold:
+                self._upload_id = self._store._create_multipart(
+                    self.key, self._content_type, "pending"
+                )
+            while self._upload_id is not None and len(self._pending) > part_size:
+                # Strictly more than one part: the last part may be short, the
+                # others may not, so keep at least one byte for the end.
+                self._send(bytes(self._pending[:part_size]))
+                del self._pending[:part_size]
+        except Exception as exc:
+            raise self._fail(exc) from exc
+        return len(data)
+
+    def _send(self, data: bytes) -> None:
+        # One part in flight on a helper thread while the request body is parsed
+        # into the next (boto3 and sockets release the GIL): memory ~ two parts.
+        upload_id = self._upload_id
+        assert upload_id is not None
+        self._wait()
+        checksum = _b64(hashlib.sha256(data).digest())
+        number = len(self._parts) + 1
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(1, thread_name_prefix="s3-part")
+        self._inflight = self._sender.submit(
+            self._store._upload_part, self.key, upload_id, number, data, checksum
+        )
+
+    def _wait(self) -> None:
+        if self._inflight is not None:
+            inflight, self._inflight = self._inflight, None
+            self._parts.append(inflight.result())
+
+    def _stop_sender(self) -> None:
+        if self._sender is not None:
+            self._sender.shutdown(wait=True, cancel_futures=True)
+            self._sender = None
+
+    def finish(self) -> StoredObject:
+        if self._stored is not None:
+            return self._stored
+        sha256 = self._digest.hexdigest()
+        if self._upload_id is not None:
+            try:
+                self._send(bytes(self._pending))
+                self._pending = bytearray()
+                self._wait()
+                self._stop_sender()
+                self._store._complete(self.key, self._upload_id, self._parts)
+                self._upload_id = None
+                self._visible = True
+                if self._record_digest:
+                    self._store._set_metadata(self.key, self._content_type, sha256)
+            except Exception as exc:
+                raise self._fail(exc) from exc
+        self._stored = StoredObject(self.key, self._size, sha256, self._crc32)
+        return self._stored
+
+    def open_staged(self) -> BinaryIO:
+        if not self._visible:
+            return io.BytesIO(self._pending)
+        raw = _RangeReader(self._store, self.key, self._size)
+        return io.BufferedReader(raw, buffer_size=256 * 1024)
+
+    def commit(self) -> None:
+        self.finish()
+        if not self._visible:
+            try:
+                self._store._put_single(
+                    self.key, bytes(self._pending), self._content_type
+                )
+            except Exception as exc:
+                raise self._fail(exc) from exc
+            self._visible = True
+            self._pending = bytearray()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._wait()  # the part in flight must end before the abort
+        self._stop_sender()
+        if self._upload_id is not None:
+            self._store._abort(self.key, self._upload_id)
+            self._upload_id = None
+        if self._visible:
+            self._store._delete_quietly(self.key)
+            self._visible = False
+        self._pending = bytearray()
+
+
+class _RangeReader(io.RawIOBase):
+    """Seekable reads of a stored object by ranged GETs (validation of a staged upload
+    reads a bounded number of bytes, mostly at the head and the tail)."""
+
+    def __init__(self, store: S3Store, key: str, size: int) -> None:
+        self._store = store
+        self._key = key
+        self._size = size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}
+        self._pos = max(0, base[whence] + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        end = min(self._size, self._pos + len(view))
+        if end <= self._pos:
+            return 0
+        store = self._store
+        try:
+            body = store._client.get_object(
+                Bucket=store._bucket,
+                Key=self._key,
+                Range=f"bytes={self._pos}-{end - 1}",
+            )["Body"]
+            data = body.read()
+        except (ClientError, BotoCoreError) as exc:
+            raise store._error("Không đọc được tệp từ kho lưu trữ", exc) from exc
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
 
 
 def _b64(digest: bytes) -> str:

@@ -233,42 +233,11 @@ def _validate(f: BinaryIO, name: str, limits: UploadLimits) -> ValidatedUpload:
     size = f.seek(0, io.SEEK_END)
     if size == 0:
         raise Refusal("empty", "rỗng (0 byte): không có nội dung để lưu.")
-    if size > limits.max_bytes:
-        shown, limit = format_size(size), format_size(limits.max_bytes)
-        if shown == limit:  # "1 MB, vượt giới hạn 1 MB" would read as nonsense
-            shown, limit = (
-                f"{_thousands(size)} byte",
-                f"{_thousands(limits.max_bytes)} byte",
-            )
-        raise Refusal(
-            "too_large", f"có dung lượng {shown}, vượt giới hạn {limit} cho mỗi tệp."
-        )
+    _check_size(size, limits)
     ext = _extension(name)
-    claimed = KINDS.get(_KIND_BY_EXTENSION.get(ext, ""))
     f.seek(0)
     sniffed = _formats.sniff(f.read(_formats.HEAD_SIZE))
-    _refuse_dangerous(sniffed, claimed)
-    if ext in EXECUTABLE_EXTENSIONS:
-        double = name[: -len(ext) - 1].rpartition(".")[2].lower()
-        note = ""
-        if double in _KIND_BY_EXTENSION:
-            note = (
-                f" (tên có hai đuôi “.{double}.{ext}”, "
-                "thường dùng để giả dạng tài liệu)"
-            )
-        raise Refusal(
-            "executable",
-            f"có đuôi .{ext} của tệp chạy được{note}: không được chấp nhận.",
-        )
-    if ext in MACRO_EXTENSIONS:
-        raise Refusal("macro", _formats.MACRO_REFUSAL)
-    if claimed is None or _KIND_BY_EXTENSION[ext] not in limits.allowed_kinds:
-        what = f"có đuôi .{ext}" if ext else "không có đuôi tệp"
-        raise Refusal(
-            "not_allowed",
-            f"{what}, không thuộc các loại được chấp nhận. "
-            f"Chỉ nhận: {limits.allowed_list()}.",
-        )
+    claimed = _check_head(name, sniffed, limits)
     content = _inspect(f, size, sniffed, limits)
     _refuse_dangerous(content, claimed)
     if content.category not in KINDS:
@@ -299,6 +268,72 @@ def _validate(f: BinaryIO, name: str, limits: UploadLimits) -> ValidatedUpload:
     return ValidatedUpload(
         kind=content.category, mime_type=kind.mime_type, extension=ext, filename=name
     )
+
+
+def _check_size(size: int, limits: UploadLimits) -> None:
+    if size > limits.max_bytes:
+        shown, limit = format_size(size), format_size(limits.max_bytes)
+        if shown == limit:  # "1 MB, vượt giới hạn 1 MB" would read as nonsense
+            shown, limit = (
+                f"{_thousands(size)} byte",
+                f"{_thousands(limits.max_bytes)} byte",
+            )
+        raise Refusal(
+            "too_large", f"có dung lượng {shown}, vượt giới hạn {limit} cho mỗi tệp."
+        )
+
+
+def check_head(
+    head: bytes,
+    filename: str,
+    limits: UploadLimits = DEFAULT_LIMITS,
+    *,
+    size: int = 0,
+) -> None:
+    """Refuse an upload from its name, first bytes and size so far, while it is still
+    arriving: too large, dangerous content, a dangerous or unaccepted extension.
+    Raises :class:`UploadRejected`; :func:`validate_upload` still checks the whole
+    file."""
+    name = normalize_filename(filename)
+    try:
+        _check_size(size, limits)
+        _check_head(name, _formats.sniff(head[: _formats.HEAD_SIZE]), limits)
+    except Refusal as refusal:
+        raise UploadRejected(
+            refusal.reason, f"Tệp “{name}” {refusal.tail}", name
+        ) from None
+
+
+#: How many leading bytes :func:`check_head` looks at.
+HEAD_SIZE = _formats.HEAD_SIZE
+
+
+def _check_head(name: str, sniffed: Sniffed, limits: UploadLimits) -> _Kind:
+    ext = _extension(name)
+    claimed = KINDS.get(_KIND_BY_EXTENSION.get(ext, ""))
+    _refuse_dangerous(sniffed, claimed)
+    if ext in EXECUTABLE_EXTENSIONS:
+        double = name[: -len(ext) - 1].rpartition(".")[2].lower()
+        note = ""
+        if double in _KIND_BY_EXTENSION:
+            note = (
+                f" (tên có hai đuôi “.{double}.{ext}”, "
+                "thường dùng để giả dạng tài liệu)"
+            )
+        raise Refusal(
+            "executable",
+            f"có đuôi .{ext} của tệp chạy được{note}: không được chấp nhận.",
+        )
+    if ext in MACRO_EXTENSIONS:
+        raise Refusal("macro", _formats.MACRO_REFUSAL)
+    if claimed is None or _KIND_BY_EXTENSION[ext] not in limits.allowed_kinds:
+        what = f"có đuôi .{ext}" if ext else "không có đuôi tệp"
+        raise Refusal(
+            "not_allowed",
+            f"{what}, không thuộc các loại được chấp nhận. "
+            f"Chỉ nhận: {limits.allowed_list()}.",
+        )
+    return claimed
 
 
 def _refuse_dangerous(sniffed: Sniffed, claimed: _Kind | None) -> None:

@@ -40,6 +40,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["EVIDENCE_LOCAL_ROOT"] = str(Path(app.instance_path) / "evidence")
 
     trust_proxies(app)
+    from webapp.evidence.intake import StreamingRequest
+
+    app.request_class = StreamingRequest
     register_extensions(app)
     register_blueprints(app)
     register_shell(app)

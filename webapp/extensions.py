@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -26,6 +27,22 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-csrf = CSRFProtect()
+
+
+class HeaderFirstCSRFProtect(CSRFProtect):
+    """CSRFProtect that reads the token from a header before the form: an XHR upload
+    sends it as X-CSRFToken, so the check never parses (and stores) a 100 MB body
+    first. A plain form still sends the field."""
+
+    def _get_csrf_token(self) -> str | None:
+        for header_name in current_app.config["WTF_CSRF_HEADERS"]:
+            token = request.headers.get(header_name)
+            if token:
+                return token
+        token = super()._get_csrf_token()
+        return str(token) if token else None
+
+
+csrf = HeaderFirstCSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

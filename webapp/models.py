@@ -381,6 +381,8 @@ class Evidence(db.Model):  # type: ignore[name-defined]
     storage_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int] = mapped_column(sa.BigInteger)
+    # Computed as the upload streamed in; lets the dossier ZIP store the file as is.
+    crc32: Mapped[int | None] = mapped_column(sa.BigInteger)
     mime_type: Mapped[str] = mapped_column(sa.String(120))
     kind: Mapped[str] = mapped_column(sa.String(10))  # pdf, docx, png...
     original_filename: Mapped[str] = mapped_column(sa.String(255))

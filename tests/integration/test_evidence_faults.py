@@ -69,13 +69,15 @@ def _assert_clean_after_the_sweep(app: Any, store: Any, clock: Any) -> None:
 @pytest.fixture
 def database_fails_after_put(app: Any, evidence_store: Any, monkeypatch: Any) -> Any:
     """Once the store has the bytes, every statement fails as on a lost connection."""
+    from webapp.evidence import services
     from webapp.extensions import db
 
     armed = {"on": False}
-    real_put = type(evidence_store).put
+    # The one step that makes the bytes durable, streamed upload or replace alike.
+    real_put = services._put
 
-    def put_then_lose_the_database(self: Any, *args: Any, **kwargs: Any) -> Any:
-        stored = real_put(self, *args, **kwargs)
+    def put_then_lose_the_database(*args: Any, **kwargs: Any) -> Any:
+        stored = real_put(*args, **kwargs)
         armed["on"] = True
         return stored
 
@@ -85,7 +87,7 @@ def database_fails_after_put(app: Any, evidence_store: Any, monkeypatch: Any) ->
                 "SELECT", {}, Exception("server closed the connection unexpectedly")
             )
 
-    monkeypatch.setattr(type(evidence_store), "put", put_then_lose_the_database)
+    monkeypatch.setattr(services, "_put", put_then_lose_the_database)
     sa.event.listen(db.engine, "before_cursor_execute", refuse)
     yield armed
     sa.event.remove(db.engine, "before_cursor_execute", refuse)
@@ -372,11 +374,13 @@ def test_a_replace_whose_database_write_fails_keeps_the_old_version_only(
     first = upload_file(
         demo["assessments"]["TRUCLAM"].id, "Kế hoạch.pdf", evidence_files.pdf(PDF_LINES)
     ).get_json()["evidence"]
-    real_put = type(evidence_store).put
+    from webapp.evidence import services
+
+    real_put = services._put
     armed = {"on": False}
 
-    def put_then_lose_the_database(self: Any, *args: Any, **kwargs: Any) -> Any:
-        stored = real_put(self, *args, **kwargs)
+    def put_then_lose_the_database(*args: Any, **kwargs: Any) -> Any:
+        stored = real_put(*args, **kwargs)
         armed["on"] = True
         return stored
 
@@ -384,7 +388,7 @@ def test_a_replace_whose_database_write_fails_keeps_the_old_version_only(
         if armed["on"]:
             raise sa.exc.OperationalError("SELECT", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(type(evidence_store), "put", put_then_lose_the_database)
+    monkeypatch.setattr(services, "_put", put_then_lose_the_database)
     sa.event.listen(db.engine, "before_cursor_execute", refuse)
     try:
         response = client.post(

@@ -181,28 +181,28 @@ def test_storage_failure_mid_upload_leaves_no_row_and_no_object(
 ) -> None:
     from evidence_store import StorageError
 
-    real_put = type(evidence_store).put
+    real_stage = type(evidence_store).stage
 
-    class BrokenStream(io.RawIOBase):
-        """Gives the store 64 KiB of the upload, then the connection dies."""
+    class BrokenStage:
+        """Takes 64 KiB of the upload as it arrives, then the connection dies."""
 
         def __init__(self, inner: Any) -> None:
             self.inner, self.sent = inner, 0
+            self.key = inner.key
 
-        def readable(self) -> bool:
-            return True
-
-        def read(self, size: int = -1) -> bytes:
+        def write(self, data: bytes) -> int:
             if self.sent >= 64 * 1024:
                 raise StorageError("Mất kết nối tới kho lưu trữ.")
-            data = self.inner.read(min(size if size > 0 else 1 << 20, 64 * 1024))
             self.sent += len(data)
-            return data
+            return int(self.inner.write(data))
 
-    def failing_put(self: Any, key: str, fileobj: Any, **kwargs: Any) -> Any:
-        return real_put(self, key, BrokenStream(fileobj), **kwargs)
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
 
-    monkeypatch.setattr(type(evidence_store), "put", failing_put)
+    def failing_stage(self: Any, key: str, **kwargs: Any) -> Any:
+        return BrokenStage(real_stage(self, key, **kwargs))
+
+    monkeypatch.setattr(type(evidence_store), "stage", failing_stage)
     login_as("truclam.chuyenvien")
     # A real JPEG header would be rejected as truncated: a big valid PDF passes
     # validation.

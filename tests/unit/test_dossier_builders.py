@@ -272,7 +272,9 @@ def test_report_builds_without_an_app_and_names_the_unit() -> None:
 
 
 def test_zip_streams_verifies_and_lists_missing(tmp_path: Path) -> None:
-    chunks = stream_dossier(_dossier(), read=_read, xlsx=b"x", docx=b"d", chunk_size=64)
+    chunks = stream_dossier(
+        _dossier(), read=_read, xlsx=lambda: b"x", docx=lambda: b"d", chunk_size=64
+    )
     path = tmp_path / "d.zip"
     path.write_bytes(b"".join(chunks))
     assert verify_zip(path) == []
@@ -296,7 +298,9 @@ def test_a_changed_file_stops_the_stream_before_the_manifest() -> None:
 
     out = io.BytesIO()
     with pytest.raises(IntegrityError) as caught:
-        for chunk in stream_dossier(_dossier(), read=altered, xlsx=b"x", docx=b"d"):
+        for chunk in stream_dossier(
+            _dossier(), read=altered, xlsx=lambda: b"x", docx=lambda: b"d"
+        ):
             out.write(chunk)
     assert caught.value.evidence.id == 2
     assert b"manifest.json" not in out.getvalue()
@@ -305,7 +309,9 @@ def test_a_changed_file_stops_the_stream_before_the_manifest() -> None:
 def test_verify_reports_added_missing_and_changed_entries(tmp_path: Path) -> None:
     good = tmp_path / "good.zip"
     good.write_bytes(
-        b"".join(stream_dossier(_dossier(), read=_read, xlsx=b"x", docx=b"d"))
+        b"".join(
+            stream_dossier(_dossier(), read=_read, xlsx=lambda: b"x", docx=lambda: b"d")
+        )
     )
     bad = tmp_path / "bad.zip"
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:

@@ -190,6 +190,8 @@ def _evidence_file(
         storage_key=ev.storage_key,
         sha256=sha256 or ev.sha256,
         size=ev.size if size is None else int(size),
+        # The CRC belongs to the bytes uploaded: only valid if the snapshot's hash is.
+        crc32=ev.crc32 if (sha256 or ev.sha256) == ev.sha256 else None,
         original_filename=original_filename or ev.original_filename,
         mime_type=ev.mime_type,
         kind=ev.kind,

@@ -147,8 +147,6 @@ def export_zip(
     (or a file gone from the store) it records ``dossier.export_failed`` and raises.
     """
     dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
-    xlsx = build_score_table(dossier)
-    docx = build_report(dossier)
     total = sum(ev.size for ev in dossier.evidence)
     _record_export(
         assessment, "zip", user, {"files": len(dossier.evidence), "bytes": total}
@@ -169,7 +167,13 @@ def export_zip(
 
     def chunks() -> Iterator[bytes]:
         try:
-            yield from stream_dossier(dossier, read=reader.chunks, xlsx=xlsx, docx=docx)
+            # Word and Excel are built when the ZIP reaches them, after the evidence.
+            yield from stream_dossier(
+                dossier,
+                read=reader.chunks,
+                xlsx=lambda: build_score_table(dossier),
+                docx=lambda: build_report(dossier),
+            )
         except Exception as exc:
             _record_failure(failure, exc)
             raise

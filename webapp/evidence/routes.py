@@ -29,7 +29,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from evidence_store import ObjectNotFound, StorageError
+from evidence_store import ObjectNotFound, StorageError, new_key
 from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, get_evidence_or_404, roles_required
 from webapp.criteria_sets import criteria_for
@@ -49,8 +49,9 @@ from webapp.evidence.forms import (
     UploadForm,
     client_filename,
 )
+from webapp.evidence.intake import close_intake, stream_uploads_into
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
-from webapp.extensions import db
+from webapp.extensions import csrf, db
 from webapp.fields import clean_text, text_arg
 from webapp.formatting import no_store_downloads
 from webapp.lifecycle import editable_codes
@@ -71,11 +72,14 @@ PREVIEW_CSP = (
 
 
 bp.after_request(no_store_downloads)
+# A global, not a context variable: the evidence macros are imported without context,
+# so Jinja compiles their module once instead of once per leaf.
+bp.add_app_template_global(DOC_TYPES, "EVIDENCE_DOC_TYPES")  # type: ignore[arg-type]
 
 
 @bp.app_context_processor
 def _evidence_globals() -> dict[str, Any]:
-    return {"EVIDENCE_DOC_TYPES": DOC_TYPES, "evidence_script_tag": _script_tag_once}
+    return {"evidence_script_tag": _script_tag_once}
 
 
 def _script_tag_once() -> Markup:
@@ -354,11 +358,27 @@ def search(assessment_id: int) -> Any:
 # --- writes ---------------------------------------------------------------------------
 
 
+@bp.teardown_request
+def _close_intake(exc: BaseException | None) -> None:
+    close_intake()
+
+
+def _stream_into_store(assessment: Assessment) -> None:
+    """Parse the body straight into the store, then check the CSRF token: from the
+    header (the widget) before a byte is parsed, or from the form field (no-JS)."""
+    unit_code = assessment.unit.code
+    stream_uploads_into(get_store(), lambda: new_key(unit_code), upload_limits())
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
+
+
 @bp.post("/assessments/<int:assessment_id>/upload")
+@csrf.exempt  # checked by _stream_into_store, once the files have somewhere to go
 @roles_required(*UNIT_ROLES)
 def upload(assessment_id: int) -> Any:
     """Upload one file (the widget's XHR: JSON) or several (plain form: redirect)."""
     assessment = get_assessment_or_404(assessment_id)
+    _stream_into_store(assessment)
     form = UploadForm()
     back_to(url_for("evidence.library"))
     if not form.validate_on_submit():
@@ -380,7 +400,7 @@ def _store_one(
 ) -> services.UploadResult:
     return services.upload_evidence(
         assessment,
-        # Werkzeug spools big uploads to disk; the store streams it, never whole.
+        # Already in the store's stage (see intake): validated there, then committed.
         cast(BinaryIO, storage.stream),
         client_filename(storage),
         codes=codes,
@@ -509,10 +529,12 @@ def unlink(evidence_id: int) -> Any:
 
 
 @bp.post("/<int:evidence_id>/replace")
+@csrf.exempt  # checked by _stream_into_store, once the file has somewhere to go
 @roles_required(*UNIT_ROLES)
 def replace(evidence_id: int) -> Any:
     """Replace the file; the old version stays downloadable from the history."""
     evidence = get_evidence_or_404(evidence_id)
+    _stream_into_store(services.assessment_of(evidence))
     back = url_for("evidence.detail", evidence_id=evidence.id)
     back_to(back)
     form = ReplaceForm()

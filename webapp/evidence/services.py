@@ -39,6 +39,7 @@ from webapp import audit
 from webapp.clock import now
 from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError
+from webapp.evidence.intake import IntakeFile
 from webapp.evidence.prefill import CitationProposal, bounded_proposal
 from webapp.extensions import db
 from webapp.formatting import fold
@@ -527,16 +528,32 @@ def _search_text(evidence: Evidence) -> str:
     return fold(" ".join(p for p in parts if p))
 
 
+def _storage_failure(exc: StorageError) -> EvidenceError:
+    """What the user is told when the store fails: full (507) or unavailable (503)."""
+    if isinstance(exc, StorageFull):
+        return EvidenceError(STORE_FULL, 507)
+    return EvidenceError(STORE_FAILED, 503)
+
+
+def _refused(exc: UploadRejected) -> EvidenceError:
+    return EvidenceError(exc.message, 413 if exc.reason == "too_large" else 400)
+
+
 def _check_file(
     fileobj: BinaryIO, filename: str, *, limits: UploadLimits
 ) -> tuple[ValidatedUpload, CitationProposal]:
     """Validate by content and read the citation proposal, before any byte is stored
-    (so the proposal's bounded work never widens the put → commit window)."""
+    (so the proposal's bounded work never widens the put → commit window). A file
+    streamed into its stage while the request arrived (intake) is validated there."""
     try:
+        if isinstance(fileobj, IntakeFile):
+            fileobj.finish()  # a refusal met on the way, or a failed stage write
         validated = validate_upload(fileobj, filename, limits)
     except UploadRejected as exc:
-        status = 413 if exc.reason == "too_large" else 400
-        raise EvidenceError(exc.message, status) from exc
+        raise _refused(exc) from exc
+    except StorageError as exc:
+        logger.error("evidence stage failed: %s", exc, exc_info=True)
+        raise _storage_failure(exc) from exc
     fileobj.seek(0)
     prefill = _prefill(fileobj, validated)
     fileobj.seek(0)
@@ -551,17 +568,18 @@ def _put(
     unit_code: str,
 ) -> StoredObject:
     """Stream into the store; no row exists yet. The caller's next step must be
-    `_commit_or_compensate`: nothing in between may fail."""
-    key = new_key(unit_code)
+    `_commit_or_compensate`: nothing in between may fail. A streamed file is already
+    in its stage: made visible, not copied again."""
+    key = fileobj.staged.key if isinstance(fileobj, IntakeFile) else new_key(unit_code)
     try:
+        if isinstance(fileobj, IntakeFile):
+            fileobj.commit()
+            return fileobj.staged.finish()
         return store.put(key, fileobj, content_type=validated.mime_type)
-    except StorageFull as exc:
-        logger.error("evidence store full, put of %s refused: %s", key, exc)
-        raise EvidenceError(STORE_FULL, 507) from exc
     except StorageError as exc:
         # put is atomic (store contract): nothing is left under the key.
         logger.error("evidence store put failed for %s: %s", key, exc, exc_info=True)
-        raise EvidenceError(STORE_FAILED, 503) from exc
+        raise _storage_failure(exc) from exc
 
 
 def _new_row(
@@ -578,6 +596,7 @@ def _new_row(
         storage_key=stored.key,
         sha256=stored.sha256,
         size=stored.size,
+        crc32=stored.crc32,
         mime_type=validated.mime_type,
         kind=validated.kind,
         original_filename=validated.filename,

@@ -35,6 +35,7 @@ class EvidenceFile:
     sha256: str  # as recorded at upload, or in the submitted snapshot
     size: int
     original_filename: str
+    crc32: int | None = None  # known for files uploaded since it was recorded
     mime_type: str = "application/octet-stream"
     kind: str = ""
     doc_type: str = ""  # loại văn bản

@@ -3,12 +3,12 @@
 Layout (names keep their Vietnamese letters; stream-zip sets the UTF-8 flag on every
 entry, which 7-Zip, WinRAR, Windows Explorer and macOS/Linux unzip all honour)::
 
-    Bảng điểm tự đánh giá - TRUCLAM - 2026.xlsx
-    Báo cáo tự đánh giá - TRUCLAM - 2026.docx
     1.1.1 - Thời điểm ban hành Kế hoạch CCHC năm 2026 của UBND xã/
         125-KH-UBND - Kế hoạch CCHC 2026.pdf
     1.1.2 - Nội dung Kế hoạch CCHC năm/
         Tài liệu dùng chung (xem thư mục khác).txt
+    Bảng điểm tự đánh giá - TRUCLAM - 2026.xlsx
+    Báo cáo tự đánh giá - TRUCLAM - 2026.docx
     manifest.csv
     manifest.json
 
@@ -39,7 +39,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from stream_zip import ZIP_AUTO, stream_zip
+from stream_zip import NO_COMPRESSION_64, ZIP_AUTO, stream_zip
 
 from webapp.dossier.builders.cells import csv_writer
 from webapp.dossier.builders.text import (
@@ -156,11 +156,16 @@ def stream_dossier(
     dossier: Dossier,
     *,
     read: ChunkReader,
-    xlsx: bytes,
-    docx: bytes,
+    xlsx: Callable[[], bytes],
+    docx: Callable[[], bytes],
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[bytes]:
-    """Yield the ZIP's bytes; raise :class:`IntegrityError` if a file fails its hash."""
+    """Yield the ZIP's bytes; raise :class:`IntegrityError` if a file fails its hash.
+
+    The evidence comes first and the generated Word and Excel files (built only when
+    they are reached) and the manifests last, so building them never delays the
+    first byte. Already-compressed files are stored as they are when their CRC-32 is
+    known from the upload; others are deflated."""
     layout = plan_layout(dossier)
     exported = to_vn(dossier.exported_at)
     xlsx_name, docx_name = document_names(dossier)
@@ -173,27 +178,31 @@ def stream_dossier(
         documents.append(
             {"path": name, "kind": kind, "size": len(data), "sha256": sha256}
         )
-        return (name, exported, FILE_MODE, ZIP_AUTO(len(data), level=level), (data,))
+        method = (
+            NO_COMPRESSION_64(len(data), zlib.crc32(data))
+            if level == 0
+            else ZIP_AUTO(len(data), level=level)
+        )
+        return (name, exported, FILE_MODE, method, (data,))
 
     def members() -> Iterator[tuple[Any, ...]]:
-        # The .xlsx and .docx are zips already: stored without a second compression.
-        yield in_memory(xlsx_name, xlsx, "score_table", 0)
-        yield in_memory(docx_name, docx, "report", 0)
         for item in layout.order:
             if isinstance(item, str):
                 text = _pointer_text(layout.pointers[item])
                 yield in_memory(f"{item}/{POINTER_NAME}", text, "pointer", 6)
                 continue
             ev = item.evidence
-            level = 0 if _is_compressed(ev) else 6
             modified = to_vn(ev.uploaded_at) if ev.uploaded_at else exported
             yield (
                 item.path,
                 _zip_time(modified),
                 FILE_MODE,
-                ZIP_AUTO(ev.size, level=level),
+                _method(ev),
                 _verified(ev, read(ev), item.path, checked, hasher),
             )
+        # The .xlsx and .docx are zips already: stored without a second compression.
+        yield in_memory(xlsx_name, xlsx(), "score_table", 0)
+        yield in_memory(docx_name, docx(), "report", 0)
         csv_data = manifest_csv(dossier, layout)
         yield (
             MANIFEST_CSV,
@@ -220,6 +229,14 @@ def stream_dossier(
 def _zip_time(value: datetime) -> datetime:
     # DOS timestamps cannot go before 1980.
     return value if value.year >= 1980 else value.replace(year=1980)
+
+
+def _method(ev: EvidenceFile) -> Any:
+    if not _is_compressed(ev):
+        return ZIP_AUTO(ev.size, level=6)
+    if ev.crc32 is not None:
+        return NO_COMPRESSION_64(ev.size, ev.crc32)
+    return ZIP_AUTO(ev.size, level=0)  # uploaded before the CRC was recorded
 
 
 def _is_compressed(ev: EvidenceFile) -> bool:
