@@ -8,13 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.browser.test_unit_flow import (
-    CHROMIUM,
-    _log_in,
-    _screenshot,
-    app_config,  # noqa: F401 (the fixture: CSRF on)
-    browser_page,  # noqa: F401
-)
+from tests.integration.browser.conftest import CHROMIUM
+from tests.integration.browser.test_unit_flow import _log_in, _screenshot
 from webapp.clock import VN_TZ
 
 pytestmark = [
@@ -25,7 +20,7 @@ pytestmark = [
 
 def test_unit_imports_the_seed_docx_and_tracks_a_task(
     live_server: str,
-    browser_page: Any,  # noqa: F811
+    browser_page: Any,
     demo: dict[str, Any],
     clock: Any,
     tmp_path: Path,
