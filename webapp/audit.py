@@ -47,14 +47,17 @@ ACTION_LABELS = {
     "appraisal.return": "Yêu cầu giải trình, bổ sung",
     "assignment.create": "Phân công thẩm định",
     "assignment.delete": "Hủy phân công thẩm định",
-    "survey.import": "Nhập kết quả điều tra XHH",
-    "survey.save": "Nhập kết quả điều tra XHH",
+    "survey.import": "Nhập kết quả điều tra XHH từ tệp",
+    "survey.save": "Sửa kết quả điều tra XHH trên bảng",
     "dossier.export": "Xuất hồ sơ",
     "dossier.export_failed": "Xuất hồ sơ thất bại",
     "dossier.difficulties": "Sửa khó khăn, kiến nghị trong báo cáo",
     # Admin screens (issue 4): undoing a deactivation.
     "unit.activate": "Kích hoạt lại đơn vị",
     "user.activate": "Mở khóa tài khoản",
+    # Issue 17.
+    "period.close_early": "Kết thúc sớm việc tự đánh giá",
+    "evidence.delete": "Xóa tài liệu",
 }
 
 
