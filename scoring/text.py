@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(0, 7)}
 # Python formats "1,234.50"; Vietnamese writes "1.234,50".
@@ -46,15 +46,19 @@ _POINTS_TEXT: dict[Decimal, str] = {}
 
 
 def format_measured(value: Decimal) -> str:
-    """Format a measured percentage with two decimals, truncated.
+    """Format a measured percentage rounded half-up to two places, as the engine does.
 
-    Truncating (not rounding) keeps the shown value on the same side of every band
-    bound with two decimals: 79.999% shows as "79,99" next to "dưới 80%", not "80,00".
+    Where rounding would carry the shown value across a whole percent the exact value
+    does not reach (79.999 → "80,00" beside "dưới 80%"), up to six decimals are shown
+    instead ("79,999"), so the figure never contradicts the band it is placed in.
     """
-    cut = value.quantize(CENT, ROUND_DOWN)
-    if -_THOUSAND < cut < _THOUSAND:
-        return str(cut).replace(".", ",")  # as format_decimal does, without re-rounding
-    return format_decimal(cut)
+    for places in range(2, 7):
+        rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        if rounded.to_integral_value(ROUND_FLOOR) == value.to_integral_value(
+            ROUND_FLOOR
+        ):
+            return format_decimal(rounded, places)
+    return format_decimal(value, 6)
 
 
 def format_date(d: date) -> str:

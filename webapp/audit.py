@@ -48,8 +48,8 @@ ACTION_LABELS = {
     "appraisal.return": "Yêu cầu giải trình, bổ sung",
     "assignment.create": "Phân công thẩm định",
     "assignment.delete": "Hủy phân công thẩm định",
-    "survey.import": "Nhập kết quả điều tra XHH",
-    "survey.save": "Nhập kết quả điều tra XHH",
+    "survey.import": "Nhập kết quả điều tra XHH từ tệp",
+    "survey.save": "Sửa kết quả điều tra XHH trên bảng",
     "dossier.export": "Xuất hồ sơ",
     "dossier.export_failed": "Xuất hồ sơ thất bại",
     "dossier.difficulties": "Sửa khó khăn, kiến nghị trong báo cáo",
@@ -65,6 +65,9 @@ ACTION_LABELS = {
     "plan.evidence_link": "Gắn sản phẩm nhiệm vụ kế hoạch",
     "plan.evidence_unlink": "Gỡ sản phẩm nhiệm vụ kế hoạch",
     "answer.plan": "Cập nhật tiêu chí từ kế hoạch CCHC",
+    # Issue 17.
+    "period.close_early": "Kết thúc sớm việc tự đánh giá",
+    "evidence.delete": "Xóa tài liệu",
 }
 
 

@@ -10,7 +10,7 @@ from flask import Flask, Response
 
 from evidence_store.text import strip_diacritics
 from scoring import format_decimal, format_points
-from webapp.clock import to_vn
+from webapp.clock import now, to_vn
 
 
 def points(value: Decimal | int | float | str | None, places: int = 2) -> str:
@@ -39,6 +39,13 @@ def vn_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return to_vn(value).strftime("%d/%m/%Y %H:%M")
+
+
+def vn_time(value: datetime | None) -> str:
+    """The time of day in Asia/Ho_Chi_Minh: "09:05"."""
+    if value is None:
+        return ""
+    return to_vn(value).strftime("%H:%M")
 
 
 def filesize(n: int | None) -> str:
@@ -74,6 +81,9 @@ def init_app(app: Flask) -> None:
         "number": number,
         "vn_date": vn_date,
         "vn_datetime": vn_datetime,
+        "vn_time": vn_time,
         "filesize": filesize,
     }
     app.jinja_env.filters.update(filters)
+    # The print header's time; print.js refreshes it when the page is printed later.
+    app.jinja_env.globals["print_time"] = lambda: vn_datetime(now())

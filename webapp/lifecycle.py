@@ -429,6 +429,8 @@ def editable_codes(
 ) -> set[str] | None:
     """None: every leaf is editable; else the set of the only editable leaves."""
     at = at or now()
+    if assessment.closed_early_at is not None and at >= assessment.closed_early_at:
+        return set()
     if assessment.status == A.DRAFT:
         if assessment.period.status != P.OPEN:
             return set()
@@ -441,11 +443,23 @@ def editable_codes(
     return set()
 
 
+def can_still_self_assess(assessment: Assessment, at: datetime | None = None) -> bool:
+    """The unit may still change something: deadline or extension ahead, or a return."""
+    return editable_codes(assessment, at) != set()
+
+
 def ensure_editable(assessment: Assessment, code: str | None = None) -> None:
     """Raise NotEditable (Vietnamese message) unless the unit may change it now."""
-    allowed = editable_codes(assessment, now())
+    at = now()
+    allowed = editable_codes(assessment, at)
     if allowed is None:
         return
+    if assessment.closed_early_at is not None and at >= assessment.closed_early_at:
+        raise NotEditable(
+            "Sở Nội vụ đã kết thúc sớm việc tự đánh giá của đơn vị lúc "
+            + to_vn(assessment.closed_early_at).strftime("%H:%M %d/%m/%Y")
+            + ": không thể thay đổi hồ sơ."
+        )
     if assessment.status == A.DRAFT:
         if assessment.period.status != P.OPEN:
             raise NotEditable(

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.clock import utcnow
@@ -306,6 +307,8 @@ class Assessment(db.Model):  # type: ignore[name-defined]
     # Deferred: lists of assessments never need the (large) frozen record.
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
     difficulties: Mapped[str] = mapped_column(sa.Text, default="")  # report section III
+    # The coordinator ended self-assessment early for this unit (before publishing).
+    closed_early_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     period: Mapped[Period] = relationship()
@@ -400,16 +403,25 @@ class Evidence(db.Model):  # type: ignore[name-defined]
     # Replacing a file adds a row; the old one keeps its object and points forward.
     replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence.id"))
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Soft delete of a wrong upload: the row is marked, the object kept until the sweep.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     unit: Mapped[Unit] = relationship()
-    uploaded_by: Mapped[User | None] = relationship()
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
     links: Mapped[list[EvidenceLink]] = relationship(
         back_populates="evidence", cascade="all, delete-orphan"
     )
 
-    @property
+    @hybrid_property
     def is_current(self) -> bool:
-        return self.replaced_by_id is None
+        """Neither replaced by a newer version nor deleted: the document in use."""
+        return self.replaced_by_id is None and self.deleted_at is None
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.replaced_by_id.is_(None), cls.deleted_at.is_(None))
 
     @property
     def criterion_codes(self) -> list[str]:

@@ -15,16 +15,18 @@ from webapp.extensions import db
 from webapp.models import Assessment, CriterionScore
 
 
-def answers_of(assessment: Assessment) -> dict[str, Any]:
-    """Answers by leaf code, in the engine's JSON form (survey values included)."""
-    return answers_from(assessment.scores)
+def answers_of(assessment: Assessment, *, survey: bool = True) -> dict[str, Any]:
+    """Answers by leaf code in the engine's JSON form (survey values unless not)."""
+    return answers_from(assessment.scores, survey=survey)
 
 
-def answers_from(rows: Iterable[Any]) -> dict[str, Any]:
+def answers_from(rows: Iterable[Any], *, survey: bool = True) -> dict[str, Any]:
     """``answers_of`` for score rows: ORM objects or rows with the same columns."""
     out: dict[str, Any] = {}
     for row in rows:
         if row.survey_value is not None:
+            if not survey:
+                continue
             out[row.criterion_code] = {"value": str(row.survey_value)}
         elif row.is_not_applicable:
             out[row.criterion_code] = {"not_applicable": True}
@@ -34,8 +36,14 @@ def answers_from(rows: Iterable[Any]) -> dict[str, Any]:
 
 
 def self_score(assessment: Assessment) -> AssessmentScore:
-    """The unit's self-score, recomputed by the engine from the stored answers."""
-    return score_assessment(criteria_for(assessment), answers_of(assessment))
+    """The unit's self-score, recomputed by the engine from the stored answers.
+
+    Survey points are the Sở's, never the unit's: survey leaves stay pending here
+    (out of both points and maximum) even once their values are entered.
+    """
+    return score_assessment(
+        criteria_for(assessment), answers_of(assessment, survey=False)
+    )
 
 
 def appraised_overrides(assessment: Assessment) -> Mapping[str, Decimal]:

@@ -52,6 +52,20 @@
     if (old) { old.replaceWith(item); } else { list.appendChild(item); }
   }
 
+  // The leaf's badge ("2 tài liệu" / "Thiếu tài liệu") follows its list without a reload.
+  function refreshBadge(list) {
+    if (!list) { return; }
+    var leaf = document.querySelector('.leaf[data-code="' + list.getAttribute("data-leaf") + '"]');
+    var badge = leaf && leaf.querySelector(".evidence-count");
+    if (!badge) { return; }
+    var count = list.querySelectorAll(".evidence-item").length;
+    if (count) {
+      badge.className = "badge ok evidence-count";
+      badge.textContent = count + " tài liệu";
+    }
+    document.dispatchEvent(new CustomEvent("evidence:changed", { detail: { code: list.getAttribute("data-leaf"), count: count } }));
+  }
+
   /* ---- upload ---------------------------------------------------------------------- */
 
   function uploadOne(container, form, file, withCitation) {
@@ -102,7 +116,9 @@
         item.classList.add("done");
         status.textContent = "Đã tải lên";
         (body.warnings || []).forEach(function (w) { notes.appendChild(el("li", "", w)); });
-        addItem(listFor(container), body.item_html);
+        var list = listFor(container);
+        addItem(list, body.item_html);
+        refreshBadge(list);
       } else {
         fail(xhr.status, body);
       }
@@ -110,11 +126,18 @@
     xhr.addEventListener("error", function () { fail(0, null); });
     xhr.addEventListener("abort", function () { fail(0, null); });
 
+    // The bar turns into the error, which stays until the user dismisses it.
     function fail(code, body) {
       item.classList.add("failed");
+      bar.hidden = true;
       status.textContent = "Không tải lên được";
       error.textContent = errorText(code, body);
       error.hidden = false;
+      var close = el("button", "btn small upload-dismiss", "Đóng");
+      close.type = "button";
+      close.setAttribute("aria-label", "Đóng thông báo lỗi của " + file.name);
+      close.addEventListener("click", function () { item.remove(); });
+      item.appendChild(close);
     }
     xhr.send(data);
   }
@@ -249,7 +272,9 @@
         var body = parseJSON(xhr);
         if (xhr.status === 200 && body && body.ok) {
           button.replaceWith(el("span", "badge ok", "Đã gắn"));
-          addItem(listFor(picker), body.item_html);
+          var list = listFor(picker);
+          addItem(list, body.item_html);
+          refreshBadge(list);
         } else {
           button.disabled = false;
           li.appendChild(el("p", "upload-error", errorText(xhr.status, body)));

@@ -332,3 +332,40 @@ def test_audit_page_is_paginated_and_keeps_filters(
     beyond = admin.get(f"/admin/audit?unit={unit.id}&page=9")
     assert beyond.status_code == 200
     assert "Không có sự kiện nào phù hợp." in beyond.get_data(as_text=True)
+
+
+def test_audit_page_reads_as_vietnamese_labels_and_screen_formats(
+    admin: Any, demo: dict[str, Any]
+) -> None:
+    period = demo["period"]
+    db.session.add(
+        _event(
+            datetime(2026, 12, 20, 2, 0, tzinfo=UTC),
+            action="appraisal.save",
+            object_type="criterion_score",
+            object_id="1/1.1.3",
+            period_id=period.id,
+            before={"appraised_points": None, "appraised_answer": None},
+            after={
+                "appraised_points": "0.93",
+                "appraised_answer": {"value": "92.5"},
+                "published_at": "2026-12-20T02:00:00+00:00",
+                "issued_on": "2026-01-05",
+            },
+        )
+    )
+    db.session.commit()
+
+    body = admin.get("/admin/audit").get_data(as_text=True).split("<tbody>")[1]
+
+    assert "appraised_points" not in body and "published_at" not in body
+    assert "Điểm thẩm định" in body and "<ins>0,93</ins>" in body
+    assert "<ins>Giá trị: 92,5</ins>" in body
+    assert "<ins>20/12/2026 09:00</ins>" in body and "<ins>05/01/2026</ins>" in body
+
+
+def test_no_two_actions_share_a_filter_label() -> None:
+    from webapp.audit import ACTION_LABELS
+
+    labels = list(ACTION_LABELS.values())
+    assert len(labels) == len(set(labels))

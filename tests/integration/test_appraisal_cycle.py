@@ -178,6 +178,12 @@ def test_full_cycle_on_two_wards_matches_the_hand_computation(
         client.post(f"/appraisal/periods/{period.id}/survey", data=grid).status_code
         == 302
     )
+    # The two other wards never submitted but still have time: publishing would
+    # freeze them, so it is refused until the coordinator closes early for them.
+    refused = client.post(f"/results/periods/{period.id}/publish")
+    assert refused.status_code == 409
+    assert "Phường Tĩnh Gia còn thời gian tự đánh giá đến 15/12/2026" in refused.text
+    assert client.post(f"/results/periods/{period.id}/close-early").status_code == 303
     assert client.post(f"/results/periods/{period.id}/publish").status_code == 302
     assert period.status == "published"
 
@@ -203,9 +209,9 @@ def test_full_cycle_on_two_wards_matches_the_hand_computation(
     assert ns.final.points == Decimal("83.75") and ns.final.index == Decimal("83.75")
     assert ns.final.band == "Tốt (B)"
     assert (tl.rank, ns.rank) == (1, 2)
-    assert tl.self_total.points == Decimal("67.90") + Decimal(
-        "25.60"
-    )  # self: 68 − 0,1 [1.1.3]
+    # Self: 68 − 0,1 [1.1.3]; the survey points are the Sở's, never the unit's.
+    assert tl.self_total.points == Decimal("67.90")
+    assert tl.self_total.max_points == Decimal("68")
 
     # 8. The ward now sees its own result and the ranking.
     login_as("truclam.chuyenvien")
@@ -222,6 +228,7 @@ def test_full_cycle_on_two_wards_matches_the_hand_computation(
         "appraisal.save",
         "appraisal.return",
         "survey.save",
+        "period.close_early",
         "period.publish",
     } <= actions
     published = db.session.scalar(

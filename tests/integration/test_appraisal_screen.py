@@ -135,3 +135,66 @@ def test_save_and_next_focuses_the_next_leaf_to_do_and_the_page_obeys_the_csp(
     after = client.get(response.headers["Location"]).text
     assert 'id="points-1-1-2" name="points" class="points-input" autofocus' in after
     assert "1.1.1" not in leaf_codes(after)
+
+
+def test_a_ratio_card_shows_one_figure_rounded_half_up_as_the_engine(
+    client: Any,
+    login_as: Any,
+    demo: dict[str, Any],
+    fill_assessment: Any,
+    submit_directly: Any,
+) -> None:
+    # 2.677/4.010 = 66,7581… %: once "66,75" (truncated) and "66,76" on one card.
+    assessment = demo["assessments"]["TRUCLAM"]
+    fill_assessment(assessment, {"1.1.3": {"numerator": "2677", "denominator": "4010"}})
+    submit_directly(assessment)
+    login_as("thamdinh")
+
+    ratio = card(client.get(f"/appraisal/assessments/{assessment.id}").text, "1.1.3")
+
+    assert "66,76%" in ratio and "66,75" not in ratio
+
+
+def test_the_appraisal_tree_shows_states_and_works_area_by_area(
+    client: Any, login_as: Any, submitted: Any, demo: dict[str, Any], clock: Any
+) -> None:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from webapp.clock import VN_TZ, vn_end_of_day
+    from webapp.models import ReturnRequest
+    from webapp.workflow import score_row
+
+    clock.value = datetime(2026, 12, 18, 9, 0, tzinfo=VN_TZ)
+    own = score_row(submitted, "1.1.1")
+    own.appraised_points = Decimal("0.25")  # the unit claimed 0,50
+    own.appraised_at = clock.value
+    db.session.add(
+        ReturnRequest(
+            assessment_id=submitted.id,
+            criterion_codes=["1.1.2"],
+            message="Bổ sung kế hoạch đã ký.",
+            due_at=vn_end_of_day(2026, 12, 25),
+            created_by_id=demo["users"]["thamdinh"].id,
+        )
+    )
+    db.session.commit()
+    login_as("thamdinh")
+
+    page = client.get(f"/appraisal/assessments/{submitted.id}?area=2").text
+
+    assert leaf_codes(page) and all(c.startswith("2.") for c in leaf_codes(page))
+    assert "← Lĩnh vực 1" in page and "Lĩnh vực 3 →" in page
+    tree = page[page.index('class="criteria-nav') : page.index("</aside>")]
+
+    def state(code: str) -> str:
+        item = re.search(rf'data-code="{re.escape(code)}"[^>]*>.*?</li>', tree, re.S)
+        assert item, code
+        return re.sub(r"<[^>]+>", "", item.group(0)).rsplit(code, 1)[1].strip()
+
+    assert state("1.1.1") == "Khác điểm tự chấm"
+    assert state("1.1.2") == "Đã trả lại"
+    assert state("1.1.3") == "Chưa thẩm định"
+    returned = client.get(f"/appraisal/assessments/{submitted.id}?filter=returned").text
+    assert leaf_codes(returned) == ["1.1.2"]
+    assert "Đã trả lại (1)" in returned

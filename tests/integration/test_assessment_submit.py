@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -575,6 +576,15 @@ def test_returned_leaves_reopen_and_the_head_resubmits(
     request = db.session.get(ReturnRequest, request.id)
     assert request.status == "resubmitted"
     assert request.resubmitted_at == clock.value
+    # The exported score table is dated by the latest submission, not the first.
+    from openpyxl import load_workbook
+
+    export = client.get(f"/dossier/assessments/{filled.id}/scores.xlsx")
+    sheet = load_workbook(io.BytesIO(export.data)).active
+    header = " ".join(
+        str(sheet.cell(r, c).value or "") for r in range(1, 6) for c in range(1, 9)
+    )
+    assert "theo hồ sơ đã gửi ngày 20/12/2026 09:00" in header
     events = _events("assessment.submit")
     assert len(events) == 2
     assert events[1].before["status"] == "returned"

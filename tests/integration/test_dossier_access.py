@@ -121,7 +121,8 @@ def test_period_ranking_lists_units_ranked_with_a_sheet_each(
         assert rows[code][9] == expected_rank[code]
         assert f"{rows[code][7]:.2f}" == f"{score.index:.2f}"
     assert rows["NGHISON"][4] == "Điểm thẩm định"
-    assert rows["CACSON"][9] is None and rows["CACSON"][3] == "Chưa gửi hồ sơ"
+    assert rows["CACSON"][9] == "Không xếp hạng"  # as the ranking page says
+    assert rows["CACSON"][3] == "Chưa gửi hồ sơ"
     event = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.action == "dossier.export")
     )

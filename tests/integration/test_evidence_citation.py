@@ -27,7 +27,7 @@ EXPECTED = {
     "doc_type": "Kế hoạch",
     "doc_number": "125/KH-UBND",
     "issued_on": "05/01/2026",
-    "issuer": "ỦY BAN NHÂN DÂN PHƯỜNG TRÚC LÂM",
+    "issuer": "Ủy ban nhân dân phường Trúc Lâm",
     "summary": "Cải cách hành chính trên địa bàn phường Trúc Lâm năm 2026",
 }
 
@@ -247,7 +247,7 @@ def test_bad_citation_input_is_shown_next_to_the_field_and_changes_nothing(
                 "doc_type": "Quyết định",
                 "doc_number": "12/2025/QĐ-SNV",
                 "issued_on": "31/12/2025",
-                "issuer": "SỞ NỘI VỤ",
+                "issuer": "Sở Nội vụ",
                 "summary": "Về việc ban hành Quy chế làm việc",
             },
         ),
@@ -259,7 +259,7 @@ def test_bad_citation_input_is_shown_next_to_the_field_and_changes_nothing(
                 "doc_type": "Công văn",
                 "doc_number": "87/UBND-VP",
                 "issued_on": "10/03/2026",
-                "issuer": "ỦY BAN NHÂN DÂN PHƯỜNG TRÚC LÂM",
+                "issuer": "Ủy ban nhân dân phường Trúc Lâm",
                 "summary": "triển khai đánh giá Chỉ số CCHC năm 2026",
             },
         ),
@@ -271,7 +271,7 @@ def test_bad_citation_input_is_shown_next_to_the_field_and_changes_nothing(
                 "doc_type": "Báo cáo",
                 "doc_number": "45/BC-UBND",
                 "issued_on": "15/06/2026",
-                "issuer": "ỦY BAN NHÂN DÂN XÃ CÁC SƠN",
+                "issuer": "Ủy ban nhân dân xã Các Sơn",
                 "summary": "Kết quả thực hiện công tác cải cách hành chính năm 2026",
             },
         ),
@@ -285,6 +285,30 @@ def test_bad_citation_input_is_shown_next_to_the_field_and_changes_nothing(
                 "issued_on": "",
                 "issuer": "",
                 "summary": "Cải cách hành chính trên địa bàn phường Trúc Lâm năm 2026",
+            },
+        ),
+        (  # typed without diacritics (an old font, a scan's OCR): read the same way
+            "UBND PHUONG TRUC LAM\n-------\nSo: 12/KH-UBND\n"
+            "Truc Lam, ngay 05 thang 01 nam 2026\nKE HOACH\n"
+            "Cai cach hanh chinh nam 2026\nThuc hien Nghi quyet so 76/NQ-CP",
+            {
+                "doc_type": "Kế hoạch",
+                "doc_number": "12/KH-UBND",
+                "issued_on": "05/01/2026",
+                "issuer": "UBND phuong Truc Lam",
+                "summary": "Cai cach hanh chinh nam 2026",
+            },
+        ),
+        (  # the issuer in running-text capitalisation, acronyms kept
+            "UBND PHƯỜNG TRÚC LÂM\nSố: 3/QĐ-UBND\n"
+            "Trúc Lâm, ngày 02 tháng 02 năm 2026\nQUYẾT ĐỊNH\n"
+            "Về việc kiện toàn Tổ công tác CCHC\nCăn cứ",
+            {
+                "doc_type": "Quyết định",
+                "doc_number": "3/QĐ-UBND",
+                "issued_on": "02/02/2026",
+                "issuer": "UBND phường Trúc Lâm",
+                "summary": "Về việc kiện toàn Tổ công tác CCHC",
             },
         ),
         (
@@ -305,3 +329,62 @@ def test_propose_citation_reads_nd30_headers(
     from webapp.evidence.prefill import propose_citation
 
     assert propose_citation(text).as_dict() == expected
+
+
+def test_a_document_dated_in_the_future_is_warned_about(
+    demo: dict[str, Any],
+    clock: Any,
+    login_as: Any,
+    upload_file: Any,
+    evidence_files: Any,
+) -> None:
+    from datetime import datetime
+
+    from webapp.clock import VN_TZ
+
+    clock.value = datetime(2026, 1, 3, 9, 0, tzinfo=VN_TZ)  # two days before
+    login_as("truclam.chuyenvien")
+    response = upload_file(
+        demo["assessments"]["TRUCLAM"].id, "KH.docx", evidence_files.docx(HEADER, BODY)
+    )
+    assert response.get_json()["warnings"] == [
+        "Ngày ban hành 05/01/2026 là ngày trong tương lai: "
+        "vui lòng kiểm tra lại ngày ban hành."
+    ]
+
+
+def test_after_a_replace_the_new_documents_date_and_number_are_proposed(
+    client: Any,
+    demo: dict[str, Any],
+    login_as: Any,
+    upload_file: Any,
+    evidence_files: Any,
+) -> None:
+    import io
+
+    login_as("truclam.chuyenvien")
+    # The draft was cited by hand; the signed version has its own number and date.
+    evidence_id = upload_file(
+        demo["assessments"]["TRUCLAM"].id,
+        "KH dự thảo.docx",
+        evidence_files.docx(HEADER, BODY),
+        doc_type="Kế hoạch",
+        doc_number="120/KH-UBND",
+        issued_on="02/01/2026",
+        issuer="Ủy ban nhân dân phường Trúc Lâm",
+    ).get_json()["evidence"]["id"]
+    signed = [
+        HEADER[0],
+        HEADER[1],
+        ("Số: 131/KH-UBND", "Trúc Lâm, ngày 09 tháng 01 năm 2026"),
+    ]
+
+    response = client.post(
+        f"/evidence/{evidence_id}/replace",
+        data={"file": (io.BytesIO(evidence_files.docx(signed, BODY)), "KH đã ký.docx")},
+        content_type="multipart/form-data",
+    )
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'value="131/KH-UBND"' in page and 'value="09/01/2026"' in page
+    assert 'value="120/KH-UBND"' not in page

@@ -1,5 +1,6 @@
 """Getting documents back: download under the original Vietnamese name, inline
-preview of PDFs and images only, who may read, and replacing a file (history kept)."""
+preview of PDFs and images, Word and Excel as safe HTML, who may read, and replacing
+a file (history kept)."""
 
 from __future__ import annotations
 
@@ -102,29 +103,54 @@ def test_image_preview_is_sandboxed(
     )
 
 
-def test_word_documents_have_no_preview(
+def test_word_and_excel_documents_preview_as_sanitised_html(
     client: Any,
     demo: dict[str, Any],
     login_as: Any,
     upload_file: Any,
     evidence_files: Any,
 ) -> None:
+    from openpyxl import Workbook
+
     login_as("truclam.chuyenvien")
-    docx = evidence_files.docx([("ỦY BAN NHÂN DÂN", "")], ["Nội dung"])
-    body = upload_file(
-        demo["assessments"]["TRUCLAM"].id, "Tờ trình.docx", docx
-    ).get_json()
+    truclam = demo["assessments"]["TRUCLAM"]
+    docx = evidence_files.docx(
+        [("ỦY BAN NHÂN DÂN", "")], ["Nội dung tờ trình", "<script>alert(1)</script>"]
+    )
+    body = upload_file(truclam.id, "Tờ trình.docx", docx).get_json()
     evidence_id = body["evidence"]["id"]
-    assert body["evidence"]["preview_url"] is None
-    assert client.get(f"/evidence/{evidence_id}/preview").status_code == 404
+    assert body["evidence"]["preview_url"] == f"/evidence/{evidence_id}/preview"
+
+    preview = client.get(f"/evidence/{evidence_id}/preview")
+
+    assert preview.status_code == 200 and preview.mimetype == "text/html"
+    text = preview.get_data(as_text=True)
+    assert "<p>Nội dung tờ trình</p>" in text and "ỦY BAN NHÂN DÂN" in text
+    # Text that looks like markup stays text; nothing in the page can run.
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    csp = preview.headers["Content-Security-Policy"]
+    assert "sandbox" in csp and "default-src 'none'" in csp
+    page = client.get(f"/evidence/{evidence_id}").get_data(as_text=True)
+    assert (
+        f'<iframe class="evidence-preview" src="/evidence/{evidence_id}/preview"'
+        in (page)
+    )
     download = client.get(f"/evidence/{evidence_id}/download")
     assert download.status_code == 200 and download.get_data() == docx
-    assert download.headers["Content-Type"] == (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    )
-    assert "Xem trước" not in client.get(f"/evidence/{evidence_id}").get_data(
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tổng hợp"
+    ws.append(["Nhiệm vụ", "Tỷ lệ"])
+    ws.append(["Hoàn thành", 92.5])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    sheet = upload_file(truclam.id, "Số liệu.xlsx", buffer.getvalue()).get_json()
+    table = client.get(f"/evidence/{sheet['evidence']['id']}/preview").get_data(
         as_text=True
     )
+    assert "<h2>Tổng hợp</h2>" in table
+    assert "<td>Hoàn thành</td><td>92,5</td>" in table
 
 
 def test_appraisers_read_only_submitted_assessments_of_their_units(
@@ -191,7 +217,7 @@ def test_replace_keeps_citation_links_and_the_old_version_downloadable(
     db.session.expire_all()
     old = db.session.get(Evidence, uploaded.id)
     new = db.session.get(Evidence, old.replaced_by_id)
-    assert response.headers["Location"] == f"/evidence/{new.id}"
+    assert response.headers["Location"] == f"/evidence/{new.id}?prefill=replaced"
     assert old.replaced_at is not None and not old.is_current and new.is_current
     assert new.original_filename == "Biên bản (đã ký).pdf"
     assert (new.doc_type, new.summary) == ("Biên bản", "Đánh giá công tác CCHC")

@@ -278,7 +278,7 @@ def test_plain_form_upload_redirects_to_the_document_to_confirm_its_citation(
     # confirm.
     assert 'value="125/KH-UBND"' in page
     assert 'value="05/01/2026"' in page
-    assert "ỦY BAN NHÂN DÂN PHƯỜNG TRÚC LÂM" in page
+    assert "Ủy ban nhân dân phường Trúc Lâm" in page
     assert (
         '<option selected value="Kế hoạch">' in page
         or 'value="Kế hoạch" selected' in page

@@ -190,3 +190,18 @@ def test_only_the_coordinator_enters_survey_results(
             client.get(f"/appraisal/periods/{demo['period'].id}/survey").status_code
             == 403
         )
+
+
+def test_after_publication_every_survey_cell_is_read_only(
+    client: Any, login_as: Any, demo: dict[str, Any]
+) -> None:
+    period = demo["period"]
+    period.status = "published"
+    db.session.commit()
+    login_as("admin")
+
+    page = client.get(f"/appraisal/periods/{period.id}/survey").text
+
+    cells = [tag for tag in page.split("<input") if 'name="v-' in tag.split(">")[0]]
+    assert cells, "no survey cell on the page"
+    assert all("readonly" in tag.split(">")[0] for tag in cells)

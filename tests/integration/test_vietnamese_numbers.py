@@ -87,6 +87,7 @@ def test_a_unit_answer_reads_dots_as_thousands_and_echoes_it_back(
 )
 def test_an_ambiguous_figure_is_refused_with_how_to_write_it(
     truclam: Any,
+    client: Any,
     save_leaf: Any,
     form_errors: Any,
     code: str,
@@ -97,8 +98,10 @@ def test_an_ambiguous_figure_is_refused_with_how_to_write_it(
     other = {"numerator": "1", "denominator": "2"} if field != "value" else {}
     other.pop(field, None)
     response = save_leaf(truclam.id, code, **{field: typed, **other})
-    assert response.status_code == 422
-    errors = form_errors(response.get_data(as_text=True))[f"{code}-{field}"]
+    # Refused and kept across a redirect (PRG): the leaf shows it again, with why.
+    assert response.status_code == 303
+    page = client.get(response.location).get_data(as_text=True)
+    errors = form_errors(page)[f"{code}-{field}"]
     assert any(message in e for e in errors), errors
     assert answer_of(truclam, code) is None
 

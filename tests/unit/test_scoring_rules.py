@@ -140,14 +140,21 @@ SCORED: list[tuple[str, dict[str, Any], str, str]] = [
         "1.1.3",
         {"numerator": 81, "denominator": 99},
         "1.64",
-        "Tỷ lệ 81/99 = 81,81% thuộc khoảng từ 80% đến dưới 100%: 1,64/2 điểm",
+        "Tỷ lệ 81/99 = 81,82% thuộc khoảng từ 80% đến dưới 100%: 1,64/2 điểm",
     ),
-    # 79999/100000 shows truncated, so the shown value agrees with the band
+    # Rounded half-up as the engine rounds (81/99 = 81,82 %, not truncated to 81,81);
+    # 79999/100000 gets a third decimal rather than "80,00" beside "dưới 80%"
     (
         "1.1.3",
         {"numerator": 79999, "denominator": 100000},
         "0.50",
-        "Tỷ lệ 79.999/100.000 = 79,99% thuộc khoảng từ 50% đến dưới 80%: 0,50/2 điểm",
+        "Tỷ lệ 79.999/100.000 = 79,999% thuộc khoảng từ 50% đến dưới 80%: 0,50/2 điểm",
+    ),
+    (
+        "1.1.3",
+        {"numerator": 2, "denominator": 3},
+        "0.50",
+        "Tỷ lệ 2/3 = 66,67% thuộc khoảng từ 50% đến dưới 80%: 0,50/2 điểm",
     ),
     (
         "1.1.3",

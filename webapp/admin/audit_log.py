@@ -7,11 +7,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 
+from scoring import format_points
 from webapp import audit
 from webapp.admin.periods import vn_start_of_day
 from webapp.clock import to_vn
@@ -70,6 +72,63 @@ FIELD_LABELS = {
     "created": "Đã tạo",
     "sha256": "SHA-256",
     "title": "Tên",
+    # Answers and scores
+    "answer": "Câu trả lời",
+    "is_not_applicable": "Không phát sinh",
+    "self_points": "Điểm tự chấm",
+    "score_explanation": "Cách tính điểm",
+    "note": "Thuyết minh / giải trình",
+    "appraised_points": "Điểm thẩm định",
+    "appraised_answer": "Số liệu thẩm định",
+    "appraiser_comment": "Ý kiến thẩm định",
+    "appraised_at": "Thời điểm thẩm định",
+    "survey_value": "Kết quả điều tra XHH (%)",
+    "value": "Giá trị",
+    "numerator": "Tử số",
+    "denominator": "Mẫu số",
+    "checked": "Nội dung đạt",
+    "counts": "Số lần",
+    "level": "Mức",
+    "not_applicable": "Không phát sinh",
+    # Evidence
+    "doc_type": "Loại văn bản",
+    "doc_number": "Số/ký hiệu",
+    "issued_on": "Ngày ban hành",
+    "issuer": "Cơ quan ban hành",
+    "summary": "Trích yếu",
+    "criterion_codes": "Tiêu chí",
+    "original_filename": "Tên tệp",
+    "mime_type": "Kiểu tệp",
+    "size": "Dung lượng (byte)",
+    "storage_key": "Khóa lưu trữ",
+    "replaced_by_id": "Thay bằng tài liệu số",
+    "deleted_at": "Thời điểm xóa",
+    "id": "Số",
+    # Submission, returns, publication
+    "submitted_at": "Thời điểm gửi",
+    "submitted_by_id": "Người gửi",
+    "resubmitted": "Gửi lại",
+    "return_request": "Yêu cầu giải trình, bổ sung",
+    "return_requests": "Yêu cầu giải trình, bổ sung",
+    "due_at": "Hạn giải trình, bổ sung",
+    "message": "Nội dung",
+    "area_codes": "Lĩnh vực",
+    "published_at": "Thời điểm công bố",
+    "closed_early_at": "Thời điểm kết thúc sớm",
+    "results": "Kết quả",
+    "points": "Điểm",
+    "max_points": "Điểm tối đa",
+    "index": "Chỉ số (%)",
+    "band": "Xếp loại",
+    "rank": "Xếp hạng",
+    "totals": "Tổng điểm",
+    "leaves": "Tiêu chí",
+    "evidence_count": "Số tài liệu",
+    "difficulties": "Khó khăn, kiến nghị",
+    "format": "Định dạng",
+    "bytes": "Dung lượng (byte)",
+    "source": "Nguồn",
+    "user": "Tài khoản",
 }
 _VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "role": ROLE_LABELS,
@@ -80,6 +139,13 @@ _VALUE_LABELS: dict[str, Mapping[str, str]] = {
     },
 }
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+# Keys whose values are amounts (points, percentages): shown with a decimal comma.
+_NUMBER_KEYS = {
+    "self_points", "appraised_points", "survey_value", "points", "max_points",
+    "index", "value", "numerator", "denominator",
+}  # fmt: skip
 
 
 @dataclass
@@ -235,10 +301,13 @@ def audit_diff(
 
 
 def _display(key: str, value: Any) -> str:
+    """A recorded value as the screens show it: decimal comma, dd/mm/yyyy, labels."""
     if value is None or value == "" or value == []:
         return "(trống)"
     if isinstance(value, bool):
         return "có" if value else "không"
+    if isinstance(value, int | float | Decimal) and key in _NUMBER_KEYS:
+        return format_points(Decimal(str(value)))
     if isinstance(value, str):
         labels = _VALUE_LABELS.get(key)
         if labels and value in labels:
@@ -248,6 +317,13 @@ def _display(key: str, value: Any) -> str:
                 return to_vn(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M")
             except ValueError:
                 return value
+        if _ISO_DATE.match(value):
+            try:
+                return date.fromisoformat(value).strftime("%d/%m/%Y")
+            except ValueError:
+                return value
+        if _DECIMAL.match(value):
+            return format_points(Decimal(value))
         return value
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
         return ", ".join(str(v) for v in value)
@@ -255,4 +331,10 @@ def _display(key: str, value: Any) -> str:
         isinstance(v, dict) and "code" in v for v in value
     ):
         return ", ".join(f"{v['code']} ({v.get('name', '')})" for v in value)
+    if isinstance(value, dict):
+        # An answer ({"value": "92.5"}) or a nested record: "Giá trị: 92,5; …".
+        return "; ".join(
+            f"{FIELD_LABELS.get(str(k), str(k))}: {_display(str(k), v)}"
+            for k, v in value.items()
+        )
     return json.dumps(value, ensure_ascii=False)

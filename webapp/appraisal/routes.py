@@ -24,6 +24,7 @@ from webapp.appraisal.forms import (
     SurveyImportForm,
     assignment_form,
 )
+from webapp.appraisal.leaves import area_of
 from webapp.appraisal.returns import create_return
 from webapp.appraisal.scores import save_appraisal
 from webapp.appraisal.screen import (
@@ -148,6 +149,7 @@ def _render_screen(
         filter_name=filter_name,
         verify=verify,
         store=get_store() if verify else None,
+        area=request.args.get("area") or None,
     )
     focus = failed[0] if failed else request.args.get("focus")
     if focus is None:
@@ -200,6 +202,8 @@ def save_leaf(assessment_id: int, code: str) -> Response | tuple[str, int]:
             assessment_id=assessment.id,
             filter=filter_name,
             focus=focus,
+            # Working area by area: stay on the area of the next leaf to appraise.
+            area=area_of(focus) if request.args.get("area") else None,
             _anchor="leaf-" + focus.replace(".", "-"),
         )
     )

@@ -109,6 +109,19 @@ class LeafView:
         return bool(self.node.evidence) and not self.evidence
 
     @property
+    def state(self) -> str:
+        """returned (sent back, still open), pending, differing or done."""
+        if self.open_return is not None:
+            return "returned"
+        if not self.appraised:
+            return "pending"
+        return "differing" if self.differs else "done"
+
+    @property
+    def state_label(self) -> str:
+        return LEAF_STATES[self.state]
+
+    @property
     def note(self) -> str:
         return self.row.note if self.row is not None else ""
 
@@ -183,6 +196,14 @@ FILTERS = {
     "pending": "Chưa thẩm định",
     "differing": "Điểm thẩm định khác điểm tự chấm",
     "no_evidence": "Thiếu tài liệu kiểm chứng",
+    "returned": "Đã trả lại",
+}
+# A leaf's state in the appraisal tree.
+LEAF_STATES = {
+    "returned": "Đã trả lại",
+    "pending": "Chưa thẩm định",
+    "differing": "Khác điểm tự chấm",
+    "done": "Đã thẩm định",
 }
 
 
@@ -202,6 +223,30 @@ class AppraisalScreen:
     returns: list[ReturnRequest]
     areas: set[str] | None
     counts: dict[str, int] = field(default_factory=dict)
+    area: str | None = None  # one area shown (None: every area)
+    filtered: list[LeafView] = field(default_factory=list)  # every area, filtered
+
+    def area_codes(self) -> list[str]:
+        """The areas with a leaf to appraise, in order."""
+        return list(dict.fromkeys(lv.area.code for lv in self.all_leaves))
+
+    def tree(self) -> list[tuple[Node, list[LeafView]]]:
+        """Each area with its leaves (matching the filter), for the navigation tree."""
+        shown = {id(lv) for lv in self.filtered}
+        out: dict[str, tuple[Node, list[LeafView]]] = {}
+        for lv in self.all_leaves:
+            entry = out.setdefault(lv.area.code, (lv.area, []))
+            if id(lv) in shown:
+                entry[1].append(lv)
+        return list(out.values())
+
+    def neighbour_area(self, step: int) -> str | None:
+        """The area before (-1) or after (+1) the one shown."""
+        codes = self.area_codes()
+        if self.area not in codes:
+            return None
+        at = codes.index(self.area) + step
+        return codes[at] if 0 <= at < len(codes) else None
 
     @property
     def appraised_count(self) -> int:
@@ -233,6 +278,7 @@ def appraisal_screen(
     filter_name: str | None = None,
     verify: bool = False,
     store: Any = None,
+    area: str | None = None,
 ) -> AppraisalScreen:
     """What the appraisal page shows: each leaf's answer, evidence and appraisal."""
     cs = criteria_for(assessment)
@@ -280,8 +326,12 @@ def appraisal_screen(
         "pending": sum(1 for lv in all_views if not lv.appraised),
         "differing": sum(1 for lv in all_views if lv.differs),
         "no_evidence": sum(1 for lv in all_views if lv.lacks_evidence),
+        "returned": sum(1 for lv in all_views if lv.open_return is not None),
     }
-    shown = [lv for lv in all_views if _matches(lv, filter_name)]
+    filtered = [lv for lv in all_views if _matches(lv, filter_name)]
+    if area not in {lv.area.code for lv in all_views}:
+        area = None
+    shown = [lv for lv in filtered if area is None or lv.area.code == area]
     return AppraisalScreen(
         assessment=assessment,
         cs=cs,
@@ -292,6 +342,8 @@ def appraisal_screen(
         returns=returns,
         areas=areas,
         counts=counts,
+        area=area,
+        filtered=filtered,
     )
 
 
@@ -302,6 +354,8 @@ def _matches(lv: LeafView, filter_name: str | None) -> bool:
         return lv.differs
     if filter_name == "no_evidence":
         return lv.lacks_evidence
+    if filter_name == "returned":
+        return lv.open_return is not None
     return True
 
 

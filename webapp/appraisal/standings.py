@@ -165,7 +165,8 @@ def _fingerprint(rows: Iterable[Any]) -> tuple[int, int, int]:
 
 def _standing(cs: CriteriaSet, rows: list[Any]) -> Standing:
     answers = answers_from(rows)
-    own = score_assessment(cs, answers)
+    # The self-score never includes survey points (workflow.self_score).
+    own = score_assessment(cs, answers_from(rows, survey=False))
     final = score_assessment(cs, answers, points_override=overrides_from(rows))
     by_code = {r.criterion_code: r for r in rows}
     to_appraise = [leaf.code for leaf in appraised_leaves(cs)]

@@ -85,6 +85,21 @@ def unit_assessments(user: User) -> list[Assessment]:
     )
 
 
+# A leaf's state in the criteria tree and the filters ("chưa xong" = not done).
+LEAF_STATES = {
+    "unanswered": "Chưa trả lời",
+    "missing_evidence": "Thiếu tài liệu",
+    "returned": "Bị trả lại",
+    "done": "Đã xong",
+    "survey": "Sở Nội vụ chấm",
+}
+LEAF_FILTERS = {
+    "todo": "Chưa xong",
+    "missing_evidence": "Thiếu tài liệu",
+    "returned": "Bị trả lại",
+}
+
+
 @dataclass
 class LeafView:
     """Everything the pages show about one leaf."""
@@ -96,6 +111,24 @@ class LeafView:
     editable: bool
     # Last year's documents offered for this leaf (issue 18); never attached by itself.
     candidates: list[Candidate] = field(default_factory=list)
+    returned: bool = False  # under a return request still open
+
+    @property
+    def state(self) -> str:
+        """unanswered, missing_evidence, returned, done or survey (see LEAF_STATES)."""
+        if self.is_survey:
+            return "survey"
+        if self.returned:
+            return "returned"
+        if not self.answered:
+            return "unanswered"
+        if self.evidence_missing:
+            return "missing_evidence"
+        return "done"
+
+    @property
+    def state_label(self) -> str:
+        return LEAF_STATES[self.state]
 
     @property
     def code(self) -> str:
@@ -150,6 +183,20 @@ class AssessmentView:
     def self_leaves(self) -> list[LeafView]:
         return [v for v in self.leaves.values() if v.leaf.assessed_by in SELF_ASSESSED]
 
+    def area_leaves(self, area: Node) -> list[LeafView]:
+        """The area's leaves in document order."""
+        prefix = area.code + "."
+        return [v for c, v in self.leaves.items() if c.startswith(prefix)]
+
+    def filter_counts(self) -> dict[str, int]:
+        """How many self-assessed leaves each filter of LEAF_FILTERS shows."""
+        states = [v.state for v in self.self_leaves()]
+        return {
+            "todo": sum(1 for s in states if s != "done"),
+            "missing_evidence": states.count("missing_evidence"),
+            "returned": states.count("returned"),
+        }
+
 
 def assessment_view(assessment: Assessment, user: User | None = None) -> AssessmentView:
     """Score the assessment and gather each leaf's row, result and documents."""
@@ -160,6 +207,8 @@ def assessment_view(assessment: Assessment, user: User | None = None) -> Assessm
     allowed = editable_codes(assessment, now())
     may_write = user is not None and user.is_unit_user
     offered = candidates_by_leaf(assessment) if may_write else {}
+    returns = pending_returns(assessment)
+    returned = {code for r in returns for code in r.criterion_codes}
     leaves = {}
     for leaf in cs.leaves():
         editable = (
@@ -174,10 +223,9 @@ def assessment_view(assessment: Assessment, user: User | None = None) -> Assessm
             evidence=documents.get(leaf.code, []),
             editable=editable,
             candidates=offered.get(leaf.code, []) if editable else [],
+            returned=leaf.code in returned,
         )
-    return AssessmentView(
-        assessment, cs, score, leaves, allowed, pending_returns(assessment)
-    )
+    return AssessmentView(assessment, cs, score, leaves, allowed, returns)
 
 
 @dataclass(frozen=True)

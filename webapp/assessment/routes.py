@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -14,6 +16,13 @@ from webapp.assessment.answers import (
     check_leaf_editable,
     save_answer,
 )
+from webapp.assessment.autosave import (
+    conflict_payload,
+    errors_payload,
+    saved_payload,
+    stash_draft,
+    take_drafts,
+)
 from webapp.assessment.forms import (
     LeafForm,
     ReopenForm,
@@ -22,6 +31,7 @@ from webapp.assessment.forms import (
     leaf_forms,
 )
 from webapp.assessment.overview import (
+    LEAF_FILTERS,
     Problem,
     area_bars,
     assessment_view,
@@ -38,9 +48,11 @@ from webapp.assessment.submission import (
     submit_assessment,
 )
 from webapp.criteria_sets import criteria_for
-from webapp.errors import back_to
+from webapp.errors import back_to, wants_json
 from webapp.lifecycle import NotEditable, check_submit
 from webapp.models import Assessment, User
+from webapp.results.ranking import published_result
+from webapp.workflow import self_score
 
 Page = str | Response | tuple[str, int]
 UNIT_ROLES = ("unit_editor", "unit_head")
@@ -75,6 +87,7 @@ def dashboard() -> str:
         bars=area_bars(view),
         at_risk=points_at_risk(view),
         others=[a for a in unit_assessments(_user()) if a.id != assessment.id],
+        published=published_result(assessment),
     )
 
 
@@ -83,13 +96,14 @@ def dashboard() -> str:
 def detail(assessment_id: int) -> Page:
     """The criteria tree; unit users get a form on every leaf they may change."""
     assessment = get_assessment_or_404(assessment_id)
-    return _render_detail(assessment)
+    bound, notices = take_drafts(assessment, criteria_for(assessment).nodes())
+    return _render_detail(assessment, bound=bound, notices=notices)
 
 
 @bp.post("/<int:assessment_id>/criteria/<code>")
 @roles_required(*UNIT_ROLES)
-def save_leaf(assessment_id: int, code: str) -> Page:
-    """Save one leaf's answer and explanation, then back to the leaf (PRG)."""
+def save_leaf(assessment_id: int, code: str) -> Any:
+    """Save one leaf's answer and explanation: JSON for the autosave, else PRG."""
     assessment = get_assessment_or_404(assessment_id)
     leaf = criteria_for(assessment).nodes().get(code)
     if leaf is None or not leaf.is_leaf:
@@ -100,7 +114,7 @@ def save_leaf(assessment_id: int, code: str) -> Page:
     check_leaf_editable(assessment, leaf)
     form = build_leaf_form(leaf, formdata=request.form)
     if not form.validate():
-        return _render_detail(assessment, bound={code: form}, status=422)
+        return _refused(assessment, form, status=422)
     try:
         outcome = save_answer(
             assessment,
@@ -112,27 +126,45 @@ def save_leaf(assessment_id: int, code: str) -> Page:
         )
     except (AnswerInvalid, StaleAnswer) as exc:
         return _refused_answer(assessment, form, exc)
+    if wants_json():
+        return jsonify(saved_payload(leaf, outcome, self_score(assessment)))
     flash(*outcome.notice(code))
     return redirect(_leaf_url(assessment, code), 303)
 
 
 def _refused_answer(
     assessment: Assessment, form: LeafForm, exc: AnswerInvalid | StaleAnswer
-) -> str | tuple[str, int]:
+) -> Any:
     """The leaf again with what the user typed; nothing was saved."""
-    code = form.leaf.code
     if isinstance(exc, StaleAnswer):
+        if wants_json():
+            return jsonify(conflict_payload(form.leaf, exc.row, exc.message)), 409
         # Keep what the user typed, on the current version: saving again is a choice.
         form.version.data = str(exc.row.version if exc.row else 0)
-        return _render_detail(
-            assessment, bound={code: form}, notices={code: exc.message}, status=409
-        )
+        return _refused(assessment, form, status=409, notice=exc.message)
     name = form.field_for_engine(exc.field)
     if name is None:
         form.form_errors.append(exc.message)
     else:
         form[name].errors = [*form[name].errors, exc.message]
-    return _render_detail(assessment, bound={code: form}, status=exc.status)
+    return _refused(assessment, form, status=exc.status)
+
+
+def _refused(
+    assessment: Assessment, form: LeafForm, *, status: int, notice: str | None = None
+) -> Any:
+    """A refused save: JSON errors, or the typed form kept across a redirect (PRG)."""
+    if wants_json():
+        return jsonify(errors_payload(form)), status
+    formdata = request.form.copy()
+    if notice is not None:
+        formdata[form.version.name] = form.version.data or "0"
+    if stash_draft(assessment, form, formdata, notice):
+        return redirect(_leaf_url(assessment, form.leaf.code), 303)
+    notices = {form.leaf.code: notice} if notice else None
+    return _render_detail(
+        assessment, bound={form.leaf.code: form}, notices=notices, status=status
+    )
 
 
 @bp.route("/<int:assessment_id>/submit", methods=["GET", "POST"])
@@ -188,6 +220,7 @@ def _render_detail(
         notices=notices or {},
         deadline=deadline_info(assessment),
         reopen_form=reopen_form or ReopenForm(formdata=None),
+        filters=LEAF_FILTERS,
     )
     return html if status == 200 else (html, status)
 

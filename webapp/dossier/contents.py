@@ -83,7 +83,8 @@ def build_dossier(
         criteria_set_title=cs.title,
         status=assessment.status,
         status_label=assessment.status_label,
-        submitted_at=assessment.submitted_at,
+        # The latest (re)submission: the figures exported are that snapshot's.
+        submitted_at=taken or assessment.submitted_at,
         from_snapshot=snapshot is not None,
         exported_at=at,
         report_date=to_vn(taken or at).date(),
@@ -209,9 +210,7 @@ def _evidence_file(
 def _live_evidence(assessment: Assessment, cs: CriteriaSet) -> list[EvidenceFile]:
     rows = db.session.scalars(
         sa.select(Evidence)
-        .where(
-            Evidence.assessment_id == assessment.id, Evidence.replaced_by_id.is_(None)
-        )
+        .where(Evidence.assessment_id == assessment.id, Evidence.is_current)
         .options(selectinload(Evidence.links), selectinload(Evidence.uploaded_by))
         .order_by(Evidence.id)
     )

@@ -62,13 +62,15 @@ def sweep_command(grace_hours: int, delete: bool, no_hashes: bool) -> None:
             Evidence.storage_key,
             Evidence.sha256,
             Evidence.original_filename,
+            Evidence.deleted_at,
             Unit.code,
         )
         .join(Unit, Unit.id == Evidence.unit_id)
         .order_by(Evidence.id)
     ).all()
-    # Replaced versions keep their objects (history), so every row's key is referenced.
-    referenced = {row.storage_key: row.sha256 for row in rows}
+    # Replaced versions keep their objects (history), so their keys are referenced; a
+    # deleted document's object is kept only until this sweep removes it.
+    referenced = {row.storage_key: row.sha256 for row in rows if row.deleted_at is None}
     by_key = {row.storage_key: row for row in rows}
     try:
         store = get_store()

@@ -70,59 +70,75 @@ _OTHER_ABBREVIATIONS = {
     "GGT",
 }
 
-_TITLES = {
-    unicodedata.normalize("NFC", t.upper()): t
-    for t in DOC_TYPES
-    if t not in ("Khác", "Công văn")
-}
 
+def fold(text: str) -> str:
+    """Drop Vietnamese diacritics character by character ("Số" → "So", "Đ" → "D").
+
+    Unlike a general stripper, one character gives one character: a match found in the
+    folded line is cut from the original line at the same positions, so a document
+    typed without diacritics is read with the same patterns as one typed with them.
+    """
+    return "".join(_fold_char(c) for c in text)
+
+
+def _fold_char(c: str) -> str:
+    if c == "đ":
+        return "d"
+    if c == "Đ":
+        return "D"
+    return unicodedata.normalize("NFD", c)[0] if ord(c) > 127 else c
+
+
+_TITLES = {fold(t).upper(): t for t in DOC_TYPES if t not in ("Khác", "Công văn")}
+_ABBREVIATIONS_FOLDED = {fold(k): v for k, v in _ABBREVIATIONS.items()}
+_OTHER_FOLDED = {fold(k) for k in _OTHER_ABBREVIATIONS}
+
+# Every pattern below runs on folded text (no diacritics).
 _MOTTO = re.compile(
-    r"C[ỘO]NG\s+H(?:ÒA|OÀ|OA)\s+X[ÃA]\s+H[ỘO]I\s+CH[ỦU]\s+NGH[ĨI]A\s+VI[ỆE]T\s+NAM"
-    r"|Độc\s*lập\s*[-–—]\s*Tự\s*do\s*[-–—]\s*Hạnh\s*phúc",
+    r"CONG\s+HOA\s+XA\s+HOI\s+CHU\s+NGHIA\s+VIET\s+NAM"
+    r"|Doc\s*lap\s*[-–—]\s*Tu\s*do\s*[-–—]\s*Hanh\s*phuc",
     re.IGNORECASE,
 )
 _SEPARATOR = re.compile(r"^[\s\-–—_=*.·]+$")
 # "Số: 125/KH-UBND", "Số: 12/2025/QĐ-UBND", "Số: /KH-UBND" (number left blank until
 # signing).
-_NUMBER = re.compile(r"(?:^|\s)Số\s*[:.]?\s*(\d*(?:/[^\W_][\w.\-–]*)+)")
+_NUMBER = re.compile(r"(?:^|\s)So\s*[:.]?\s*(\d*(?:/[^\W_][\w.\-–]*)+)")
 _DATE = re.compile(
-    r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE
+    r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})", re.IGNORECASE
 )
 # "Trúc Lâm, ngày 05 tháng": a place name is a few capitalised words before the comma.
 _PLACE_DATE = re.compile(
-    r"(?:[A-ZÀ-ÝĂĐĨŨƠƯẠ-Ỹ][^\s,]*\s?){1,4},\s*ngày\s+(?:\d{1,2}\s+|[.…]+\s*)?tháng"
+    r"(?:[A-Z][^\s,]*\s?){1,4},\s*ngay\s+(?:\d{1,2}\s+|[.…]+\s*)?thang"
 )
 _ABOUT = re.compile(r"V/v\s*[:.]?\s*(.*)$", re.IGNORECASE)
 # Words that start an issuing body's name on its own header line (the lowest body
 # issues).
 _BODY_STARTS = (
-    "ỦY BAN",
-    "UỶ BAN",
+    "UY BAN",
     "UBND",
-    "HỘI ĐỒNG",
-    "HĐND",
-    "SỞ ",
-    "BỘ ",
+    "HOI DONG",
+    "HDND",
+    "SO ",
+    "BO ",
     "BAN ",
-    "PHÒNG ",
-    "VĂN PHÒNG",
-    "TRUNG TÂM",
-    "CHI CỤC",
-    "CỤC ",
-    "ĐẢNG ỦY",
-    "ĐẢNG UỶ",
+    "PHONG ",
+    "VAN PHONG",
+    "TRUNG TAM",
+    "CHI CUC",
+    "CUC ",
+    "DANG UY",
     "THANH TRA",
-    "BAN CHỈ ĐẠO",
-    "TỔ ",
-    "HỘI ",
-    "TRƯỜNG ",
-    "CÔNG AN",
-    "BỘ CHỈ HUY",
+    "BAN CHI DAO",
+    "TO ",
+    "HOI ",
+    "TRUONG ",
+    "CONG AN",
+    "BO CHI HUY",
 )
 # Body text starts: the trích yếu ends where one of these begins.
 _BODY_TEXT = re.compile(
-    r"^(Căn cứ|Thực hiện|Kính gửi|Theo|Để|Nhằm|Hôm nay|Vào hồi"
-    r"|Điều\s+\d|[IVX]+\.|\d+\.|[a-zđ]\))"
+    r"^(Can cu|Thuc hien|Kinh gui|Theo|De|Nham|Hom nay|Vao hoi"
+    r"|Dieu\s+\d|[IVX]+\.|\d+\.|[a-z]\))"
 )
 _HEADER_LINES = 40  # the header and title sit at the top; never scan the body
 
@@ -174,6 +190,12 @@ class CitationProposal:
         )
 
 
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    folded: str
+
+
 def propose_citation(text: str) -> CitationProposal:
     """Read the NĐ 30 header of a document's text and propose its citation."""
     lines = _clean_lines(text)[:_HEADER_LINES]
@@ -181,8 +203,9 @@ def propose_citation(text: str) -> CitationProposal:
     issued_on = _find_date(lines)
     issuer = _find_issuer(lines, number_at)
     title_at, title_type = _find_title(lines, number_at)
-    doc_type = _ABBREVIATIONS.get(abbreviation.upper(), "") if abbreviation else ""
-    if not doc_type and abbreviation and abbreviation.upper() in _OTHER_ABBREVIATIONS:
+    key = fold(abbreviation).upper()
+    doc_type = _ABBREVIATIONS_FOLDED.get(key, "") if abbreviation else ""
+    if not doc_type and abbreviation and key in _OTHER_FOLDED:
         doc_type = "Khác"
     summary = ""
     if title_at is not None:
@@ -200,31 +223,35 @@ def propose_citation(text: str) -> CitationProposal:
         doc_type=doc_type,
         doc_number=doc_number,
         issued_on=issued_on,
-        issuer=issuer,
+        issuer=issuer_case(issuer),
         summary=summary,
     )
 
 
-def _clean_lines(text: str) -> list[str]:
+def _clean_lines(text: str) -> list[_Line]:
     text = unicodedata.normalize("NFC", text)
-    out: list[str] = []
+    out: list[_Line] = []
     for raw in text.splitlines():
         # Two-column headers often extract as one line: drop the national motto part.
-        line = _MOTTO.sub(" ", raw)
-        line = re.sub(r"\s+", " ", line).strip().lstrip("#").strip()
+        folded = fold(raw)
+        for match in reversed(list(_MOTTO.finditer(folded))):
+            raw = raw[: match.start()] + " " + raw[match.end() :]
+            folded = folded[: match.start()] + " " + folded[match.end() :]
+        line = re.sub(r"\s+", " ", raw).strip().lstrip("#").strip()
         if not line:
             continue
         # The short rule drawn under a header or a trích yếu ends a block: keep it as
         # "".
-        out.append("" if _SEPARATOR.match(line) else line)
+        line = "" if _SEPARATOR.match(line) else line
+        out.append(_Line(line, fold(line)))
     return out
 
 
-def _find_number(lines: list[str]) -> tuple[int | None, str, str]:
+def _find_number(lines: list[_Line]) -> tuple[int | None, str, str]:
     for i, line in enumerate(lines):
-        match = _NUMBER.search(line)
+        match = _NUMBER.search(line.folded)
         if match:
-            number = match.group(1).rstrip(".-–")
+            number = line.text[match.start(1) : match.end(1)].rstrip(".-–")
             # The type abbreviation is the last segment's part before the first dash:
             # 125/KH-UBND → KH; 12/2025/QĐ-UBND → QĐ; 125/UBND-VP (công văn) → UBND.
             last = number.rsplit("/", 1)[-1]
@@ -237,9 +264,9 @@ def _find_number(lines: list[str]) -> tuple[int | None, str, str]:
     return None, "", ""
 
 
-def _find_date(lines: list[str]) -> date | None:
+def _find_date(lines: list[_Line]) -> date | None:
     for line in lines:
-        match = _DATE.search(line)
+        match = _DATE.search(line.folded)
         if match:
             day, month, year = (int(g) for g in match.groups())
             try:
@@ -254,87 +281,175 @@ def _is_upper(line: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
-def _header_part(line: str) -> str:
+def _header_part(line: _Line) -> _Line:
     """The left-column part of a header line (before "Số:" or a place-date)."""
+    cut = len(line.text)
     for pattern in (_NUMBER, _PLACE_DATE):
-        match = pattern.search(line)
+        match = pattern.search(line.folded[:cut])
         if match:
-            line = line[: match.start()]
-    return line.strip()
+            cut = match.start()
+    return _Line(line.text[:cut].strip(), line.folded[:cut].strip())
 
 
-def _find_issuer(lines: list[str], number_at: int | None) -> str:
+def _find_issuer(lines: list[_Line], number_at: int | None) -> str:
     if number_at is None:
         return ""
     above = [_header_part(line) for line in lines[: number_at + 1]]
-    block: list[str] = []
+    block: list[_Line] = []
     for part in reversed(above):
-        if not part:
+        if not part.text:
             if block:
                 break
             continue
-        if not _is_upper(part):
+        if not _is_upper(part.text):
             break
         block.insert(0, part)
     # A parent body (cơ quan chủ quản) may head the block: keep the lowest body that
     # issues.
     starts = [
-        i for i, part in enumerate(block) if part.upper().startswith(_BODY_STARTS)
+        i
+        for i, part in enumerate(block)
+        if part.folded.upper().startswith(_BODY_STARTS)
     ]
     if starts:
         block = block[starts[-1] :]
-    return " ".join(block[-3:])
+    return " ".join(part.text for part in block[-3:])
 
 
-def _find_title(lines: list[str], number_at: int | None) -> tuple[int | None, str]:
+def _find_title(lines: list[_Line], number_at: int | None) -> tuple[int | None, str]:
     start = (number_at + 1) if number_at is not None else 0
     for i in range(start, len(lines)):
+        line = lines[i]
         title = (
-            _TITLES.get(lines[i].upper().strip(" :")) if _is_upper(lines[i]) else None
+            _TITLES.get(line.folded.upper().strip(" :"))
+            if _is_upper(line.text)
+            else None
         )
         if title:
             return i, title
     return None, ""
 
 
-def _collect_summary(lines: list[str], start: int) -> str:
+def _collect_summary(lines: list[_Line], start: int) -> str:
     parts: list[str] = []
     for line in lines[start : start + 4]:
-        if not line or _BODY_TEXT.match(line) or (parts and _is_upper(line)):
+        if (
+            not line.text
+            or _BODY_TEXT.match(line.folded)
+            or (parts and _is_upper(line.text))
+        ):
             break
-        parts.append(line)
-        if line.endswith((".", ";", ":")):
+        parts.append(line.text)
+        if line.text.endswith((".", ";", ":")):
             break
     return _tidy(" ".join(parts))
 
 
-def _find_about(lines: list[str], number_at: int | None) -> str:
+def _find_about(lines: list[_Line], number_at: int | None) -> str:
     if number_at is None:
         return ""
     for i in range(number_at, min(number_at + 4, len(lines))):
-        match = _ABOUT.search(_strip_date(lines[i]))
+        line = _strip_date(lines[i])
+        match = _ABOUT.search(line.folded)
         if match:
-            parts = [match.group(1)]
-            for line in lines[i + 1 : i + 3]:
+            parts = [line.text[match.start(1) : match.end(1)]]
+            for following in lines[i + 1 : i + 3]:
                 if (
-                    not line
-                    or _BODY_TEXT.match(line)
-                    or _DATE.search(line)
-                    or _is_upper(line)
+                    not following.text
+                    or _BODY_TEXT.match(following.folded)
+                    or _DATE.search(following.folded)
+                    or _is_upper(following.text)
                 ):
                     break
-                parts.append(line)
+                parts.append(following.text)
             return _tidy(" ".join(parts))
     return ""
 
 
-def _strip_date(line: str) -> str:
-    match = _PLACE_DATE.search(line)
-    return line[: match.start()] if match else line
+def _strip_date(line: _Line) -> _Line:
+    match = _PLACE_DATE.search(line.folded)
+    if not match:
+        return line
+    return _Line(line.text[: match.start()], line.folded[: match.start()])
 
 
 def _tidy(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" .;:-–")
+
+
+# Acronyms written in capitals inside a body's name.
+_ACRONYMS = {"UBND", "HĐND", "MTTQ", "CCHC", "TP", "VP", "KT-XH", "VH-XH", "TN&MT"}
+# Words (folded, lower case) after which a place name follows: "phường Trúc Lâm".
+_PLACE_WORDS = (
+    "phuong",
+    "xa",
+    "thi tran",
+    "huyen",
+    "quan",
+    "thi xa",
+    "tinh",
+    "thanh pho",
+)
+# Bodies whose next word starts a field name: "Sở Nội vụ", "Phòng Văn hóa - Xã hội".
+_FIELD_BODIES = ("so", "bo", "phong", "ban", "van phong", "trung tam", "chi cuc", "cuc")
+
+
+def issuer_case(name: str) -> str:
+    """An issuer's name as written in running text, not as a header in capitals.
+
+    "UBND PHƯỜNG TRÚC LÂM" → "UBND phường Trúc Lâm"; "ỦY BAN NHÂN DÂN XÃ CÁC SƠN" →
+    "Ủy ban nhân dân xã Các Sơn"; "SỞ NỘI VỤ" → "Sở Nội vụ". A name not all in
+    capitals was typed by a person and is kept as it is.
+    """
+    if not _is_upper(name):
+        return name
+    words = name.split()
+    out: list[str] = []
+    i = 0
+    in_place = False
+    while i < len(words):
+        word = words[i]
+        pair = fold(" ".join(words[i : i + 2])).lower()
+        head = fold(word).lower()
+        size = 2 if pair in _PLACE_WORDS or pair in _FIELD_BODIES else 1
+        if size == 2:
+            head = pair
+        if i == 0:
+            if head not in _FIELD_BODIES:
+                size = 1
+            text = " ".join(w.lower() for w in words[:size])
+            out.append(word if word in _ACRONYMS else text[:1].upper() + text[1:])
+            i = size
+            if head in _FIELD_BODIES and i < len(words):
+                out.append(_keep_or_capitalise(words[i]))  # "Sở Nội vụ"
+                i += 1
+            continue
+        if word in _ACRONYMS:
+            out.append(word)
+        elif head in _PLACE_WORDS:
+            out.extend(w.lower() for w in words[i : i + size])
+            in_place = True
+            i += size
+            continue
+        elif in_place:
+            out.append(_capitalised(word))
+        elif word in ("-", "–") and i + 1 < len(words):
+            out.extend([word, _keep_or_capitalise(words[i + 1])])  # "Văn hóa - Xã hội"
+            i += 2
+            continue
+        else:
+            out.append(word.lower())
+        i += 1
+    return " ".join(out)
+
+
+def _keep_or_capitalise(word: str) -> str:
+    return word if word in _ACRONYMS else _capitalised(word)
+
+
+def _capitalised(word: str) -> str:
+    lower = word.lower()
+    return lower[:1].upper() + lower[1:]
 
 
 #: Files larger than this get no proposal: a scan has no text layer anyway, and

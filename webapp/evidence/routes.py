@@ -4,6 +4,7 @@ cite, search, download, preview, detail and the unit's library."""
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -51,6 +52,7 @@ from webapp.evidence.forms import (
 )
 from webapp.evidence.intake import close_intake, stream_uploads_into
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
+from webapp.evidence.preview import HTML_PREVIEW_TYPES, render_preview
 from webapp.extensions import csrf, db
 from webapp.fields import clean_text, text_arg
 from webapp.formatting import no_store_downloads
@@ -79,7 +81,12 @@ bp.add_app_template_global(DOC_TYPES, "EVIDENCE_DOC_TYPES")  # type: ignore[arg-
 
 @bp.app_context_processor
 def _evidence_globals() -> dict[str, Any]:
-    return {"evidence_script_tag": _script_tag_once}
+    return {
+        "EVIDENCE_DOC_TYPES": DOC_TYPES,
+        "evidence_script_tag": _script_tag_once,
+        "evidence_deletable": services.can_delete,
+        "evidence_previewable": services.is_previewable,
+    }
 
 
 def _script_tag_once() -> Markup:
@@ -246,18 +253,30 @@ def detail(evidence_id: int) -> str:
     """A document: citation, file, leaves it proves, versions, preview."""
     evidence = get_evidence_or_404(evidence_id)
     form = CitationForm(obj=evidence)
-    return _detail_page(evidence, form, prefill=bool(request.args.get("prefill")))[0]
+    return _detail_page(evidence, form, prefill=request.args.get("prefill", ""))[0]
 
 
-def _fill_empty(form: CitationForm, proposal: CitationProposal) -> None:
-    # Fill only the empty fields: what the user typed wins over what the file says.
+# A new file is a new version of the document: its date and number are what changed.
+REPLACED_FIELDS = ("issued_on", "doc_number")
+
+
+def _fill_empty(
+    form: CitationForm, proposal: CitationProposal, override: tuple[str, ...] = ()
+) -> list[str]:
+    """Fill the empty fields (and those in `override`) from the file; their names."""
+    # What the user typed wins over what the file says, but for a replaced file's date
+    # and number, which the old version's citation would otherwise keep.
+    filled = []
     for name, value in asdict(proposal).items():
-        if value and not getattr(form, name).data:
+        current = getattr(form, name).data
+        if value and (not current or (name in override and value != current)):
             getattr(form, name).data = value
+            filled.append(name)
+    return filled
 
 
 def _detail_page(
-    evidence: Evidence, form: CitationForm, *, prefill: bool = False, status: int = 200
+    evidence: Evidence, form: CitationForm, *, prefill: str = "", status: int = 200
 ) -> tuple[str, int]:
     assessment = services.assessment_of(evidence)
     unit_user = bool(current_user.is_unit_user)
@@ -265,7 +284,8 @@ def _detail_page(
     proposal = None
     if can_edit and prefill:
         proposal = services.stored_proposal(evidence)
-        _fill_empty(form, proposal)
+        override = REPLACED_FIELDS if prefill == "replaced" else ()
+        _fill_empty(form, proposal, override)
     unlinkable, linkable = services.link_choices(
         evidence, assessment, unit_user=unit_user
     )
@@ -278,6 +298,7 @@ def _detail_page(
         replace_form=ReplaceForm(formdata=None),
         proposal=proposal,
         can_edit=can_edit,
+        can_delete=can_edit and services.can_delete(evidence, assessment),
         unlinkable=unlinkable,
         linkable=linkable,
         versions=services.versions(evidence),
@@ -313,6 +334,8 @@ def preview(evidence_id: int) -> Response:
     evidence = get_evidence_or_404(evidence_id)
     if not services.is_previewable(evidence):
         abort(404)
+    if evidence.mime_type in HTML_PREVIEW_TYPES:
+        return _html_preview(evidence)
     response = _file_response(evidence, "inline")
     # Images get a fully sandboxed document. PDFs do not: browsers refuse to run their
     # PDF
@@ -323,6 +346,27 @@ def preview(evidence_id: int) -> Response:
         else PREVIEW_CSP + "; sandbox"
     )
     response.headers["Content-Security-Policy"] = csp
+    return response
+
+
+def _html_preview(evidence: Evidence) -> Response:
+    """A Word or Excel document as sanitised HTML, in a sandbox that runs nothing."""
+    try:
+        with get_store().open(evidence.storage_key) as fh:
+            body = render_preview(io.BytesIO(fh.read()), evidence.mime_type)
+    except ObjectNotFound:
+        abort(404)
+    except StorageError:
+        abort(503)
+    response = Response(
+        render_template("evidence/preview_document.html", evidence=evidence, body=body),
+        mimetype="text/html",
+    )
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "frame-ancestors 'self'; sandbox"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -528,6 +572,19 @@ def unlink(evidence_id: int) -> Any:
     return redirect(next_url(back))
 
 
+@bp.post("/<int:evidence_id>/delete")
+@roles_required(*UNIT_ROLES)
+def delete(evidence_id: int) -> Any:
+    """Delete a wrongly uploaded document (soft: kept in the store until the sweep)."""
+    evidence = get_evidence_or_404(evidence_id)
+    back_to(url_for("evidence.detail", evidence_id=evidence.id))
+    services.delete_evidence(evidence, user=_user())
+    if wants_json():
+        return jsonify({"ok": True, "evidence": evidence_json(evidence)})
+    flash(f"Đã xóa tài liệu “{evidence.original_filename}”.", "success")
+    return redirect(next_url(url_for("evidence.library")))
+
+
 @bp.post("/<int:evidence_id>/replace")
 @csrf.exempt  # checked by _stream_into_store, once the file has somewhere to go
 @roles_required(*UNIT_ROLES)
@@ -560,7 +617,9 @@ def replace(evidence_id: int) -> Any:
     )
     for warning in result.warnings:
         flash(warning, "warning")
-    return redirect(url_for("evidence.detail", evidence_id=result.evidence.id))
+    return redirect(
+        url_for("evidence.detail", evidence_id=result.evidence.id, prefill="replaced")
+    )
 
 
 @bp.post("/assessments/<int:assessment_id>/criteria/<code>/reuse/<int:evidence_id>")

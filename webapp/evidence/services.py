@@ -36,11 +36,12 @@ from evidence_store import (
     validate_upload,
 )
 from webapp import audit
-from webapp.clock import now
+from webapp.clock import now, to_vn
 from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError
 from webapp.evidence.intake import IntakeFile
 from webapp.evidence.prefill import CitationProposal, bounded_proposal
+from webapp.evidence.preview import HTML_PREVIEW_TYPES
 from webapp.extensions import db
 from webapp.formatting import fold
 from webapp.lifecycle import NotEditable, PeriodStatus, editable_codes, ensure_editable
@@ -49,7 +50,9 @@ from webapp.models import Assessment, Evidence, EvidenceLink, Period, User
 logger = logging.getLogger(__name__)
 
 CITATION_FIELDS = ("doc_type", "doc_number", "issued_on", "issuer", "summary")
-PREVIEW_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+PREVIEW_TYPES = frozenset(
+    {"application/pdf", "image/jpeg", "image/png", *HTML_PREVIEW_TYPES}
+)
 SEARCH_LIMIT = 50
 
 STORE_FAILED = (
@@ -133,7 +136,7 @@ def current_evidence(assessment: Assessment) -> list[Evidence]:
             sa.select(Evidence)
             .where(
                 Evidence.assessment_id == assessment.id,
-                Evidence.replaced_by_id.is_(None),
+                Evidence.is_current,
             )
             .options(selectinload(Evidence.links))
             .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc())
@@ -157,9 +160,7 @@ def search_evidence(
     ignoring case and diacritics ("ke hoach" finds "Kế hoạch")."""
     stmt = (
         sa.select(Evidence)
-        .where(
-            Evidence.assessment_id == assessment.id, Evidence.replaced_by_id.is_(None)
-        )
+        .where(Evidence.assessment_id == assessment.id, Evidence.is_current)
         .options(selectinload(Evidence.links))
         .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc())
         .limit(limit)
@@ -217,14 +218,23 @@ def editable_for(evidence: Evidence, assessment: Assessment | None = None) -> bo
 
 
 def date_warnings(issued_on: date | None, year: int) -> list[str]:
-    """A document dated outside the assessed year is allowed, with a warning."""
-    if issued_on is None or issued_on.year == year:
+    """A document dated outside the assessed year, or in the future, is allowed with a
+    warning (a typo in the year is the usual cause)."""
+    if issued_on is None:
         return []
-    return [
-        f"Ngày ban hành {issued_on.strftime('%d/%m/%Y')} "
-        f"không thuộc năm đánh giá {year}: "
-        "vui lòng kiểm tra lại văn bản hoặc ngày ban hành."
-    ]
+    shown = issued_on.strftime("%d/%m/%Y")
+    warnings = []
+    if issued_on > to_vn(now()).date():
+        warnings.append(
+            f"Ngày ban hành {shown} là ngày trong tương lai: "
+            "vui lòng kiểm tra lại ngày ban hành."
+        )
+    if issued_on.year != year:
+        warnings.append(
+            f"Ngày ban hành {shown} không thuộc năm đánh giá {year}: "
+            "vui lòng kiểm tra lại văn bản hoặc ngày ban hành."
+        )
+    return warnings
 
 
 def stored_proposal(evidence: Evidence) -> CitationProposal:
@@ -382,6 +392,55 @@ def unlink_evidence(evidence: Evidence, code: str, *, user: User) -> None:
     logger.info("evidence %s unlinked from %s by %s", evidence.id, code, user.id)
 
 
+def in_submitted_snapshot(evidence: Evidence, assessment: Assessment) -> bool:
+    """Whether a submission froze this document (its hash is part of the record)."""
+    frozen = (assessment.snapshot or {}).get("evidence") or []
+    return any(item.get("id") == evidence.id for item in frozen)
+
+
+def can_delete(evidence: Evidence, assessment: Assessment | None = None) -> bool:
+    """A wrong upload may go while its leaves are editable and no submission has it."""
+    assessment = assessment or assessment_of(evidence)
+    return editable_for(evidence, assessment) and not in_submitted_snapshot(
+        evidence, assessment
+    )
+
+
+def delete_evidence(evidence: Evidence, *, user: User) -> None:
+    """Soft-delete a wrongly uploaded document (audited).
+
+    The row is marked and leaves every list; its object stays in the store until
+    `flask evidence sweep --delete-orphans` removes it, so a mistaken delete can still
+    be recovered by an administrator. A document in a submitted snapshot is never
+    deleted: the submission's record must keep proving what was sent.
+    """
+    assessment = assessment_of(evidence)
+    _ensure_current(evidence)
+    if in_submitted_snapshot(evidence, assessment):
+        raise EvidenceError(
+            "Tài liệu này thuộc hồ sơ đã gửi: không thể xóa "
+            "(có thể gỡ khỏi tiêu chí được trả lại hoặc thay bằng tệp mới).",
+            409,
+        )
+    _ensure_document_editable(evidence, assessment)
+    before = _audit_view(evidence)
+    evidence.deleted_at = now()
+    evidence.deleted_by_id = user.id
+    audit.record(
+        "evidence.delete",
+        "evidence",
+        evidence.id,
+        before=before,
+        after={"deleted_at": evidence.deleted_at},
+        unit_id=assessment.unit_id,
+        period_id=assessment.period_id,
+        summary=f"Xóa tài liệu “{evidence.original_filename}”",
+        actor=user,
+    )
+    db.session.commit()
+    logger.info("evidence %s deleted by %s", evidence.id, user.id)
+
+
 def replace_evidence(
     evidence: Evidence,
     fileobj: BinaryIO,
@@ -491,6 +550,8 @@ def _ensure_document_editable(evidence: Evidence, assessment: Assessment) -> Non
 
 
 def _ensure_current(evidence: Evidence) -> None:
+    if evidence.deleted_at is not None:
+        raise EvidenceError("Tài liệu này đã bị xóa.", 409)
     if not evidence.is_current:
         raise EvidenceError(
             "Tài liệu này đã được thay bằng phiên bản mới; "
@@ -643,7 +704,7 @@ def _same_content(assessment: Assessment, sha256: str) -> list[Evidence]:
             sa.select(Evidence).where(
                 Evidence.assessment_id == assessment.id,
                 Evidence.sha256 == sha256,
-                Evidence.replaced_by_id.is_(None),
+                Evidence.is_current,
             )
         )
     )

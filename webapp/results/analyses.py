@@ -63,7 +63,7 @@ def _evidence_counts(assessment_ids: list[int], code: str) -> dict[int, int]:
         .join(EvidenceLink, EvidenceLink.evidence_id == Evidence.id)
         .where(
             Evidence.assessment_id.in_(assessment_ids),
-            Evidence.replaced_by_id.is_(None),
+            Evidence.is_current,
             EvidenceLink.criterion_code == code,
         )
         .group_by(Evidence.assessment_id)

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
+
 from webapp import audit, lifecycle
 from webapp.appraisal.leaves import (
     AppraisalError,
 )
-from webapp.clock import now
+from webapp.clock import now, to_vn
 from webapp.extensions import db
-from webapp.models import Period, User
+from webapp.lifecycle import (
+    AssessmentStatus,
+    PeriodStatus,
+    can_still_self_assess,
+    effective_deadline,
+    open_returns,
+)
+from webapp.models import Assessment, Period, User
 from webapp.results.ranking import PeriodResults, period_results
 
 logger = logging.getLogger(__name__)
@@ -24,6 +33,81 @@ class PublicationRefused(AppraisalError):
         self.problems = problems
 
 
+class UnitsStillOpen(PublicationRefused):
+    """Publication refused: these units can still self-assess (deadline, return)."""
+
+    def __init__(self, assessments: list[Assessment]) -> None:
+        super().__init__([still_open_reason(a) for a in assessments])
+        self.assessments = assessments
+
+
+def units_still_open(period: Period) -> list[Assessment]:
+    """The period's assessments whose unit may still change something, by unit name."""
+    at = now()
+    rows = db.session.scalars(
+        sa.select(Assessment).where(Assessment.period_id == period.id)
+    )
+    return sorted(
+        (a for a in rows if can_still_self_assess(a, at)), key=lambda a: a.unit.name
+    )
+
+
+def still_open_reason(assessment: Assessment) -> str:
+    """ "Phường X còn thời gian tự đánh giá đến 22/12/2026 23:59 (đã gia hạn)"."""
+    name = assessment.unit.name
+    returns = open_returns(assessment)
+    if assessment.status == AssessmentStatus.RETURNED and returns:
+        due = max(r.due_at for r in returns)
+        return (
+            f"{name} đang giải trình, bổ sung theo yêu cầu trả lại "
+            f"(hạn {to_vn(due).strftime('%d/%m/%Y %H:%M')})"
+        )
+    deadline = effective_deadline(assessment)
+    extended = " (đã gia hạn)" if deadline != assessment.period.self_deadline else ""
+    return (
+        f"{name} còn thời gian tự đánh giá đến "
+        f"{to_vn(deadline).strftime('%d/%m/%Y %H:%M')}{extended}"
+    )
+
+
+def close_early(period: Period, *, actor: User) -> list[Assessment]:
+    """End self-assessment now for every unit that still has time (audited).
+
+    The coordinator's explicit choice, so that publishing never silently freezes a unit
+    that was told it had until a later date; each unit's dashboard says so.
+    """
+    if period.status == PeriodStatus.PUBLISHED:
+        raise AppraisalError("Kết quả kỳ đánh giá này đã được công bố.")
+    assessments = units_still_open(period)
+    if not assessments:
+        raise AppraisalError("Không còn đơn vị nào đang trong thời gian tự đánh giá.")
+    at = now()
+    reasons = {a.unit.code: still_open_reason(a) for a in assessments}
+    for assessment in assessments:
+        assessment.closed_early_at = at
+        for request in open_returns(assessment, at):
+            lifecycle.expire(request)
+    audit.record(
+        "period.close_early",
+        "period",
+        period.id,
+        before={"units": reasons},
+        after={"closed_early_at": at, "units": sorted(reasons)},
+        period_id=period.id,
+        summary="Kết thúc sớm việc tự đánh giá cho "
+        + ", ".join(a.unit.name for a in assessments),
+        actor=actor,
+    )
+    db.session.commit()
+    logger.info(
+        "period %s: self-assessment closed early by %s for %s",
+        period.id,
+        actor.id,
+        sorted(reasons),
+    )
+    return assessments
+
+
 def publish_period(period: Period, *, actor: User) -> PeriodResults:
     """Publish the period's results; refused while any result is incomplete.
 
@@ -31,6 +115,9 @@ def publish_period(period: Period, *, actor: User) -> PeriodResults:
     once units see it, no pending appraisal or survey value can still move it.
     """
     lifecycle.check_publish(period, error=AppraisalError)
+    still_open = units_still_open(period)
+    if still_open:
+        raise UnitsStillOpen(still_open)
     results = period_results(period)
     if results.problems:
         raise PublicationRefused(results.problems)

@@ -198,6 +198,19 @@ def _area_averages(
     return averages
 
 
+def published_result(assessment: Assessment) -> UnitResult | None:
+    """The unit's published result (score, index, band, rank); None before publishing.
+
+    A unit that never submitted gets its row too, with no rank ("Không xếp hạng").
+    """
+    if assessment.period.status != "published":
+        return None
+    results = period_results(assessment.period)
+    return results.row_for(assessment.id) or next(
+        (r for r in results.absent if r.assessment.id == assessment.id), None
+    )
+
+
 def can_see_ranking(period: Period, user: User) -> bool:
     """Coordinator and appraisers always; a unit's users once published (if in it)."""
     if user.role in ("admin", "appraiser"):

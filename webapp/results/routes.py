@@ -19,7 +19,14 @@ from webapp.models import Period
 from webapp.results import bp
 from webapp.results.analyses import criterion_grid, largest_differences
 from webapp.results.figures import area_charts, ranking_chart
-from webapp.results.publication import PublicationRefused, publish_period
+from webapp.results.publication import (
+    PublicationRefused,
+    UnitsStillOpen,
+    close_early,
+    publish_period,
+    still_open_reason,
+    units_still_open,
+)
 from webapp.results.ranking import (
     can_see_ranking,
     can_see_unit_result,
@@ -31,6 +38,10 @@ from webapp.results.ranking import (
 STAFF = ("admin", "appraiser")
 UNIT_ROLES = ("unit_editor", "unit_head")
 PUBLISH_REFUSED = "Chưa thể công bố kết quả: còn hồ sơ chưa hoàn tất (xem danh sách)."
+STILL_OPEN = (
+    "Chưa thể công bố kết quả: còn đơn vị đang trong thời gian tự đánh giá "
+    "(xem danh sách)."
+)
 
 
 def _user() -> Any:
@@ -56,6 +67,9 @@ def _render_ranking(
         absent=absent,
         chart=ranking_chart(period, rows, own_unit),
         refused=refused,
+        still_open=[still_open_reason(a) for a in units_still_open(period)]
+        if user.role == "admin" and not results.published
+        else [],
         form=EmptyForm(),
         own_unit=own_unit,
     ), status
@@ -83,13 +97,41 @@ def publish(period_id: int) -> Response | tuple[str, int]:
     except ParIndexError as exc:
         # The page again, with the list of what is missing when there is one.
         refused = exc.problems if isinstance(exc, PublicationRefused) else None
-        flash(PUBLISH_REFUSED if refused else exc.message, "error")
+        if isinstance(exc, UnitsStillOpen):
+            flash(STILL_OPEN, "error")
+        else:
+            flash(PUBLISH_REFUSED if refused else exc.message, "error")
         return _render_ranking(period, refused=refused, status=409)
     flash(
         "Đã công bố kết quả đánh giá. Các đơn vị đã xem được kết quả của mình.",
         "success",
     )
     return redirect(url_for("results.ranking", period_id=period.id))
+
+
+@bp.post("/periods/<int:period_id>/close-early")
+@roles_required("admin")
+def close_early_view(period_id: int) -> Response | tuple[str, int]:
+    """Kết thúc sớm: end self-assessment now for the units that still have time."""
+    period = _period_or_404(period_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        closed = close_early(period, actor=_user())
+    except ParIndexError as exc:
+        flash(exc.message, "error")
+        return redirect(
+            url_for("results.ranking", period_id=period.id, _anchor="publish"), 303
+        )
+    flash(
+        "Đã kết thúc sớm việc tự đánh giá cho "
+        + ", ".join(a.unit.name for a in closed)
+        + ".",
+        "success",
+    )
+    return redirect(
+        url_for("results.ranking", period_id=period.id, _anchor="publish"), 303
+    )
 
 
 @bp.get("/assessments/<int:assessment_id>")

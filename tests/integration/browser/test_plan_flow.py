@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from tests.integration.browser.conftest import CHROMIUM
-from tests.integration.browser.test_unit_flow import _log_in, _screenshot
 from webapp.clock import VN_TZ
 
 pytestmark = [
@@ -21,6 +20,8 @@ pytestmark = [
 def test_unit_imports_the_seed_docx_and_tracks_a_task(
     live_server: str,
     browser_page: Any,
+    log_in: Any,
+    screenshot: Any,
     demo: dict[str, Any],
     clock: Any,
     tmp_path: Path,
@@ -31,7 +32,7 @@ def test_unit_imports_the_seed_docx_and_tracks_a_task(
     clock.value = datetime(2026, 4, 10, 9, 0, tzinfo=VN_TZ)
     docx = tmp_path / "ke-hoach-cchc-2026.docx"
     docx.write_bytes(build_docx())
-    _log_in(page, base, "truclam.chuyenvien", demo["password"])
+    log_in(page, base, "truclam.chuyenvien")
     page.click("nav >> text=Kế hoạch CCHC")
     page.click("text=Nhập kế hoạch")
     page.set_input_files('input[name="file"]', str(docx))
@@ -39,7 +40,7 @@ def test_unit_imports_the_seed_docx_and_tracks_a_task(
     summary = page.locator(".plan-preview-summary").inner_text()
     assert "Đọc được 65 nhiệm vụ trong 7 phụ lục" in summary
     assert "Chưa có gì được lưu" in summary
-    _screenshot(page, tmp_path, "plan-preview-1366x768.png")
+    screenshot(page, "plan-preview-1366x768.png")
     page.click('button:has-text("Xác nhận và lưu kế hoạch")')
     assert "Đã nhập 65 nhiệm vụ" in page.locator(".flash-success").inner_text()
     # On 10/04/2026 the tasks due in quarter I and not done are overdue.
@@ -52,5 +53,5 @@ def test_unit_imports_the_seed_docx_and_tracks_a_task(
     page.click("text=← Kế hoạch CCHC năm 2026")
     rate = page.locator(".plan-rate").inner_text()
     assert "1/" in rate
-    _screenshot(page, tmp_path, "plan-dashboard-1366x768.png")
+    screenshot(page, "plan-dashboard-1366x768.png")
     assert page.problems == []  # type: ignore[attr-defined]

@@ -109,7 +109,8 @@ def build_ranking(
             row.totals.max_points,
             row.totals.index,
             row.totals.band or "",
-            row.rank,
+            # As on the ranking page: a unit that never submitted is not ranked.
+            row.rank if row.rank is not None else "Không xếp hạng",
         ]
         for col, value in enumerate(values, start=1):
             cell = write_cell(ws, r, col, value)
