@@ -117,6 +117,10 @@ class Unit(db.Model):  # type: ignore[name-defined]
     leader_name: Mapped[str] = mapped_column(sa.String(120), default="")
     leader_title: Mapped[str] = mapped_column(sa.String(120), default="CHỦ TỊCH")
     report_number: Mapped[str] = mapped_column(sa.String(40), default="")
+    # Signing authority above the title ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH"); blank:
+    # the usual one for the unit's kind. Nơi nhận, one line each; blank: the defaults.
+    signer_authority: Mapped[str] = mapped_column(sa.String(120), default="")
+    report_recipients: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="unit")
@@ -219,6 +223,11 @@ class Period(db.Model):  # type: ignore[name-defined]
     )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What every unit's report of the period cites (entered once by the coordinator):
+    # the "Kính gửi" recipient, and the căn cứ, one document per line.
+    report_recipient: Mapped[str] = mapped_column(sa.String(200), default="Sở Nội vụ")
+    report_bases: Mapped[str] = mapped_column(sa.Text, default="")
+    signed_report_required: Mapped[bool] = mapped_column(default=False)
 
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary=period_units, order_by=Unit.name)
@@ -294,7 +303,9 @@ class Assessment(db.Model):  # type: ignore[name-defined]
     # Frozen copy of answers, scores and evidence hashes taken at submission.
     # Deferred: lists of assessments never need the (large) frozen record.
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
-    difficulties: Mapped[str] = mapped_column(sa.Text, default="")  # report section III
+    # The report's unit-edited text: {"narratives": {area code: text}, "ton_tai": …,
+    # "nguyen_nhan": …, "giai_phap": …, "kien_nghi": …, "kho_khan": …}.
+    report_sections: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     period: Mapped[Period] = relationship()
@@ -380,6 +391,9 @@ class Evidence(db.Model):  # type: ignore[name-defined]
     summary: Mapped[str] = mapped_column(sa.Text, default="")  # trích yếu
     # The citation read from the file's text once, at upload (bounded); None: none.
     citation_proposal: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    location: Mapped[str] = mapped_column(sa.String(120), default="")  # mục/trang
+    # The PDF's digital signature as validated at upload (webapp.signatures), or None.
+    signature: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # Lower-case text without diacritics, so "ke hoach" finds "Kế hoạch".
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -478,3 +492,45 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
 @event.listens_for(AuditEvent, "before_delete")
 def _audit_is_append_only(*_: object) -> None:
     raise RuntimeError("audit events are append-only")
+
+
+class IssuedDossier(db.Model):  # type: ignore[name-defined]
+    """A dossier ZIP this app issued: its manifest's digest, when and by whom.
+
+    The manifest holds every file's SHA-256, so its digest stands for the whole ZIP:
+    ``flask dossier verify`` and the verify page look it up.
+    """
+
+    __tablename__ = "issued_dossiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id"), index=True
+    )
+    manifest_sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    issued_by_name: Mapped[str] = mapped_column(sa.String(120), default="hệ thống")
+    files: Mapped[int] = mapped_column(default=0)
+
+    assessment: Mapped[Assessment] = relationship()
+
+
+class SignedReport(db.Model):  # type: ignore[name-defined]
+    """The signed PDF of the unit's report (ký số), uploaded after signing it."""
+
+    __tablename__ = "signed_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id"), index=True
+    )
+    storage_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    original_filename: Mapped[str] = mapped_column(sa.String(255))
+    signature: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    uploaded_by: Mapped[User | None] = relationship()
