@@ -97,7 +97,6 @@ class Row:
     title: str
     depth: int
     max_points: Decimal  # nominal maximum of the criteria set
-    counted_max: Decimal | None  # maximum counted in the self-score (engine's)
     self_points: Decimal | None  # None: not counted (pending survey, not applicable)
     is_leaf: bool
     status: str = (
@@ -111,6 +110,7 @@ class Row:
     appraised_points: Decimal | None = None
     appraiser_comment: str = ""
     index: Decimal | None = None  # component index of an area/criterion (self-score)
+    counted_max: Decimal | None = None  # maximum counted in the self-score (engine's)
 
     @property
     def exempt_from_evidence(self) -> bool:
