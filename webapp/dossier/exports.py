@@ -7,12 +7,14 @@ the record survives whatever happens to the request.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from queue import Full, Queue
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -28,13 +30,16 @@ from webapp.dossier.builders.xlsx import RankingRow, build_ranking, build_score_
 from webapp.dossier.builders.zip import (
     IntegrityError,
     document_names,
+    manifest_digest,
     plan_layout,
     stream_dossier,
+    verify_zip,
 )
 from webapp.dossier.contents import build_dossier, totals, uses_snapshot
+from webapp.dossier.signed import latest_signed_report
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus
-from webapp.models import Assessment, AuditEvent, Period, User
+from webapp.models import Assessment, AuditEvent, IssuedDossier, Period, User
 from webapp.results.ranking import period_results  # the one ranking the UI shows too
 
 logger = logging.getLogger(__name__)
@@ -167,9 +172,27 @@ def export_zip(
     # ahead of the writer (so the next GET starts while the current file is sent).
     reader = ReadAhead(store, [p.evidence for p in plan_layout(dossier).files])
 
+    signed = latest_signed_report(assessment)
+    signed_pdf = None
+    if signed is not None:
+        name = document_names(dossier)[1].removesuffix(".docx") + " (đã ký số).pdf"
+        signed_pdf = (name, b"".join(store.iter_chunks(signed.storage_key)))
+
+    def issued(manifest: bytes) -> None:
+        _record_issue(
+            failure, hashlib.sha256(manifest).hexdigest(), len(dossier.evidence)
+        )
+
     def chunks() -> Iterator[bytes]:
         try:
-            yield from stream_dossier(dossier, read=reader.chunks, xlsx=xlsx, docx=docx)
+            yield from stream_dossier(
+                dossier,
+                read=reader.chunks,
+                xlsx=xlsx,
+                docx=docx,
+                on_manifest=issued,
+                signed_pdf=signed_pdf,
+            )
         except Exception as exc:
             _record_failure(failure, exc)
             raise
@@ -271,6 +294,45 @@ class ReadAhead:
             self._worker.join(timeout=5)
 
 
+def _record_issue(context: dict[str, Any], digest: str, files: int) -> None:
+    """Record the issued manifest's digest in its own session (the stream may outlive
+    the request's), so ``flask dossier verify`` can tell this ZIP came from the app."""
+    with Session(db.engine) as session:
+        session.add(
+            IssuedDossier(
+                assessment_id=context["assessment_id"],
+                manifest_sha256=digest,
+                issued_at=now(),
+                issued_by_id=context["actor_id"],
+                issued_by_name=context["actor_name"],
+                files=files,
+            )
+        )
+        session.commit()
+
+
+def issued_record(digest: str) -> IssuedDossier | None:
+    """The app's record of the dossier whose manifest has this SHA-256, if issued."""
+    return db.session.scalars(
+        sa.select(IssuedDossier)
+        .where(IssuedDossier.manifest_sha256 == digest.strip().lower())
+        .order_by(IssuedDossier.id)
+        .limit(1)
+    ).first()
+
+
+def issue_check(
+    source: str | Path | IO[bytes],
+) -> tuple[list[str], IssuedDossier | None]:
+    """Check a dossier ZIP against its manifest and against the app's issue record."""
+    problems = verify_zip(source)
+    if hasattr(source, "seek"):
+        source.seek(0)
+    digest = manifest_digest(source)
+    record = issued_record(digest) if digest else None
+    return problems, record
+
+
 def _record_failure(context: dict[str, Any], exc: Exception) -> None:
     """Write ``dossier.export_failed`` in its own session and transaction.
 
@@ -366,4 +428,19 @@ def export_ranking(period: Period, user: User | None) -> Export:
     db.session.commit()
     return Export(
         data, f"Xếp hạng Chỉ số CCHC - {period.year} - kỳ {period.id}.xlsx", XLSX_MIME
+    )
+
+
+def issued_text(record: IssuedDossier | None) -> str:
+    """One sentence on whether (and when, by whom) the app issued the dossier."""
+    if record is None:
+        return (
+            "KHÔNG khớp hồ sơ nào do hệ thống xuất: manifest.json đã bị sửa hoặc tệp "
+            "không do hệ thống này xuất."
+        )
+    unit = record.assessment.unit.name
+    return (
+        "Hồ sơ do hệ thống xuất lúc "
+        f"{to_vn(record.issued_at).strftime('%d/%m/%Y %H:%M')}"
+        f" ({record.issued_by_name}), hồ sơ #{record.assessment_id} của {unit}."
     )
