@@ -40,7 +40,7 @@ def validate_pdf(stream: IO[bytes]) -> dict[str, Any]:
         return _record(False, problem="Tệp PDF không có chữ ký số.")
     sig = signatures[-1]
     # No trust roots and no fetching: the certificate chain is shown, not judged.
-    context = ValidationContext(allow_fetching=False)
+    context = ValidationContext(trust_roots=[], allow_fetching=False)
     try:
         status = validate_pdf_signature(sig, context)
     except (SignatureValidationError, ValueError, KeyError) as exc:
