@@ -18,10 +18,10 @@ from openpyxl import load_workbook
 from webapp.dossier.builders.docx import build_report
 from webapp.dossier.builders.text import (
     citation,
-    points,
     leaf_folder,
     nd30_date,
     number_line,
+    points,
     safe_filename,
     signature_lines,
 )
@@ -301,7 +301,7 @@ def test_report_reads_as_a_ward_files_it() -> None:
         recipient="Sở Nội vụ tỉnh Thanh Hóa",
         bases=(
             "Kế hoạch số 15/KH-UBND ngày 10/01/2026 của UBND tỉnh về CCHC năm 2026",
-            "Quyết định số 120/QĐ-SNV ngày 20/02/2026 của Sở Nội vụ ban hành Bộ tiêu chí",
+            "Quyết định số 120/QĐ-SNV ngày 20/02/2026 của Sở Nội vụ về Bộ tiêu chí",
         ),
         sections=sections,
         narratives={"1": "Lĩnh vực chỉ đạo điều hành đạt khá.", "2": "Công khai tốt."},
