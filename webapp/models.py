@@ -306,6 +306,8 @@ class Assessment(db.Model):  # type: ignore[name-defined]
     # The report's unit-edited text: {"narratives": {area code: text}, "ton_tai": …,
     # "nguyen_nhan": …, "giai_phap": …, "kien_nghi": …, "kho_khan": …}.
     report_sections: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Superseded by report_sections["kho_khan"] (migration 0002 copied it there).
+    difficulties: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     period: Mapped[Period] = relationship()

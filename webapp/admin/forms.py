@@ -216,6 +216,17 @@ class PeriodForm(FlaskForm):
         validators=[Optional()],
         description="Để trống: 23:59:59 ngày 15/01 năm sau.",
     )
+    report_recipient = StringField(
+        "Kính gửi (nơi nhận báo cáo của đơn vị)",
+        validators=[Optional(), Length(max=200)],
+        description="Để trống: Sở Nội vụ.",
+    )
+    report_bases = TextAreaField(
+        "Căn cứ (mỗi dòng một văn bản)",
+        validators=[Optional(), Length(max=4000)],
+        description="Số, ngày, cơ quan và trích yếu: kế hoạch CCHC của tỉnh, quyết "
+        "định ban hành Bộ tiêu chí, hướng dẫn của Sở. In ở đầu báo cáo của mọi đơn vị.",
+    )
 
 
 class ExtensionForm(FlaskForm):

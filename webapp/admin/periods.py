@@ -82,6 +82,8 @@ class PeriodInput:
     opens_on: date
     self_deadline: date | None = None
     appraisal_deadline: date | None = None
+    report_recipient: str = ""
+    report_bases: str = ""
 
 
 def _period_values(data: PeriodInput, period: Period | None) -> dict[str, Any]:
@@ -126,6 +128,10 @@ def _period_values(data: PeriodInput, period: Period | None) -> dict[str, Any]:
         "opens_at": opens_at,
         "self_deadline": self_deadline,
         "appraisal_deadline": appraisal_deadline,
+        "report_recipient": data.report_recipient.strip() or "Sở Nội vụ",
+        "report_bases": "\n".join(
+            line.strip() for line in data.report_bases.splitlines() if line.strip()
+        ),
     }
 
 
@@ -138,6 +144,8 @@ def _period_snapshot(period: Period) -> dict[str, Any]:
         "opens_at": period.opens_at,
         "self_deadline": period.self_deadline,
         "appraisal_deadline": period.appraisal_deadline,
+        "report_recipient": period.report_recipient,
+        "report_bases": period.report_bases,
         "status": period.status,
     }
 

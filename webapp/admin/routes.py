@@ -340,6 +340,8 @@ def _period_form(period: Period | None) -> PeriodForm:
             "opens_on": to_vn(period.opens_at).date(),
             "self_deadline": to_vn(period.self_deadline).date(),
             "appraisal_deadline": to_vn(period.appraisal_deadline).date(),
+            "report_recipient": period.report_recipient,
+            "report_bases": period.report_bases,
         }
     form = PeriodForm(data=data)
     form.criteria_set_id.choices = as_choices(criteria_set_choices())
@@ -356,6 +358,8 @@ def _period_input(form: PeriodForm) -> PeriodInput:
         opens_on=form.opens_on.data,
         self_deadline=form.self_deadline.data,
         appraisal_deadline=form.appraisal_deadline.data,
+        report_recipient=form.report_recipient.data or "",
+        report_bases=form.report_bases.data or "",
     )
 
 
