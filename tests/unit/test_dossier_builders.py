@@ -246,7 +246,9 @@ def test_names_are_safe_and_keep_vietnamese() -> None:
 
 
 def test_score_table_has_numbers_groups_and_totals() -> None:
-    ws = load_workbook(io.BytesIO(build_score_table(_dossier()))).active
+    """Values as a reader that does not recalculate sees them (the cached ones)."""
+    data = build_score_table(_dossier())
+    ws = load_workbook(io.BytesIO(data), data_only=True).active
     assert ws is not None
     header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "STT")
     by_code = {ws.cell(r, 1).value: r for r in range(header + 1, ws.max_row + 1)}
@@ -260,6 +262,26 @@ def test_score_table_has_numbers_groups_and_totals() -> None:
     }
     assert labels["Chỉ số cải cách hành chính (%)"] == 43.75
     assert labels["Xếp loại"] == "Yếu"
+    assert labels["Tổng điểm tự đánh giá / tự chấm: tổng điểm đạt được"] == 1.75
+
+    # The same cells hold formulas over the leaf cells, so a reviewer can check them.
+    formulas = load_workbook(io.BytesIO(data)).active
+    assert formulas is not None
+    d = f"D{by_code['1.1']},D{by_code['1.2']}"
+    assert formulas.cell(by_code["1"], 4).value == f"=SUM({d})"
+    assert formulas.cell(by_code["2"], 4).value.startswith("=SUM(")
+    total_row = next(
+        r
+        for r in range(1, formulas.max_row + 1)
+        if formulas.cell(r, 2).value
+        == "Tổng điểm tự đánh giá / tự chấm: tổng điểm đạt được"
+    )
+    assert formulas.cell(total_row, 4).value == (
+        f"=SUM(D{by_code['1']},D{by_code['2']})"
+    )
+    assert formulas.cell(total_row + 2, 4).value == (
+        f"=ROUND(D{total_row}*100/D{total_row + 1},2)"
+    )
 
 
 def test_report_builds_without_an_app_and_names_the_unit() -> None:
