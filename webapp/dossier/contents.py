@@ -10,6 +10,7 @@ after submission.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -115,6 +116,18 @@ def build_dossier(
         narratives=_narratives(rows, edited.get("narratives") or {}),
         signed_report=signed_report_info(assessment),
     )
+
+
+def as_submitted(dossier: Dossier) -> Dossier:
+    """The unit's own report: its figures as submitted, nothing of the appraisal.
+
+    The appraisal is the Sở's document (``build_appraisal_report``); the unit's report
+    stays what it signed, whatever happens later.
+    """
+    rows = tuple(
+        replace(r, appraised_points=None, appraiser_comment="") for r in dossier.rows
+    )
+    return replace(dossier, rows=rows, appraised_totals=None)
 
 
 def lines_of(text: str) -> list[str]:

@@ -11,21 +11,22 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from queue import Full, Queue
 from typing import IO, Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
 from evidence_store import EvidenceStore, StorageError
 from webapp import audit
 from webapp.access import visible_assessments
 from webapp.clock import now, to_vn
-from webapp.dossier.builders.docx import build_report
+from webapp.dossier.builders.docx import build_appraisal_report, build_report
 from webapp.dossier.builders.text import safe_name
-from webapp.dossier.builders.types import Dossier, EvidenceFile
+from webapp.dossier.builders.types import Dossier, EvidenceFile, UnitInfo
 from webapp.dossier.builders.xlsx import RankingRow, build_ranking, build_score_table
 from webapp.dossier.builders.zip import (
     IntegrityError,
@@ -35,7 +36,7 @@ from webapp.dossier.builders.zip import (
     stream_dossier,
     verify_zip,
 )
-from webapp.dossier.contents import build_dossier, totals, uses_snapshot
+from webapp.dossier.contents import as_submitted, build_dossier, totals, uses_snapshot
 from webapp.dossier.signed import latest_signed_report
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus
@@ -53,6 +54,7 @@ FORMAT_LABELS = {
     "docx": "báo cáo tự đánh giá (Word)",
     "zip": "hồ sơ tài liệu kiểm chứng (ZIP)",
     "ranking": "bảng xếp hạng kỳ đánh giá (Excel)",
+    "appraisal": "thông báo kết quả thẩm định (Word)",
 }
 
 
@@ -134,9 +136,42 @@ def export_scores(assessment: Assessment, user: User | None) -> Export:
 def export_report(assessment: Assessment, user: User | None) -> Export:
     """Build the NĐ 30 report and audit the export."""
     dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
-    data = build_report(dossier)
+    data = build_report(as_submitted(dossier))
     _record_export(assessment, "docx", user, {"bytes": len(data)})
     return Export(data, document_names(dossier)[1], DOCX_MIME)
+
+
+def export_appraisal(assessment: Assessment, user: User | None) -> Export:
+    """The Sở's appraisal result for the unit (raises NotAppraised before that)."""
+    if assessment.status != AssessmentStatus.APPRAISED:
+        raise NotAppraised("Hồ sơ chưa được thẩm định: chưa có kết quả thẩm định.")
+    dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
+    results = period_results(assessment.period)
+    row = next((r for r in results.rows if r.assessment.id == assessment.id), None)
+    ranked = sum(1 for r in results.rows if r.rank is not None)
+    config = current_app.config
+    issuer = UnitInfo(
+        code="SNV",
+        name=config["APPRAISAL_ISSUER_NAME"],
+        kind="so_ban_nganh",
+        parent_body=config["APPRAISAL_ISSUER_PARENT"],
+        place_name=config["APPRAISAL_ISSUER_PLACE"],
+        leader_title=config["APPRAISAL_SIGNER_TITLE"],
+        report_number="/TB-SNV",
+    )
+    data = build_appraisal_report(
+        replace(dossier, report_date=to_vn(now()).date()),
+        issuer,
+        row.rank if row else None,
+        ranked,
+    )
+    _record_export(assessment, "appraisal", user, {"bytes": len(data)})
+    tail = f"{safe_name(dossier.unit.code, 30)} - {dossier.year}"
+    return Export(data, f"Kết quả thẩm định - {tail}.docx", DOCX_MIME)
+
+
+class NotAppraised(Exception):
+    """The appraisal result is asked for before the appraisal is done."""
 
 
 def export_zip(
@@ -153,7 +188,7 @@ def export_zip(
     """
     dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
     xlsx = build_score_table(dossier)
-    docx = build_report(dossier)
+    docx = build_report(as_submitted(dossier))
     total = sum(ev.size for ev in dossier.evidence)
     _record_export(
         assessment, "zip", user, {"files": len(dossier.evidence), "bytes": total}

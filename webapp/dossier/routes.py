@@ -23,6 +23,8 @@ from webapp.dossier import bp
 from webapp.dossier.builders.types import REPORT_SECTIONS
 from webapp.dossier.contents import build_dossier, report_sections
 from webapp.dossier.exports import (
+    NotAppraised,
+    export_appraisal,
     export_ranking,
     export_report,
     export_scores,
@@ -193,6 +195,24 @@ def scores_xlsx(assessment_id: int) -> Response:
 def report_docx(assessment_id: int) -> Response:
     """The self-scoring report (Word, NĐ 30/2020 format)."""
     export = export_report(get_assessment_or_404(assessment_id), _user())
+    return send_file(
+        io.BytesIO(export.data),
+        mimetype=export.mimetype,
+        as_attachment=True,
+        download_name=export.filename,
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>/appraisal.docx")
+@roles_required(*ALL_ROLES)
+def appraisal_docx(assessment_id: int) -> Any:
+    """The Sở's appraisal result for the unit (Word, NĐ 30/2020 format)."""
+    assessment = get_assessment_or_404(assessment_id)
+    try:
+        export = export_appraisal(assessment, _user())
+    except NotAppraised as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
     return send_file(
         io.BytesIO(export.data),
         mimetype=export.mimetype,

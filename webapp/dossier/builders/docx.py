@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from docx import Document
@@ -45,6 +46,7 @@ from webapp.dossier.builders.types import (
     Dossier,
     Row,
     Totals,
+    UnitInfo,
 )
 
 FONT_NAME = "Times New Roman"
@@ -803,3 +805,163 @@ def _table_row(
             tc.append(p)
         tr.append(tc)
     table._tbl.append(tr)
+
+
+# -- the Sở's appraisal result (Thông báo kết quả thẩm định) ---------------------------
+
+APPRAISAL_HEADERS = (
+    "STT",
+    "Lĩnh vực / Tiêu chí / Tiêu chí thành phần",
+    "Điểm tối đa",
+    "Điểm tự đánh giá",
+    "Điểm thẩm định",
+    "Ý kiến thẩm định",
+)
+APPRAISAL_WIDTHS_MM = (16, 96, 20, 22, 22, 76)  # 252 mm of landscape text width
+
+
+def build_appraisal_report(
+    dossier: Dossier, issuer: UnitInfo, rank: int | None, ranked: int
+) -> bytes:
+    """The Sở's appraisal result for one unit: self vs appraised per leaf, comments,
+    final index, band and rank, in the same NĐ 30 layout with the Sở as issuer."""
+    final = dossier.appraised_totals
+    if final is None:
+        raise ValueError("the assessment is not appraised")
+    doc = Document()
+    _set_default_font(doc)
+    section = doc.sections[0]
+    _portrait(section)
+    _page_number_header(section)
+    about = replace(dossier, unit=issuer)
+    _header_table(doc, about)
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    unit_name = body_name(dossier.unit)
+    _para(doc, "THÔNG BÁO", size=14, bold=True, align=center, space_before=18)
+    extract = (
+        "Kết quả thẩm định Chỉ số cải cách hành chính năm "
+        f"{dossier.year} của {unit_name}"
+    )
+    _para(doc, extract, size=14, bold=True, align=center)
+    _rule(doc, 40, TEXT_WIDTH_MM)
+    _para(doc, f"Kính gửi: {unit_name}.", align=center, space_before=6)
+    _para(doc, "", space_after=6)
+    for n, basis in enumerate(dossier.bases):
+        end = ";" if n < len(dossier.bases) - 1 else ","
+        _body_para(doc, f"Căn cứ {lower_first(basis.rstrip(' ;,.'))}{end}")
+    _body_para(
+        doc,
+        f"{issuer.name} thông báo kết quả thẩm định Chỉ số cải cách hành chính năm "
+        f"{dossier.year} của {unit_name} như sau:",
+    )
+    own = dossier.self_totals
+    _body_para(
+        doc,
+        f"1. Điểm tự đánh giá: {points(own.points)}/{points(own.max_points)} điểm.",
+    )
+    band = band_text(final)
+    place = f", xếp thứ {rank}/{ranked} đơn vị" if rank is not None else ""
+    _body_para(
+        doc,
+        f"2. Điểm sau thẩm định: {points(final.points)}/{points(final.max_points)} "
+        f"điểm; Chỉ số cải cách hành chính đạt {points(final.index)}%"
+        + (f", {band}" if band else "")
+        + f"{place}.",
+    )
+    changed = [
+        r
+        for r in dossier.leaves()
+        if r.appraised_points is not None and r.appraised_points != r.self_points
+    ]
+    _body_para(
+        doc,
+        f"3. Có {len(changed)} tiêu chí thành phần được điều chỉnh điểm khi thẩm định. "
+        "Chi tiết tại Phụ lục kèm theo.",
+    )
+    _body_para(
+        doc,
+        f"Đề nghị {unit_name} rà soát các nội dung còn hạn chế và có giải pháp khắc "
+        "phục trong năm tiếp theo./.",
+    )
+    _signature(
+        doc,
+        replace(
+            about,
+            unit=replace(
+                issuer,
+                recipients=(
+                    f"- {unit_name} (để thực hiện);",
+                    "- Lãnh đạo Sở;",
+                    "- Lưu: VT, CCHC.",
+                ),
+            ),
+        ),
+    )
+    _appraisal_annex(doc, dossier, issuer)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _appraisal_annex(doc: DocumentObject, dossier: Dossier, issuer: UnitInfo) -> None:
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = PAGE_H, PAGE_W
+    _margins(section)
+    _page_number_header(section, restart=True)
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    _para(doc, "Phụ lục", size=14, bold=True, align=center)
+    _para(
+        doc,
+        f"KẾT QUẢ THẨM ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {dossier.year} CỦA "
+        f"{body_name(dossier.unit).upper()}",
+        size=14,
+        bold=True,
+        align=center,
+    )
+    number = number_line(issuer).removeprefix("Số:").strip()
+    if number.startswith("/"):
+        number = f"{' ' * 6}{number}"
+    _para(
+        doc,
+        f"(Kèm theo Thông báo số {number} {nd30_date(dossier.report_date)} của "
+        f"{issuer.name})",
+        size=14,
+        italic=True,
+        align=center,
+        space_after=12,
+    )
+    table = doc.add_table(rows=1, cols=len(APPRAISAL_HEADERS))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, APPRAISAL_HEADERS, strict=True):
+        _cell_para(cell, text, size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _repeat_header(table)
+    for row in dossier.rows:
+        _table_row(
+            table,
+            [
+                row.code,
+                row.title,
+                points(row.max_points),
+                "" if row.status == "pending" else points(row.self_points),
+                points(row.appraised_points),
+                row.appraiser_comment if row.is_leaf else "",
+            ],
+            size=11,
+            bold=not row.is_leaf,
+            numeric_cols=(2, 3, 4),
+            shade="E7E6E6" if row.kind == "area" else None,
+        )
+    final = dossier.appraised_totals
+    assert final is not None
+    for label, value in (
+        ("Tổng điểm sau thẩm định", points(final.points)),
+        ("Tổng điểm tối đa được tính", points(final.max_points)),
+        ("Chỉ số CCHC sau thẩm định (%)", points(final.index)),
+        ("Xếp loại", final.band or ""),
+    ):
+        _table_row(
+            table, ["", label, "", "", value, ""], size=11, bold=True, numeric_cols=(4,)
+        )
+    _fixed_widths(table, APPRAISAL_WIDTHS_MM)

@@ -95,6 +95,8 @@ def doc_symbol(unit: UnitInfo) -> str:
 def number_line(unit: UnitInfo) -> str:
     """ "Số: 31/BC-UBND"; blank for the clerk ("Số:      /BC-UBND") when not set."""
     number = unit.report_number.strip()
+    if number.startswith("/"):  # a symbol only ("/TB-SNV"): the clerk adds the number
+        return f"Số:{' ' * 6}{number}"
     if "/" in number:
         return f"Số: {number}"
     if number:
