@@ -4,6 +4,7 @@ of what it issued, and an untouched export names its issue time."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from collections.abc import Callable
@@ -137,3 +138,38 @@ def test_each_tampering_is_caught(
         assert "tai-lieu-them.pdf" in result.output
     else:
         assert "KHÔNG khớp hồ sơ nào do hệ thống xuất" in result.output
+
+
+def test_verify_page_takes_a_zip_or_a_digest(
+    dossier_case: dict[str, Any], app: Any, login_as: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "hoso.zip"
+    _export(app, dossier_case["assessment"].id, out)
+    client = login_as("thamdinh")
+    assert client.get("/dossier/verify").status_code == 200
+
+    response = client.post(
+        "/dossier/verify",
+        data={"file": (io.BytesIO(out.read_bytes()), "hoso.zip")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Hồ sơ do hệ thống xuất lúc" in page
+
+    digest = hashlib.sha256(zipfile.ZipFile(out).read("manifest.json")).hexdigest()
+    page = client.post("/dossier/verify", data={"digest": digest}).get_data(
+        as_text=True
+    )
+    assert "Hồ sơ do hệ thống xuất lúc" in page
+
+    tampered = tmp_path / "sua.zip"
+    _rewrite(out, tampered, _manifest_edited(_manifest(out)))
+    response = client.post(
+        "/dossier/verify",
+        data={"file": (io.BytesIO(tampered.read_bytes()), "sua.zip")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "KHÔNG khớp hồ sơ nào do hệ thống xuất" in response.get_data(as_text=True)
+    unit = login_as("truclam.chuyenvien").get("/dossier/verify")
+    assert unit.status_code in (403, 404)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -479,3 +481,44 @@ def issued_text(record: IssuedDossier | None) -> str:
         f"{to_vn(record.issued_at).strftime('%d/%m/%Y %H:%M')}"
         f" ({record.issued_by_name}), hồ sơ #{record.assessment_id} của {unit}."
     )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What the verify page says: problems against the manifest, the issue record."""
+
+    problems: list[str]
+    record: IssuedDossier | None
+    digest: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.record is not None
+
+
+def verify_upload(stream: IO[bytes] | None, digest: str) -> VerifyResult:
+    """Check an uploaded ZIP, or a typed manifest digest, against the app's record."""
+    if stream is not None:
+        try:
+            problems, record = issue_check(stream)
+            stream.seek(0)
+            found = manifest_digest(stream) or ""
+        except zipfile.BadZipFile:
+            return VerifyResult(
+                ["Tệp tải lên không phải tệp ZIP hợp lệ."], None, "", ""
+            )
+        return VerifyResult(problems, record, found, issued_text(record))
+    digest = digest.lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return VerifyResult(
+            [
+                "Vui lòng chọn tệp ZIP hoặc nhập mã SHA-256 (64 ký tự) "
+                "của manifest.json."
+            ],
+            None,
+            digest,
+            "",
+        )
+    record = issued_record(digest)
+    return VerifyResult([], record, digest, issued_text(record))

@@ -30,6 +30,7 @@ from webapp.dossier.exports import (
     export_scores,
     export_zip,
     exportable,
+    verify_upload,
 )
 from webapp.dossier.forms import ReportTextForm, SignedReportForm
 from webapp.dossier.settings import (
@@ -235,6 +236,26 @@ def dossier_zip(assessment_id: int) -> Response:
     response.headers["Content-Disposition"] = content_disposition(export.filename)
     response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass it on as it comes
     return response
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@roles_required("admin", "appraiser")
+def verify() -> Any:
+    """Check a dossier ZIP (or its manifest digest) against what this app issued."""
+    result = None
+    if request.method == "POST":
+        if not ReportTextForm().validate():
+            flash("Phiên làm việc đã hết hạn, vui lòng gửi lại.", "error")
+            return render_template("dossier/verify.html", form=ReportTextForm()), 400
+        upload = request.files.get("file")
+        digest = (request.form.get("digest") or "").strip()
+        # Werkzeug spools a large upload to disk: the ZIP is read there, by seeking.
+        result = verify_upload(
+            upload.stream if upload and upload.filename else None, digest
+        )
+    status = 200 if result is None or result.ok else 422
+    page = render_template("dossier/verify.html", form=ReportTextForm(), result=result)
+    return page, status
 
 
 @bp.get("/periods/<int:period_id>/ranking.xlsx")
