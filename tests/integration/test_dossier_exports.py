@@ -34,7 +34,8 @@ XLSX_HEADERS = [
 def _sheet(response: Any) -> Any:
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    return load_workbook(io.BytesIO(response.data)).active
+    # The values as stored beside the total formulas: what a reader shows unrecalculated.
+    return load_workbook(io.BytesIO(response.data), data_only=True).active
 
 
 def _rows_by_code(ws: Any) -> tuple[int, dict[str, tuple[Any, ...]]]:
