@@ -34,7 +34,7 @@ XLSX_HEADERS = [
 def _sheet(response: Any) -> Any:
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    # The values as stored beside the total formulas: what a reader shows unrecalculated.
+    # The values stored beside the total formulas: what a reader shows unrecalculated.
     return load_workbook(io.BytesIO(response.data), data_only=True).active
 
 
