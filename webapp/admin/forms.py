@@ -216,7 +216,7 @@ class PeriodForm(FlaskForm):
         validators=[Optional()],
         description="Để trống: 23:59:59 ngày 15/01 năm sau.",
     )
-    report_recipient = StringField(
+    report_recipient = TextField(
         "Kính gửi (nơi nhận báo cáo của đơn vị)",
         validators=[Optional(), Length(max=200)],
         description="Để trống: Sở Nội vụ.",

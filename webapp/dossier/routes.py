@@ -45,10 +45,9 @@ from webapp.dossier.signed import (
     latest_signed_report,
     upload_signed_report,
 )
-from webapp.errors import back_to
 from webapp.extensions import db
-from webapp.lifecycle import NotEditable
 from webapp.formatting import no_store_downloads
+from webapp.lifecycle import NotEditable
 from webapp.models import Assessment, Period
 from webapp.storage import get_store, upload_limits
 

@@ -41,9 +41,9 @@ def can_edit_settings(assessment: Assessment, user: User) -> bool:
 
 
 def _clean(text: str) -> str:
-    return "\n".join(
-        line.rstrip() for line in text.replace("\r\n", "\n").split("\n")
-    ).strip()
+    # A NUL pasted from a PDF would be refused by PostgreSQL: dropped here.
+    text = text.replace("\x00", "").replace("\r\n", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
 def save_sections(
