@@ -46,6 +46,7 @@ from webapp.dossier.signed import (
     upload_signed_report,
 )
 from webapp.extensions import db
+from webapp.fields import InvalidInput
 from webapp.formatting import no_store_downloads
 from webapp.lifecycle import NotEditable
 from webapp.models import Assessment, Period
@@ -91,7 +92,7 @@ def settings(assessment_id: int) -> Any:
         flash(
             "Đã lưu nội dung báo cáo." if changed else "Nội dung không đổi.", "success"
         )
-    except (NotEditable, SettingsError) as exc:
+    except (NotEditable, SettingsError, InvalidInput) as exc:
         flash(str(exc), "error")
         return _render_settings(assessment, 422)
     return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
@@ -127,7 +128,7 @@ def signer(assessment_id: int) -> Any:
             "Đã lưu người ký, nơi nhận." if changed else "Nội dung không đổi.",
             "success",
         )
-    except (NotEditable, SettingsError) as exc:
+    except (NotEditable, SettingsError, InvalidInput) as exc:
         flash(str(exc), "error")
         return _render_settings(assessment, 422)
     return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)

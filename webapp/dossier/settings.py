@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from webapp import audit
 from webapp.dossier.builders.types import SECTION_KEYS, Dossier, Row
 from webapp.extensions import db
+from webapp.fields import clean_text
 from webapp.lifecycle import NotEditable, ensure_editable
 from webapp.models import Assessment, Unit, User
 
@@ -41,8 +42,8 @@ def can_edit_settings(assessment: Assessment, user: User) -> bool:
 
 
 def _clean(text: str) -> str:
-    # A NUL pasted from a PDF would be refused by PostgreSQL: dropped here.
-    text = text.replace("\x00", "").replace("\r\n", "\n")
+    # Control characters (a NUL pasted from a PDF) are refused with a message.
+    text = clean_text(text, label="Nội dung báo cáo").replace("\r\n", "\n")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
