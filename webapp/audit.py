@@ -52,7 +52,9 @@ ACTION_LABELS = {
     "survey.save": "Sửa kết quả điều tra XHH trên bảng",
     "dossier.export": "Xuất hồ sơ",
     "dossier.export_failed": "Xuất hồ sơ thất bại",
-    "dossier.difficulties": "Sửa khó khăn, kiến nghị trong báo cáo",
+    "dossier.sections": "Sửa nội dung báo cáo",
+    "dossier.signer": "Sửa người ký, nơi nhận của báo cáo",
+    "dossier.signed_report": "Tải lên báo cáo đã ký số",
     # Admin screens (issue 4): undoing a deactivation.
     "unit.activate": "Kích hoạt lại đơn vị",
     "user.activate": "Mở khóa tài khoản",

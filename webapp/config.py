@@ -40,6 +40,11 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     TIMEZONE = "Asia/Ho_Chi_Minh"
+    # Who issues the appraisal result documents (NĐ 30 header and signature).
+    APPRAISAL_ISSUER_PARENT = "UBND TỈNH THANH HÓA"
+    APPRAISAL_ISSUER_NAME = "Sở Nội vụ"
+    APPRAISAL_ISSUER_PLACE = "Thanh Hóa"
+    APPRAISAL_SIGNER_TITLE = "GIÁM ĐỐC"
 
     EVIDENCE_BACKEND = "local"
     EVIDENCE_LOCAL_ROOT: str | None = None  # defaults to instance/evidence

@@ -48,6 +48,11 @@ def vn_time(value: datetime | None) -> str:
     return to_vn(value).strftime("%H:%M")
 
 
+def iso_vn_datetime(value: str | None) -> str:
+    """An ISO timestamp kept in JSON (signing time), shown in Vietnam time."""
+    return vn_datetime(datetime.fromisoformat(value)) if value else ""
+
+
 def filesize(n: int | None) -> str:
     if n is None:
         return ""
@@ -82,6 +87,7 @@ def init_app(app: Flask) -> None:
         "vn_date": vn_date,
         "vn_datetime": vn_datetime,
         "vn_time": vn_time,
+        "iso_vn_datetime": iso_vn_datetime,
         "filesize": filesize,
     }
     app.jinja_env.filters.update(filters)

@@ -118,6 +118,10 @@ class Unit(db.Model):  # type: ignore[name-defined]
     leader_name: Mapped[str] = mapped_column(sa.String(120), default="")
     leader_title: Mapped[str] = mapped_column(sa.String(120), default="CHỦ TỊCH")
     report_number: Mapped[str] = mapped_column(sa.String(40), default="")
+    # Signing authority above the title ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH"); blank:
+    # the usual one for the unit's kind. Nơi nhận, one line each; blank: the defaults.
+    signer_authority: Mapped[str] = mapped_column(sa.String(120), default="")
+    report_recipients: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="unit")
@@ -225,6 +229,10 @@ class Period(db.Model):  # type: ignore[name-defined]
     # leaves are part of this round, and whether a signed report must be uploaded.
     classification_bands: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
     include_survey: Mapped[bool] = mapped_column(default=True)
+    # What every unit's report of the period cites (entered once by the coordinator):
+    # the "Kính gửi" recipient, and the căn cứ, one document per line.
+    report_recipient: Mapped[str] = mapped_column(sa.String(200), default="Sở Nội vụ")
+    report_bases: Mapped[str] = mapped_column(sa.Text, default="")
     signed_report_required: Mapped[bool] = mapped_column(default=False)
 
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
@@ -306,9 +314,13 @@ class Assessment(db.Model):  # type: ignore[name-defined]
     # Frozen copy of answers, scores and evidence hashes taken at submission.
     # Deferred: lists of assessments never need the (large) frozen record.
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
-    difficulties: Mapped[str] = mapped_column(sa.Text, default="")  # report section III
     # The coordinator ended self-assessment early for this unit (before publishing).
     closed_early_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The report's unit-edited text: {"narratives": {area code: text}, "ton_tai": …,
+    # "nguyen_nhan": …, "giai_phap": …, "kien_nghi": …, "kho_khan": …}.
+    report_sections: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Superseded by report_sections["kho_khan"] (migration 0002_dossier copied it).
+    difficulties: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     period: Mapped[Period] = relationship()
@@ -396,6 +408,9 @@ class Evidence(db.Model):  # type: ignore[name-defined]
     summary: Mapped[str] = mapped_column(sa.Text, default="")  # trích yếu
     # The citation read from the file's text once, at upload (bounded); None: none.
     citation_proposal: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    location: Mapped[str] = mapped_column(sa.String(120), default="")  # mục/trang
+    # The PDF's digital signature as validated at upload (webapp.signatures), or None.
+    signature: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # Lower-case text without diacritics, so "ke hoach" finds "Kế hoạch".
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -541,3 +556,45 @@ class CriteriaCodeMap(db.Model):  # type: ignore[name-defined]
     new_code: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class IssuedDossier(db.Model):  # type: ignore[name-defined]
+    """A dossier ZIP this app issued: its manifest's digest, when and by whom.
+
+    The manifest holds every file's SHA-256, so its digest stands for the whole ZIP:
+    ``flask dossier verify`` and the verify page look it up.
+    """
+
+    __tablename__ = "issued_dossiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id"), index=True
+    )
+    manifest_sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    issued_by_name: Mapped[str] = mapped_column(sa.String(120), default="hệ thống")
+    files: Mapped[int] = mapped_column(default=0)
+
+    assessment: Mapped[Assessment] = relationship()
+
+
+class SignedReport(db.Model):  # type: ignore[name-defined]
+    """The signed PDF of the unit's report (ký số), uploaded after signing it."""
+
+    __tablename__ = "signed_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id"), index=True
+    )
+    storage_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    original_filename: Mapped[str] = mapped_column(sa.String(255))
+    signature: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    uploaded_by: Mapped[User | None] = relationship()

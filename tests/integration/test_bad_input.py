@@ -74,7 +74,7 @@ def _leaf_count(client: Any, demo: dict[str, Any]) -> Any:
 def _report_section(client: Any, demo: dict[str, Any]) -> Any:
     a = demo["assessments"]["TRUCLAM"]
     return client.post(
-        f"/dossier/assessments/{a.id}/settings", data={"difficulties": NUL}
+        f"/dossier/assessments/{a.id}/settings", data={"section-kho_khan": NUL}
     )
 
 

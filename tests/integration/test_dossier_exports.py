@@ -34,7 +34,8 @@ XLSX_HEADERS = [
 def _sheet(response: Any) -> Any:
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    return load_workbook(io.BytesIO(response.data)).active
+    # The values stored beside the total formulas: what a reader shows unrecalculated.
+    return load_workbook(io.BytesIO(response.data), data_only=True).active
 
 
 def _rows_by_code(ws: Any) -> tuple[int, dict[str, tuple[Any, ...]]]:
@@ -251,7 +252,8 @@ def test_report_header_title_and_signature(
     assert doc.paragraphs[title].runs[0].bold
     for heading in (
         "I. KẾT QUẢ TỰ ĐÁNH GIÁ, CHẤM ĐIỂM",
-        "III. KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ",
+        "III. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN",
+        "VI. KIẾN NGHỊ, ĐỀ XUẤT",
     ):
         assert heading in texts
     assert any(t.startswith("II. GIẢI TRÌNH") for t in texts)
@@ -264,7 +266,7 @@ def test_report_header_title_and_signature(
     assert received[0].text == "Nơi nhận:"
     assert received[0].runs[0].bold and received[0].runs[0].italic
     assert received[0].runs[0].font.size == Pt(12)
-    assert received[-1].text == "- Lưu: VT."
+    assert received[-1].text == "- Lưu: VT, VHXH."
     assert all(r.font.size == Pt(11) for p in received[1:] for r in p.runs)
 
 

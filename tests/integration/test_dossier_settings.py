@@ -1,4 +1,4 @@
-"""The dossier page: report section III (khó khăn, kiến nghị), edited and audited."""
+"""The dossier page: the report's unit-written sections, edited, audited, frozen."""
 
 from __future__ import annotations
 
@@ -24,48 +24,59 @@ def test_unit_saves_difficulties_and_the_report_prints_them(
     assessment = dossier_case["assessment"]
     client = login_as("truclam.chuyenvien")
     page = client.get(_url(assessment)).get_data(as_text=True)
-    assert "Khó khăn, vướng mắc và đề xuất, kiến nghị" in page
+    assert "Khó khăn, vướng mắc" in page and "Kiến nghị, đề xuất" in page
     assert "1.2" in page  # the leaf section II will list (no evidence)
 
-    response = client.post(_url(assessment), data={"difficulties": TEXT})
+    response = client.post(
+        _url(assessment),
+        data={
+            "section-kho_khan": TEXT,
+            "section-ton_tai": "Còn hồ sơ trễ hạn.",
+            "narrative-1": "Lĩnh vực 1 do đơn vị viết.",
+        },
+    )
     assert response.status_code == 303
     db.session.refresh(assessment)
-    assert assessment.difficulties == TEXT
+    assert assessment.report_sections == {
+        "kho_khan": TEXT,
+        "ton_tai": "Còn hồ sơ trễ hạn.",
+        "narratives": {"1": "Lĩnh vực 1 do đơn vị viết."},
+    }
     event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "dossier.difficulties")
+        sa.select(AuditEvent).where(AuditEvent.action == "dossier.sections")
     )
     assert event is not None
-    assert event.before == {"difficulties": ""} and event.after == {
-        "difficulties": TEXT
-    }
+    assert event.after == assessment.report_sections
     assert event.actor_name == "Hoàng Thị Lan"
 
     doc = Document(
         io.BytesIO(client.get(f"/dossier/assessments/{assessment.id}/report.docx").data)
     )
     texts = [p.text for p in doc.paragraphs]
-    start = texts.index("III. KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ")
+    start = texts.index("IV. KHÓ KHĂN, VƯỚNG MẮC")
     assert texts[start + 1 : start + 3] == TEXT.splitlines()
+    assert "Còn hồ sơ trễ hạn." in texts and "Lĩnh vực 1 do đơn vị viết." in texts
+    assert not any("DỰ THẢO" in t for t in texts)
 
 
-def test_difficulties_are_frozen_once_submitted(
+def test_sections_are_frozen_once_submitted(
     dossier_case: dict[str, Any], submit_directly: Any, login_as: Any
 ) -> None:
     assessment = dossier_case["assessment"]
     submit_directly(assessment, dossier_case["users"]["truclam.lanhdao"])
     client = login_as("truclam.lanhdao")
     page = client.get(_url(assessment)).get_data(as_text=True)
-    assert "<textarea" not in page and "Hồ sơ đang khóa" in page
+    assert 'name="section-' not in page and "Hồ sơ đang khóa" in page
+    assert "Báo cáo đã ký số" in page  # signed after submission, so still offered
 
-    response = client.post(_url(assessment), data={"difficulties": TEXT})
-    assert response.status_code == 303
+    response = client.post(_url(assessment), data={"section-kho_khan": TEXT})
+    assert response.status_code == 422
     db.session.refresh(assessment)
-    assert assessment.difficulties == ""
+    assert not assessment.report_sections
     assert not db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "dossier.difficulties")
+        sa.select(AuditEvent).where(AuditEvent.action == "dossier.sections")
     ).all()
-    follow = client.get(_url(assessment)).get_data(as_text=True)
-    assert "khóa" in follow
+    assert "khóa" in response.get_data(as_text=True)
 
 
 def test_too_long_text_is_refused_next_to_the_field(
@@ -73,12 +84,12 @@ def test_too_long_text_is_refused_next_to_the_field(
 ) -> None:
     assessment = dossier_case["assessment"]
     response = login_as("truclam.chuyenvien").post(
-        _url(assessment), data={"difficulties": "x" * 20001}
+        _url(assessment), data={"section-giai_phap": "x" * 20001}
     )
     assert response.status_code == 422
     assert "không được dài quá 20000 ký tự" in response.get_data(as_text=True)
     db.session.refresh(assessment)
-    assert assessment.difficulties == ""
+    assert not assessment.report_sections
 
 
 def test_admin_sees_the_page_but_cannot_edit(
@@ -87,9 +98,9 @@ def test_admin_sees_the_page_but_cannot_edit(
     assessment = dossier_case["assessment"]
     client = login_as("admin")
     assert "<textarea" not in client.get(_url(assessment)).get_data(as_text=True)
-    client.post(_url(assessment), data={"difficulties": TEXT})
+    client.post(_url(assessment), data={"section-kho_khan": TEXT})
     db.session.refresh(assessment)
-    assert assessment.difficulties == ""
+    assert not assessment.report_sections
 
 
 def test_dashboard_shows_the_download_buttons(

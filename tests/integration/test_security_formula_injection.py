@@ -2,13 +2,14 @@
 
 Each export is downloaded as a user would and opened: every payload comes back as the
 exact text typed (XLSX: a string cell, quote-prefixed; CSV: neutralised with a leading
-apostrophe as OWASP recommends), and no cell anywhere is a formula.
+apostrophe as OWASP recommends), and no cell is a formula but the totals the app writes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -59,6 +60,11 @@ def hostile(
     return dossier_case
 
 
+APP_FORMULA = re.compile(
+    r"=(SUM\([A-Z]+[0-9]+(,[A-Z]+[0-9]+)*\)|ROUND\([A-Z]+[0-9]+\*100/[A-Z]+[0-9]+,2\))"
+)
+
+
 def _cells(data: bytes) -> Iterator[Any]:
     wb = load_workbook(io.BytesIO(data))
     for ws in wb.worksheets:
@@ -71,7 +77,12 @@ def _assert_text_only(data: bytes, payloads: set[str]) -> None:
     expected = {p.strip() for p in payloads}
     found: set[str] = set()
     for cell in _cells(data):
-        assert cell.data_type != "f", f"{cell.coordinate}: formula {cell.value!r}"
+        if cell.data_type == "f":
+            # Only the app's own totals (issue 12): sums and the index over cell refs.
+            assert APP_FORMULA.fullmatch(cell.value), (
+                f"{cell.coordinate}: {cell.value!r}"
+            )
+            continue
         value = cell.value
         if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
             assert cell.data_type == "s"

@@ -21,6 +21,7 @@ from webapp.dossier.builders.text import (
     leaf_folder,
     nd30_date,
     number_line,
+    points,
     safe_filename,
     signature_lines,
 )
@@ -85,6 +86,7 @@ def _dossier(**changes: object) -> Dossier:
             D("1.75"),
             False,
             index=D("87.50"),
+            counted_max=D("2.00"),
         ),
         Row(
             "leaf",
@@ -122,6 +124,7 @@ def _dossier(**changes: object) -> Dossier:
             D("0.00"),
             False,
             index=D("0.00"),
+            counted_max=D("2.00"),  # 3 nominal, 1 of them a pending survey leaf
         ),
         Row(
             "leaf",
@@ -243,7 +246,9 @@ def test_names_are_safe_and_keep_vietnamese() -> None:
 
 
 def test_score_table_has_numbers_groups_and_totals() -> None:
-    ws = load_workbook(io.BytesIO(build_score_table(_dossier()))).active
+    """Values as a reader that does not recalculate sees them (the cached ones)."""
+    data = build_score_table(_dossier())
+    ws = load_workbook(io.BytesIO(data), data_only=True).active
     assert ws is not None
     header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "STT")
     by_code = {ws.cell(r, 1).value: r for r in range(header + 1, ws.max_row + 1)}
@@ -257,18 +262,113 @@ def test_score_table_has_numbers_groups_and_totals() -> None:
     }
     assert labels["Chỉ số cải cách hành chính (%)"] == 43.75
     assert labels["Xếp loại"] == "Yếu"
+    assert labels["Tổng điểm tự đánh giá / tự chấm: tổng điểm đạt được"] == 1.75
+
+    # The same cells hold formulas over the leaf cells, so a reviewer can check them.
+    formulas = load_workbook(io.BytesIO(data)).active
+    assert formulas is not None
+    d = f"D{by_code['1.1']},D{by_code['1.2']}"
+    assert formulas.cell(by_code["1"], 4).value == f"=SUM({d})"
+    assert formulas.cell(by_code["2"], 4).value.startswith("=SUM(")
+    total_row = next(
+        r
+        for r in range(1, formulas.max_row + 1)
+        if formulas.cell(r, 2).value
+        == "Tổng điểm tự đánh giá / tự chấm: tổng điểm đạt được"
+    )
+    assert formulas.cell(total_row, 4).value == (
+        f"=SUM(D{by_code['1']},D{by_code['2']})"
+    )
+    assert formulas.cell(total_row + 2, 4).value == (
+        f"=ROUND(D{total_row}*100/D{total_row + 1},2)"
+    )
 
 
 def test_report_builds_without_an_app_and_names_the_unit() -> None:
-    doc = Document(io.BytesIO(build_report(_dossier(difficulties="Thiếu nhân lực."))))
+    doc = Document(
+        io.BytesIO(build_report(_dossier(sections={"kho_khan": "Thiếu nhân lực."})))
+    )
     texts = [p.text for p in doc.paragraphs]
     assert "Thiếu nhân lực." in texts
     right = doc.tables[0].rows[0].cells[1]
     assert "Trúc Lâm, ngày 05 tháng 01 năm 2026" in [p.text for p in right.paragraphs]
-    assert any("(Kèm theo Báo cáo số 31/BC-UBND ngày 05/01/2026" in t for t in texts)
+    assert any(
+        "(Kèm theo Báo cáo số 31/BC-UBND ngày 05 tháng 01 năm 2026" in t for t in texts
+    )
     section = "\n".join(texts).split("II. GIẢI TRÌNH")[1].split("III.")[0]
     assert "Tiêu chí 2.1." in section and "Tiêu chí 2.2." in section
     assert "Tiêu chí 1.1." not in section and "Tiêu chí 2.3." not in section
+
+
+def test_report_reads_as_a_ward_files_it() -> None:
+    """Kính gửi, căn cứ, a narrative per area, the five sections, Phụ lục, signer."""
+    unit = UnitInfo(
+        **{
+            **{f: getattr(WARD, f) for f in WARD.__slots__},  # type: ignore[attr-defined]
+            "signer_authority": "KT. CHỦ TỊCH",
+            "leader_title": "PHÓ CHỦ TỊCH",
+            "leader_name": "Trần Thị Hoa",
+            "recipients": ("- Như trên;", "- Văn phòng HĐND và UBND;", "- Lưu: VT."),
+        }
+    )
+    sections = {
+        "ton_tai": "Một số thủ tục còn giải quyết trễ hạn.",
+        "nguyen_nhan": "Cán bộ một cửa còn kiêm nhiệm.",
+        "kho_khan": "Hạ tầng số chưa đồng bộ.",
+        "giai_phap": "Tăng cường kiểm tra công vụ.",
+        "kien_nghi": "Đề nghị Sở Nội vụ tập huấn nghiệp vụ.",
+    }
+    dossier = _dossier(
+        unit=unit,
+        recipient="Sở Nội vụ tỉnh Thanh Hóa",
+        bases=(
+            "Kế hoạch số 15/KH-UBND ngày 10/01/2026 của UBND tỉnh về CCHC năm 2026",
+            "Quyết định số 120/QĐ-SNV ngày 20/02/2026 của Sở Nội vụ về Bộ tiêu chí",
+        ),
+        sections=sections,
+        narratives={"1": "Lĩnh vực chỉ đạo điều hành đạt khá.", "2": "Công khai tốt."},
+        criteria_set_title="Bộ tiêu chí (DỰ THẢO phục vụ thiết kế phần mềm)",
+    )
+    doc = Document(io.BytesIO(build_report(dossier)))
+    texts = [p.text for p in doc.paragraphs]
+    body = "\n".join(texts)
+    assert "Kính gửi: Sở Nội vụ tỉnh Thanh Hóa." in texts
+    assert any(
+        t.startswith("Căn cứ kế hoạch số 15/KH-UBND ngày 10/01/2026") for t in texts
+    )
+    assert any("Quyết định số 120/QĐ-SNV".lower() in t.lower() for t in texts)
+    assert "DỰ THẢO" not in body
+    assert "Lĩnh vực chỉ đạo điều hành đạt khá." in texts and "Công khai tốt." in texts
+    for text in sections.values():
+        assert text in texts
+    assert "Chi tiết tại Phụ lục kèm theo." in texts
+    assert any(
+        "(Kèm theo Báo cáo số 31/BC-UBND ngày 05 tháng 01 năm 2026" in t for t in texts
+    )
+    signature = doc.tables[-2].rows[0].cells
+    assert [p.text for p in signature[0].paragraphs][1:] == list(unit.recipients)
+    right = [p.text for p in signature[1].paragraphs if p.text]
+    assert right == ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Trần Thị Hoa"]
+
+
+def test_area_table_uses_the_counted_maxima_and_marks_the_band_expected() -> None:
+    """With a pending survey leaf the table shows the counted maximum, band dự kiến."""
+    dossier = _dossier()
+    doc = Document(io.BytesIO(build_report(dossier)))
+    table = doc.tables[1]
+    total = [c.text for c in table.rows[-1].cells]
+    assert total[2] == points(dossier.self_totals.max_points)
+    assert total[3] == points(dossier.self_totals.points)
+    assert [r.cells[2].text for r in table.rows[1:-1]] == ["2,00", "2,00"]
+    assert total[2] == "4,00"
+    texts = "\n".join(p.text for p in doc.paragraphs)
+    assert "dự kiến xếp loại Yếu" in texts
+    assert "chưa tính 1,00 điểm" in texts
+    settled = _dossier(self_totals=Totals(D("1.75"), D("4.00"), D("43.75"), "Yếu"))
+    texts = "\n".join(
+        p.text for p in Document(io.BytesIO(build_report(settled))).paragraphs
+    )
+    assert "dự kiến" not in texts and "xếp loại Yếu" in texts
 
 
 def test_zip_streams_verifies_and_lists_missing(tmp_path: Path) -> None:

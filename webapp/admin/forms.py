@@ -234,6 +234,17 @@ class PeriodForm(FlaskForm):
         "Kỳ này không điều tra xã hội học: bỏ các tiêu chí điều tra khỏi bộ tiêu chí"
     )
     signed_report_required = BooleanField("Yêu cầu báo cáo tự chấm điểm đã ký số")
+    report_recipient = TextField(
+        "Kính gửi (nơi nhận báo cáo của đơn vị)",
+        validators=[Optional(), Length(max=200)],
+        description="Để trống: Sở Nội vụ.",
+    )
+    report_bases = TextAreaField(
+        "Căn cứ (mỗi dòng một văn bản)",
+        validators=[Optional(), Length(max=4000)],
+        description="Số, ngày, cơ quan và trích yếu: kế hoạch CCHC của tỉnh, quyết "
+        "định ban hành Bộ tiêu chí, hướng dẫn của Sở. In ở đầu báo cáo của mọi đơn vị.",
+    )
 
 
 class ExtensionForm(FlaskForm):

@@ -88,6 +88,8 @@ class PeriodInput:
     classification_bands: str = ""
     include_survey: bool = True
     signed_report_required: bool = False
+    report_recipient: str = ""
+    report_bases: str = ""
 
 
 def _period_values(data: PeriodInput, period: Period | None) -> dict[str, Any]:
@@ -140,6 +142,10 @@ def _period_values(data: PeriodInput, period: Period | None) -> dict[str, Any]:
         "classification_bands": bands,
         "include_survey": data.include_survey,
         "signed_report_required": data.signed_report_required,
+        "report_recipient": data.report_recipient.strip() or "Sở Nội vụ",
+        "report_bases": "\n".join(
+            line.strip() for line in data.report_bases.splitlines() if line.strip()
+        ),
     }
 
 
@@ -177,6 +183,8 @@ def _period_snapshot(period: Period) -> dict[str, Any]:
         "opens_at": period.opens_at,
         "self_deadline": period.self_deadline,
         "appraisal_deadline": period.appraisal_deadline,
+        "report_recipient": period.report_recipient,
+        "report_bases": period.report_bases,
         "status": period.status,
         "family_sets": {f.unit_kind: f.criteria_set_id for f in period.family_sets},
         "classification_bands": period.classification_bands,

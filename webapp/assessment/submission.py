@@ -68,6 +68,8 @@ def build_snapshot(
         "taken_by": user.full_name,
         "answers": answers_of(assessment),
         "leaves": leaves,
+        # The report's text as the unit wrote it: the exported report prints this.
+        "report_sections": dict(assessment.report_sections or {}),
         "totals": {
             "points": str(score.points),
             "max": str(score.max_points),

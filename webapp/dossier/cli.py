@@ -58,13 +58,17 @@ def export_command(assessment_id: int, out: Path) -> None:
 @cli.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def verify_command(file: Path) -> None:
-    """Re-hash each file of a dossier ZIP against manifest.json (exit 1 on mismatch)."""
-    from webapp.dossier.builders.zip import verify_zip
+    """Check a dossier ZIP against manifest.json and the app's record of issued
+    dossiers (exit 1 on any mismatch, or when this app never issued it)."""
+    from webapp.dossier.exports import issue_check, issued_text
 
-    problems = verify_zip(file)
+    problems, record = issue_check(file)
     if problems:
         click.echo(f"{file}: {len(problems)} sai khác so với manifest.json:", err=True)
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
+    else:
+        click.echo(f"{file}: hợp lệ, mọi tệp khớp mã băm SHA-256 trong manifest.json.")
+    click.echo(issued_text(record), err=record is None)
+    if problems or record is None:
         sys.exit(1)
-    click.echo(f"{file}: hợp lệ, mọi tệp khớp mã băm SHA-256 trong manifest.json.")

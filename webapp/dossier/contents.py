@@ -10,7 +10,9 @@ after submission.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +23,17 @@ from scoring import AssessmentScore, score_assessment
 from webapp.appraisal.standings import ScoreSummary
 from webapp.clock import now, to_vn
 from webapp.criteria_sets import criteria_for
-from webapp.dossier.builders.types import Dossier, EvidenceFile, Row, Totals, UnitInfo
+from webapp.dossier.builders.text import points as fmt_points
+from webapp.dossier.builders.types import (
+    DEFAULT_RECIPIENTS,
+    SECTION_KEYS,
+    Dossier,
+    EvidenceFile,
+    Row,
+    SignatureInfo,
+    Totals,
+    UnitInfo,
+)
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus
 from webapp.models import Assessment, Evidence
@@ -65,6 +77,10 @@ def build_dossier(
     unit = assessment.unit
     period = assessment.period
     taken = _snapshot_time(snapshot) if snapshot else None
+    # The unit's text as submitted, once handed in; live while it is a draft.
+    edited = (
+        snapshot.get("report_sections") if snapshot is not None else None
+    ) or report_sections(assessment)
     return Dossier(
         assessment_id=assessment.id,
         unit=UnitInfo(
@@ -76,6 +92,8 @@ def build_dossier(
             leader_name=unit.leader_name or "",
             leader_title=unit.leader_title or "CHỦ TỊCH",
             report_number=unit.report_number or "",
+            signer_authority=unit.signer_authority or "",
+            recipients=recipient_lines(unit.report_recipients or "", unit.kind),
         ),
         period_name=period.name,
         year=cs.evaluation_year,
@@ -91,10 +109,14 @@ def build_dossier(
         rows=rows,
         self_totals=totals(own),
         appraised_totals=totals(final) if final is not None else None,
-        difficulties=assessment.difficulties or "",
         exported_by=exported_by,
         evidence=tuple(evidence),
         plan_rows=_plan_rows(unit.id, cs.evaluation_year),
+        recipient=(period.report_recipient or "").strip() or "Sở Nội vụ",
+        bases=tuple(lines_of(period.report_bases or "")),
+        sections={k: str(edited.get(k) or "") for k in SECTION_KEYS},
+        narratives=_narratives(rows, edited.get("narratives") or {}),
+        signed_report=signed_report_info(assessment),
     )
 
 
@@ -102,6 +124,95 @@ def _plan_rows(unit_id: int, year: int) -> tuple[tuple[str, ...], ...]:
     from webapp.plan.reports import plan_annex_rows  # the plan package imports dossier
 
     return plan_annex_rows(unit_id, year)
+
+
+def as_submitted(dossier: Dossier) -> Dossier:
+    """The unit's own report: its figures as submitted, nothing of the appraisal.
+
+    The appraisal is the Sở's document (``build_appraisal_report``); the unit's report
+    stays what it signed, whatever happens later.
+    """
+    rows = tuple(
+        replace(r, appraised_points=None, appraiser_comment="") for r in dossier.rows
+    )
+    return replace(dossier, rows=rows, appraised_totals=None)
+
+
+def lines_of(text: str) -> list[str]:
+    """Non-blank lines, stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def recipient_lines(text: str, kind: str) -> tuple[str, ...]:
+    """Nơi nhận as printed: the unit's lines (each "- …;"), or the usual defaults."""
+    lines = lines_of(text)
+    if not lines:
+        return DEFAULT_RECIPIENTS.get(kind, DEFAULT_RECIPIENTS["xa_phuong"])
+    return tuple(line if line.startswith("-") else f"- {line}" for line in lines)
+
+
+def report_sections(assessment: Assessment) -> dict[str, Any]:
+    """The unit-edited report text kept with the assessment (empty dict if none)."""
+    return dict(assessment.report_sections or {})
+
+
+def signed_report_info(assessment: Assessment) -> SignatureInfo | None:
+    """The validated signature of the latest signed report uploaded, if any."""
+    from webapp.dossier.signed import latest_signed_report, signature_info
+
+    report = latest_signed_report(assessment)
+    return signature_info(report.signature) if report is not None else None
+
+
+def _narratives(rows: tuple[Row, ...], edited: dict[str, Any]) -> dict[str, str]:
+    """Per area: the unit's edited text, or the one generated from the figures."""
+    out = {}
+    for area in (r for r in rows if r.kind == "area"):
+        text = str(edited.get(area.code) or "").strip()
+        out[area.code] = text or area_narrative(area, rows)
+    return out
+
+
+def area_narrative(area: Row, rows: Iterable[Row]) -> str:
+    """A short account of one area from its figures: points, index, lost points."""
+    leaves = [r for r in rows if r.is_leaf and r.code.startswith(f"{area.code}.")]
+    text = (
+        f"Tự đánh giá đạt {fmt_points(area.self_points)}/"
+        f"{fmt_points(area.counted_max)} điểm"
+    )
+    if area.index is not None:
+        text += f", chỉ số thành phần {fmt_points(area.index)}%"
+    pending = [r for r in leaves if r.status == "pending"]
+    if pending:
+        total = sum((r.max_points for r in pending), Decimal(0))
+        text += (
+            f"; chưa tính {fmt_points(total)} điểm của {len(pending)} tiêu chí "
+            "đánh giá qua điều tra xã hội học"
+        )
+    lost = [
+        r
+        for r in leaves
+        if r.self_points is not None
+        and r.counted_max is not None
+        and r.self_points < r.counted_max
+    ]
+    if not lost:
+        return text + (
+            ". Các tiêu chí tự đánh giá đều đạt điểm tối đa." if leaves else "."
+        )
+    details = "; ".join(
+        f"{r.code} ({fmt_points(r.self_points)}/{fmt_points(r.max_points)} điểm"
+        + (f": {_reason(r)}" if _reason(r) else "")
+        + ")"
+        for r in lost
+    )
+    return f"{text}. Các tiêu chí chưa đạt điểm tối đa: {details}."
+
+
+def _reason(row: Row) -> str:
+    """Why a leaf lost points: the unit's explanation, else the engine's."""
+    text = (row.note.strip() or row.explanation.strip()).rstrip(".")
+    return text[:1].lower() + text[1:] if text else ""
 
 
 def _snapshot_time(snapshot: dict[str, Any]) -> datetime | None:
@@ -139,6 +250,7 @@ def _row(
             title=node.title,
             depth=node.depth,
             max_points=node.max_points,
+            counted_max=score.max_points,
             self_points=score.points,
             is_leaf=False,
             index=score.index,
@@ -158,6 +270,7 @@ def _row(
         title=node.title,
         depth=node.depth,
         max_points=node.max_points,
+        counted_max=leaf.counted_max if leaf.points is not None else None,
         self_points=leaf.points,
         is_leaf=True,
         status=leaf.status,
@@ -201,6 +314,7 @@ def _evidence_file(
         issued_on=ev.issued_on,
         issuer=ev.issuer or "",
         summary=ev.summary or "",
+        location=ev.location or "",
         codes=_in_order(codes, cs),
         uploaded_by=ev.uploaded_by.full_name if ev.uploaded_by else "",
         uploaded_at=ev.uploaded_at,

@@ -7,34 +7,42 @@ the record survives whatever happens to the request.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import threading
+import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from queue import Full, Queue
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
 from evidence_store import EvidenceStore, StorageError
 from webapp import audit
 from webapp.access import visible_assessments
 from webapp.clock import now, to_vn
-from webapp.dossier.builders.docx import build_report
+from webapp.dossier.builders.docx import build_appraisal_report, build_report
 from webapp.dossier.builders.text import safe_name
-from webapp.dossier.builders.types import Dossier, EvidenceFile
+from webapp.dossier.builders.types import Dossier, EvidenceFile, UnitInfo
 from webapp.dossier.builders.xlsx import RankingRow, build_ranking, build_score_table
 from webapp.dossier.builders.zip import (
     IntegrityError,
     document_names,
+    manifest_digest,
     plan_layout,
     stream_dossier,
+    verify_zip,
 )
-from webapp.dossier.contents import build_dossier, totals, uses_snapshot
+from webapp.dossier.contents import as_submitted, build_dossier, totals, uses_snapshot
+from webapp.dossier.signed import latest_signed_report
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus
-from webapp.models import Assessment, AuditEvent, Period, User
+from webapp.models import Assessment, AuditEvent, IssuedDossier, Period, User
 from webapp.results.ranking import period_results  # the one ranking the UI shows too
 
 logger = logging.getLogger(__name__)
@@ -48,6 +56,7 @@ FORMAT_LABELS = {
     "docx": "báo cáo tự đánh giá (Word)",
     "zip": "hồ sơ tài liệu kiểm chứng (ZIP)",
     "ranking": "bảng xếp hạng kỳ đánh giá (Excel)",
+    "appraisal": "thông báo kết quả thẩm định (Word)",
 }
 
 
@@ -129,9 +138,42 @@ def export_scores(assessment: Assessment, user: User | None) -> Export:
 def export_report(assessment: Assessment, user: User | None) -> Export:
     """Build the NĐ 30 report and audit the export."""
     dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
-    data = build_report(dossier)
+    data = build_report(as_submitted(dossier))
     _record_export(assessment, "docx", user, {"bytes": len(data)})
     return Export(data, document_names(dossier)[1], DOCX_MIME)
+
+
+def export_appraisal(assessment: Assessment, user: User | None) -> Export:
+    """The Sở's appraisal result for the unit (raises NotAppraised before that)."""
+    if assessment.status != AssessmentStatus.APPRAISED:
+        raise NotAppraised("Hồ sơ chưa được thẩm định: chưa có kết quả thẩm định.")
+    dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
+    results = period_results(assessment.period)
+    row = next((r for r in results.rows if r.assessment.id == assessment.id), None)
+    ranked = sum(1 for r in results.rows if r.rank is not None)
+    config = current_app.config
+    issuer = UnitInfo(
+        code="SNV",
+        name=config["APPRAISAL_ISSUER_NAME"],
+        kind="so_ban_nganh",
+        parent_body=config["APPRAISAL_ISSUER_PARENT"],
+        place_name=config["APPRAISAL_ISSUER_PLACE"],
+        leader_title=config["APPRAISAL_SIGNER_TITLE"],
+        report_number="/TB-SNV",
+    )
+    data = build_appraisal_report(
+        replace(dossier, report_date=to_vn(now()).date()),
+        issuer,
+        row.rank if row else None,
+        ranked,
+    )
+    _record_export(assessment, "appraisal", user, {"bytes": len(data)})
+    tail = f"{safe_name(dossier.unit.code, 30)} - {dossier.year}"
+    return Export(data, f"Kết quả thẩm định - {tail}.docx", DOCX_MIME)
+
+
+class NotAppraised(Exception):
+    """The appraisal result is asked for before the appraisal is done."""
 
 
 def export_zip(
@@ -165,6 +207,17 @@ def export_zip(
     # ahead of the writer (so the next GET starts while the current file is sent).
     reader = ReadAhead(store, [p.evidence for p in plan_layout(dossier).files])
 
+    signed = latest_signed_report(assessment)
+    signed_pdf = None
+    if signed is not None:
+        name = document_names(dossier)[1].removesuffix(".docx") + " (đã ký số).pdf"
+        signed_pdf = (name, b"".join(store.iter_chunks(signed.storage_key)))
+
+    def issued(manifest: bytes) -> None:
+        _record_issue(
+            failure, hashlib.sha256(manifest).hexdigest(), len(dossier.evidence)
+        )
+
     def chunks() -> Iterator[bytes]:
         try:
             # Word and Excel are built when the ZIP reaches them, after the evidence.
@@ -172,7 +225,9 @@ def export_zip(
                 dossier,
                 read=reader.chunks,
                 xlsx=lambda: build_score_table(dossier),
-                docx=lambda: build_report(dossier),
+                docx=lambda: build_report(as_submitted(dossier)),
+                on_manifest=issued,
+                signed_pdf=signed_pdf,
             )
         except Exception as exc:
             _record_failure(failure, exc)
@@ -275,6 +330,45 @@ class ReadAhead:
             self._worker.join(timeout=5)
 
 
+def _record_issue(context: dict[str, Any], digest: str, files: int) -> None:
+    """Record the issued manifest's digest in its own session (the stream may outlive
+    the request's), so ``flask dossier verify`` can tell this ZIP came from the app."""
+    with Session(db.engine) as session:
+        session.add(
+            IssuedDossier(
+                assessment_id=context["assessment_id"],
+                manifest_sha256=digest,
+                issued_at=now(),
+                issued_by_id=context["actor_id"],
+                issued_by_name=context["actor_name"],
+                files=files,
+            )
+        )
+        session.commit()
+
+
+def issued_record(digest: str) -> IssuedDossier | None:
+    """The app's record of the dossier whose manifest has this SHA-256, if issued."""
+    return db.session.scalars(
+        sa.select(IssuedDossier)
+        .where(IssuedDossier.manifest_sha256 == digest.strip().lower())
+        .order_by(IssuedDossier.id)
+        .limit(1)
+    ).first()
+
+
+def issue_check(
+    source: str | Path | IO[bytes],
+) -> tuple[list[str], IssuedDossier | None]:
+    """Check a dossier ZIP against its manifest and against the app's issue record."""
+    problems = verify_zip(source)
+    if hasattr(source, "seek"):
+        source.seek(0)
+    digest = manifest_digest(source)
+    record = issued_record(digest) if digest else None
+    return problems, record
+
+
 def _record_failure(context: dict[str, Any], exc: Exception) -> None:
     """Write ``dossier.export_failed`` in its own session and transaction.
 
@@ -371,3 +465,59 @@ def export_ranking(period: Period, user: User | None) -> Export:
     return Export(
         data, f"Xếp hạng Chỉ số CCHC - {period.year} - kỳ {period.id}.xlsx", XLSX_MIME
     )
+
+
+def issued_text(record: IssuedDossier | None) -> str:
+    """One sentence on whether (and when, by whom) the app issued the dossier."""
+    if record is None:
+        return (
+            "KHÔNG khớp hồ sơ nào do hệ thống xuất: manifest.json đã bị sửa hoặc tệp "
+            "không do hệ thống này xuất."
+        )
+    unit = record.assessment.unit.name
+    return (
+        "Hồ sơ do hệ thống xuất lúc "
+        f"{to_vn(record.issued_at).strftime('%d/%m/%Y %H:%M')}"
+        f" ({record.issued_by_name}), hồ sơ #{record.assessment_id} của {unit}."
+    )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What the verify page says: problems against the manifest, the issue record."""
+
+    problems: list[str]
+    record: IssuedDossier | None
+    digest: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.record is not None
+
+
+def verify_upload(stream: IO[bytes] | None, digest: str) -> VerifyResult:
+    """Check an uploaded ZIP, or a typed manifest digest, against the app's record."""
+    if stream is not None:
+        try:
+            problems, record = issue_check(stream)
+            stream.seek(0)
+            found = manifest_digest(stream) or ""
+        except zipfile.BadZipFile:
+            return VerifyResult(
+                ["Tệp tải lên không phải tệp ZIP hợp lệ."], None, "", ""
+            )
+        return VerifyResult(problems, record, found, issued_text(record))
+    digest = digest.lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return VerifyResult(
+            [
+                "Vui lòng chọn tệp ZIP hoặc nhập mã SHA-256 (64 ký tự) "
+                "của manifest.json."
+            ],
+            None,
+            digest,
+            "",
+        )
+    record = issued_record(digest)
+    return VerifyResult([], record, digest, issued_text(record))

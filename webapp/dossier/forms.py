@@ -1,23 +1,23 @@
-"""Dossier forms: shape only (length); whether the unit may edit is for the service."""
+"""Dossier forms: shape only (CSRF, files); whether the unit may edit is for services.
+
+The report's text fields are many and follow the criteria set (one narrative per
+area), so the page posts them as ``section-<key>`` and ``narrative-<area code>``.
+"""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms.validators import Length
-
-from webapp.dossier.settings import DIFFICULTIES_MAX
-from webapp.fields import TextAreaField
+from flask_wtf.file import FileField, FileRequired
 
 
-class DifficultiesForm(FlaskForm):
-    """Section III of the report: khó khăn, vướng mắc và đề xuất, kiến nghị."""
+class ReportTextForm(FlaskForm):
+    """The report's unit-written text (fields read by name in the view)."""
 
-    difficulties = TextAreaField(
-        "Khó khăn, vướng mắc và đề xuất, kiến nghị",
-        validators=[
-            Length(
-                max=DIFFICULTIES_MAX,
-                message=f"Nội dung không được dài quá {DIFFICULTIES_MAX} ký tự.",
-            )
-        ],
+
+class SignedReportForm(FlaskForm):
+    """The signed PDF of the unit's report."""
+
+    file = FileField(
+        "Báo cáo đã ký số (PDF)",
+        validators=[FileRequired("Vui lòng chọn tệp PDF đã ký số.")],
     )

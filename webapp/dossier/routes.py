@@ -20,25 +20,37 @@ from flask_login import current_user
 from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, roles_required
 from webapp.dossier import bp
-from webapp.dossier.contents import build_dossier
+from webapp.dossier.builders.types import REPORT_SECTIONS
+from webapp.dossier.contents import build_dossier, report_sections
 from webapp.dossier.exports import (
+    NotAppraised,
+    export_appraisal,
     export_ranking,
     export_report,
     export_scores,
     export_zip,
     exportable,
+    verify_upload,
 )
-from webapp.dossier.forms import DifficultiesForm
+from webapp.dossier.forms import ReportTextForm, SignedReportForm
 from webapp.dossier.settings import (
+    SettingsError,
     can_edit_settings,
     missing_summary,
-    save_difficulties,
+    save_sections,
+    save_signer,
 )
-from webapp.errors import back_to
+from webapp.dossier.signed import (
+    SignedReportRefused,
+    latest_signed_report,
+    upload_signed_report,
+)
 from webapp.extensions import db
+from webapp.fields import InvalidInput
 from webapp.formatting import no_store_downloads
+from webapp.lifecycle import NotEditable
 from webapp.models import Assessment, Period
-from webapp.storage import get_store
+from webapp.storage import get_store, upload_limits
 
 ALL_ROLES = ("admin", "unit_editor", "unit_head", "appraiser")
 
@@ -62,31 +74,105 @@ def index() -> str:
 @bp.route("/assessments/<int:assessment_id>/settings", methods=["GET", "POST"])
 @roles_required(*ALL_ROLES)
 def settings(assessment_id: int) -> Any:
-    """Downloads plus the report's section III, editable by the unit while it may."""
+    """Downloads plus the report's text, editable by the unit while it may."""
     assessment = get_assessment_or_404(assessment_id)
+    form = ReportTextForm()
     if request.method == "GET":
-        form = DifficultiesForm(data={"difficulties": assessment.difficulties})
-        return _render_settings(assessment, form, 200)
-    form = DifficultiesForm()
+        return _render_settings(assessment, 200)
     if not form.validate():
-        return _render_settings(assessment, form, 422)
-    back = url_for("dossier.settings", assessment_id=assessment.id)
-    back_to(back)
-    changed = save_difficulties(assessment, form.difficulties.data or "", user=_user())
-    flash("Đã lưu nội dung báo cáo." if changed else "Nội dung không đổi.", "success")
-    return redirect(back, 303)
+        flash("Phiên làm việc đã hết hạn, vui lòng gửi lại.", "error")
+        return _render_settings(assessment, 400)
+    try:
+        changed = save_sections(
+            assessment,
+            _prefixed("section-"),
+            _prefixed("narrative-"),
+            user=_user(),
+        )
+        flash(
+            "Đã lưu nội dung báo cáo." if changed else "Nội dung không đổi.", "success"
+        )
+    except (NotEditable, SettingsError, InvalidInput) as exc:
+        flash(str(exc), "error")
+        return _render_settings(assessment, 422)
+    return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
 
 
-def _render_settings(
-    assessment: Assessment, form: DifficultiesForm, status: int
-) -> tuple[str, int]:
+def _prefixed(prefix: str) -> dict[str, str]:
+    return {
+        k.removeprefix(prefix): v
+        for k, v in request.form.items()
+        if k.startswith(prefix)
+    }
+
+
+@bp.post("/assessments/<int:assessment_id>/signer")
+@roles_required(*ALL_ROLES)
+def signer(assessment_id: int) -> Any:
+    """The unit's signer (quyền hạn, chức vụ, họ tên) and Nơi nhận."""
+    assessment = get_assessment_or_404(assessment_id)
+    if not ReportTextForm().validate():
+        flash("Phiên làm việc đã hết hạn, vui lòng gửi lại.", "error")
+        return _render_settings(assessment, 400)
+    form = request.form
+    try:
+        changed = save_signer(
+            assessment.unit,
+            authority=form.get("signer_authority", ""),
+            title=form.get("leader_title", ""),
+            name=form.get("leader_name", ""),
+            recipients=form.get("report_recipients", ""),
+            user=_user(),
+        )
+        flash(
+            "Đã lưu người ký, nơi nhận." if changed else "Nội dung không đổi.",
+            "success",
+        )
+    except (NotEditable, SettingsError, InvalidInput) as exc:
+        flash(str(exc), "error")
+        return _render_settings(assessment, 422)
+    return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
+
+
+@bp.post("/assessments/<int:assessment_id>/signed-report")
+@roles_required(*ALL_ROLES)
+def signed_report(assessment_id: int) -> Any:
+    """Upload the signed PDF of the report; refused or warned as the period says."""
+    assessment = get_assessment_or_404(assessment_id)
+    form = SignedReportForm()
+    if not form.validate():
+        flash(next(iter(form.errors.values()))[0], "error")
+        return _render_settings(assessment, 422)
+    try:
+        _, warnings = upload_signed_report(
+            assessment,
+            form.file.data.stream,
+            form.file.data.filename or "bao-cao.pdf",
+            store=get_store(),
+            limits=upload_limits(),
+            user=_user(),
+        )
+    except SignedReportRefused as exc:
+        flash(exc.message, "error")
+        return _render_settings(assessment, 422)
+    flash("Đã tải lên báo cáo đã ký số.", "success")
+    for warning in warnings:
+        flash(warning, "warning")
+    return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
+
+
+def _render_settings(assessment: Assessment, status: int) -> tuple[str, int]:
     dossier = build_dossier(assessment)
     page = render_template(
         "dossier/settings.html",
         assessment=assessment,
         dossier=dossier,
         gaps=missing_summary(dossier),
-        form=form,
+        form=ReportTextForm(),
+        upload_form=SignedReportForm(),
+        sections=REPORT_SECTIONS,
+        edited=report_sections(assessment),
+        signed=latest_signed_report(assessment),
         editable=can_edit_settings(assessment, _user()),
     )
     return page, status
@@ -118,6 +204,24 @@ def report_docx(assessment_id: int) -> Response:
     )
 
 
+@bp.get("/assessments/<int:assessment_id>/appraisal.docx")
+@roles_required(*ALL_ROLES)
+def appraisal_docx(assessment_id: int) -> Any:
+    """The Sở's appraisal result for the unit (Word, NĐ 30/2020 format)."""
+    assessment = get_assessment_or_404(assessment_id)
+    try:
+        export = export_appraisal(assessment, _user())
+    except NotAppraised as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
+    return send_file(
+        io.BytesIO(export.data),
+        mimetype=export.mimetype,
+        as_attachment=True,
+        download_name=export.filename,
+    )
+
+
 @bp.get("/assessments/<int:assessment_id>/dossier.zip")
 @roles_required(*ALL_ROLES)
 def dossier_zip(assessment_id: int) -> Response:
@@ -132,6 +236,26 @@ def dossier_zip(assessment_id: int) -> Response:
     response.headers["Content-Disposition"] = content_disposition(export.filename)
     response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass it on as it comes
     return response
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@roles_required("admin", "appraiser")
+def verify() -> Any:
+    """Check a dossier ZIP (or its manifest digest) against what this app issued."""
+    result = None
+    if request.method == "POST":
+        if not ReportTextForm().validate():
+            flash("Phiên làm việc đã hết hạn, vui lòng gửi lại.", "error")
+            return render_template("dossier/verify.html", form=ReportTextForm()), 400
+        upload = request.files.get("file")
+        digest = (request.form.get("digest") or "").strip()
+        # Werkzeug spools a large upload to disk: the ZIP is read there, by seeking.
+        result = verify_upload(
+            upload.stream if upload and upload.filename else None, digest
+        )
+    status = 200 if result is None or result.ok else 422
+    page = render_template("dossier/verify.html", form=ReportTextForm(), result=result)
+    return page, status
 
 
 @bp.get("/periods/<int:period_id>/ranking.xlsx")

@@ -46,6 +46,8 @@ from webapp.extensions import db
 from webapp.formatting import fold
 from webapp.lifecycle import NotEditable, PeriodStatus, editable_codes, ensure_editable
 from webapp.models import Assessment, Evidence, EvidenceLink, Period, User
+from webapp.signatures import is_good, signing_date, validate_pdf
+from webapp.workflow import answers_of
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +245,46 @@ def stored_proposal(evidence: Evidence) -> CitationProposal:
     return CitationProposal.from_stored(evidence.citation_proposal)
 
 
+def signature_warnings(evidence: Evidence, assessment: Assessment) -> list[str]:
+    """What the PDF's digital signature says against the year and date-measured leaves.
+
+    The signing date is proposed for each linked leaf whose rule measures a date; a
+    leaf whose entered date differs from it is named.
+    """
+    record = evidence.signature
+    if not record or not record.get("signed"):
+        return []
+    if not is_good(record):
+        return [f"Chữ ký số của tài liệu: {record.get('problem') or 'không hợp lệ'}"]
+    signed_on = signing_date(record)
+    if signed_on is None:
+        return []
+    out = []
+    shown = signed_on.strftime("%d/%m/%Y")
+    if signed_on.year != assessment.period.year:
+        out.append(
+            f"Tài liệu được ký số ngày {shown}, ngoài năm đánh giá "
+            f"{assessment.period.year}."
+        )
+    leaves = criteria_for(assessment).nodes()
+    answers = answers_of(assessment)
+    for code in evidence.criterion_codes:
+        rule = getattr(leaves.get(code), "rule", None)
+        measure = getattr(rule, "measure", None)
+        if getattr(measure, "unit", None) != "date":
+            continue
+        entered = (answers.get(code) or {}).get("value")
+        if entered and entered != signed_on.isoformat():
+            out.append(
+                f"Tiêu chí {code}: ngày đã nhập "
+                f"{date.fromisoformat(entered).strftime('%d/%m/%Y')} khác ngày ký số "
+                f"{shown} của tài liệu; đề xuất dùng ngày ký số."
+            )
+        elif not entered:
+            out.append(f"Tiêu chí {code}: đề xuất nhập ngày ký số {shown}.")
+    return out
+
+
 # --- writes ---------------------------------------------------------------------------
 
 
@@ -264,10 +306,15 @@ def upload_evidence(
     validated, prefill = _check_file(fileobj, filename, limits=limits)
     stored = _put(fileobj, validated, store=store, unit_code=assessment.unit.code)
     original = validated.filename  # NFC, as typed: kept for display and download
+    signature = None
+    if validated.kind == "pdf":
+        fileobj.seek(0)
+        signature = validate_pdf(fileobj)
 
     def write() -> tuple[Evidence, list[Evidence]]:
         duplicates = _same_content(assessment, stored.sha256)
         evidence = _new_row(assessment, validated, stored, prefill, user, now())
+        evidence.signature = signature
         for name, value in citation.items():
             setattr(evidence, name, value)
         evidence.search_text = _search_text(evidence)
@@ -301,6 +348,7 @@ def upload_evidence(
     warnings = date_warnings(
         evidence.issued_on or prefill.issued_on, assessment.period.year
     )
+    warnings += signature_warnings(evidence, assessment)
     warnings += [
         f"Tệp này trùng nội dung với tài liệu “{d.original_filename}” "
         "đã tải lên trước đó; "

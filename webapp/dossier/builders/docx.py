@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from docx import Document
@@ -34,13 +35,21 @@ from webapp.dossier.builders.text import (
     citation,
     header_lines,
     lower_first,
+    nd30_date,
     number_line,
     place_date_line,
     points,
     signature_lines,
-    vn_date,
 )
-from webapp.dossier.builders.types import SCORE_TABLE_HEADERS, Dossier, Row
+from webapp.dossier.builders.types import (
+    DEFAULT_RECIPIENTS,
+    REPORT_SECTIONS,
+    SCORE_TABLE_HEADERS,
+    Dossier,
+    Row,
+    Totals,
+    UnitInfo,
+)
 
 FONT_NAME = "Times New Roman"
 BODY_PT = 14
@@ -368,6 +377,7 @@ def _title(doc: DocumentObject, dossier: Dossier) -> None:
     _rule(
         doc, min(_text_width_mm(extract, 14, True), TEXT_WIDTH_MM) * 0.4, TEXT_WIDTH_MM
     )
+    _para(doc, f"Kính gửi: {dossier.recipient}.", align=center, space_before=6)
     _para(doc, "", space_after=6)
 
 
@@ -393,25 +403,54 @@ def _heading(doc: DocumentObject, text: str) -> None:
 
 def _body(doc: DocumentObject, dossier: Dossier) -> None:
     issuer = body_name(dossier.unit)
-    _body_para(
-        doc,
-        f"Thực hiện {lower_first(dossier.period_name)}, {issuer} báo cáo kết quả "
-        "tự đánh giá, chấm điểm Chỉ số cải cách hành chính năm "
-        f"{dossier.year} "
-        f"theo Bộ tiêu chí “{dossier.criteria_set_title}” như sau:",
+    for n, basis in enumerate(dossier.bases):
+        end = ";" if n < len(dossier.bases) - 1 else ","
+        _body_para(doc, f"Căn cứ {lower_first(basis.rstrip(' ;,.'))}{end}")
+    opening = (
+        f"{issuer} báo cáo kết quả tự đánh giá, chấm điểm Chỉ số cải cách hành chính "
+        f"năm {dossier.year} như sau:"
     )
+    if not dossier.bases:
+        opening = f"Thực hiện {lower_first(dossier.period_name)}, {opening}"
+    _body_para(doc, opening)
     _results(doc, dossier)
     _explanations(doc, dossier)
-    _heading(doc, "III. KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ")
-    lines = [line.strip() for line in dossier.difficulties.splitlines() if line.strip()]
-    for line in lines or ["Không có."]:
-        _body_para(doc, line)
+    for number, title, keys in BODY_SECTIONS:
+        _heading(doc, f"{number}. {title}")
+        for n, key in enumerate(keys, start=1):
+            if len(keys) > 1:
+                _body_para(doc, f"{n}. {SECTION_TITLES[key]}", bold=True)
+            lines = [ln.strip() for ln in dossier.sections.get(key, "").splitlines()]
+            for line in [ln for ln in lines if ln] or ["Không có."]:
+                _body_para(doc, line)
     _body_para(
         doc,
         "Trên đây là báo cáo kết quả tự đánh giá, chấm điểm Chỉ số cải cách hành "
         "chính năm "
         f"{dossier.year} của {issuer}./.",
     )
+
+
+SECTION_TITLES = dict(REPORT_SECTIONS)
+# The unit's sections as the report's parts III–VI (roman number, heading, keys).
+BODY_SECTIONS = (
+    ("III", "TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN", ("ton_tai", "nguyen_nhan")),
+    ("IV", "KHÓ KHĂN, VƯỚNG MẮC", ("kho_khan",)),
+    ("V", "GIẢI PHÁP, NHIỆM VỤ TRỌNG TÂM NĂM TIẾP THEO", ("giai_phap",)),
+    ("VI", "KIẾN NGHỊ, ĐỀ XUẤT", ("kien_nghi",)),
+)
+
+
+def band_text(totals: Totals) -> str:
+    """ "xếp loại Tốt", or "dự kiến xếp loại Tốt" while survey points are pending."""
+    if not totals.band:
+        return ""
+    return f"{'dự kiến ' if totals.pending else ''}xếp loại {totals.band}"
+
+
+def pending_max(dossier: Dossier, codes: Iterable[str]) -> Decimal:
+    wanted = set(codes)
+    return sum((r.max_points for r in dossier.leaves() if r.code in wanted), Decimal(0))
 
 
 def _results(doc: DocumentObject, dossier: Dossier) -> None:
@@ -424,35 +463,33 @@ def _results(doc: DocumentObject, dossier: Dossier) -> None:
         "Chỉ số cải cách hành chính "
         f"tự đánh giá đạt {index}"
     )
-    text += f", xếp loại {totals.band}." if totals.band else "."
+    band = band_text(totals)
+    text += f", {band}." if band else "."
     _body_para(doc, text)
     if totals.pending:
-        pending_max = sum(
-            (r.max_points for r in dossier.leaves() if r.code in totals.pending),
-            Decimal(0),
-        )
         _body_para(
             doc,
             f"Kết quả trên chưa bao gồm {len(totals.pending)} tiêu chí đánh giá qua "
-            f"điều tra xã hội học (tổng {points(pending_max)} điểm), do cơ quan có "
-            "thẩm quyền thực hiện; "
+            f"điều tra xã hội học (tổng {points(pending_max(dossier, totals.pending))} "
+            "điểm, chưa có kết quả), do cơ quan có thẩm quyền thực hiện; "
             "đơn vị không tự chấm các tiêu chí này.",
         )
     if dossier.appraised_totals is not None:
         final = dossier.appraised_totals
+        fband = band_text(final)
         _body_para(
             doc,
             f"Kết quả thẩm định: {points(final.points)}/"
             f"{points(final.max_points)} điểm, "
-            f"Chỉ số đạt {points(final.index)}%"
-            + (f", xếp loại {final.band}." if final.band else "."),
+            f"Chỉ số đạt {points(final.index)}%" + (f", {fband}." if fband else "."),
         )
+    _body_para(doc, "Chi tiết tại Phụ lục kèm theo.")
     _body_para(doc, "2. Kết quả theo từng lĩnh vực:")
     appraised = dossier.appraised_totals is not None
     headers = [
         "STT",
         "Lĩnh vực",
-        "Điểm tối đa",
+        "Điểm tối đa được tính",
         "Điểm tự đánh giá",
         "Chỉ số thành phần (%)",
     ]
@@ -470,7 +507,7 @@ def _results(doc: DocumentObject, dossier: Dossier) -> None:
         values = [
             area.code,
             area.title,
-            points(area.max_points),
+            points(area.counted_max),
             points(area.self_points),
             points(area.index),
         ]
@@ -480,7 +517,7 @@ def _results(doc: DocumentObject, dossier: Dossier) -> None:
     total_values = [
         "",
         "Tổng cộng",
-        points(sum((a.max_points for a in dossier.areas()), Decimal(0))),
+        points(totals.max_points),
         points(totals.points),
         points(totals.index),
     ]
@@ -488,7 +525,18 @@ def _results(doc: DocumentObject, dossier: Dossier) -> None:
         total_values.append(points(dossier.appraised_totals.points))
     _table_row(table, total_values, size=13, bold=True)
     _fixed_widths(table, widths)
+    if totals.pending:
+        _para(
+            doc,
+            f"Ghi chú: chưa tính {points(pending_max(dossier, totals.pending))} điểm "
+            "các tiêu chí điều tra xã hội học (chờ kết quả).",
+            size=12,
+            italic=True,
+        )
     _para(doc, "", space_after=6)
+    for n, area in enumerate(dossier.areas(), start=1):
+        _body_para(doc, f"2.{n}. {area.title}", bold=True)
+        _body_para(doc, dossier.narratives.get(area.code, ""))
 
 
 def _explanations(doc: DocumentObject, dossier: Dossier) -> None:
@@ -516,7 +564,11 @@ def _explanations(doc: DocumentObject, dossier: Dossier) -> None:
                 "cơ quan "
                 f"ban hành): {incomplete}."
             )
-        note = row.note.strip() or "đơn vị chưa giải trình."
+        note = row.note.strip() or (
+            "đã được chấp nhận khi gửi hồ sơ."
+            if dossier.from_snapshot
+            else "đơn vị chưa giải trình."
+        )
         p = _body_para(
             doc,
             f"- Tiêu chí {row.code}. {row.title} (tự chấm {points(row.self_points)}/"
@@ -538,7 +590,7 @@ def _signature(doc: DocumentObject, dossier: Dossier) -> None:
     for line in recipients(dossier):
         _cell_para(left, line, size=11)
     center = WD_ALIGN_PARAGRAPH.CENTER
-    for n, line in enumerate(signature_lines(dossier.unit)):
+    for n, line in enumerate(signature_lines(dossier.unit)):  # quyền hạn, chức vụ
         _cell_para(
             right,
             line,
@@ -553,14 +605,8 @@ def _signature(doc: DocumentObject, dossier: Dossier) -> None:
 
 
 def recipients(dossier: Dossier) -> list[str]:
-    """The "Nơi nhận" list, one "- …;" per line, ending with "- Lưu: VT."."""
-    lines = ["- Sở Nội vụ (để báo cáo);"]
-    if dossier.unit.kind == "xa_phuong":
-        lines.append("- Chủ tịch, các Phó Chủ tịch UBND;")
-    else:
-        lines.append("- Lãnh đạo đơn vị;")
-    lines.append("- Lưu: VT.")
-    return lines
+    """The "Nơi nhận" list: the unit's own, or the usual defaults for its kind."""
+    return list(dossier.unit.recipients or DEFAULT_RECIPIENTS[dossier.unit.kind])
 
 
 # -- annex -----------------------------------------------------------------------------
@@ -588,7 +634,7 @@ def _annex(doc: DocumentObject, dossier: Dossier) -> None:
         number = f"{' ' * 6}{number}"
     _para(
         doc,
-        f"(Kèm theo Báo cáo số {number} ngày {vn_date(dossier.report_date)} của "
+        f"(Kèm theo Báo cáo số {number} {nd30_date(dossier.report_date)} của "
         f"{body_name(dossier.unit)})",
         size=14,
         italic=True,
@@ -677,7 +723,9 @@ def annex_values(row: Row, appraised: bool) -> list[str]:
     if row.status == "not_applicable" and not note:
         note = "Không phát sinh"
     if row.status == "pending":
-        note = "Điều tra XHH (không tự chấm)"
+        note = "Điều tra XHH: chờ kết quả"
+    elif row.assessed_by == "system" and not row.evidence and not note:
+        note = "Số liệu từ hệ thống"
     show_appraised = row.is_leaf or appraised
     return [
         row.code,
@@ -702,7 +750,11 @@ def totals_lines(dossier: Dossier) -> list[tuple[str, str, int]]:
         ("Tổng điểm tự đánh giá", points(t.points), 3),
         ("Tổng điểm tối đa được tính", points(t.max_points), 3),
         ("Chỉ số CCHC tự đánh giá (%)", points(t.index), 3),
-        ("Xếp loại (tự đánh giá)", t.band or "", 3),
+        (
+            "Xếp loại dự kiến (tự đánh giá)" if t.pending else "Xếp loại (tự đánh giá)",
+            t.band or "",
+            3,
+        ),
     ]
     a = dossier.appraised_totals
     if a is not None:
@@ -810,3 +862,163 @@ def _table_row(
             tc.append(p)
         tr.append(tc)
     table._tbl.append(tr)
+
+
+# -- the Sở's appraisal result (Thông báo kết quả thẩm định) ---------------------------
+
+APPRAISAL_HEADERS = (
+    "STT",
+    "Lĩnh vực / Tiêu chí / Tiêu chí thành phần",
+    "Điểm tối đa",
+    "Điểm tự đánh giá",
+    "Điểm thẩm định",
+    "Ý kiến thẩm định",
+)
+APPRAISAL_WIDTHS_MM = (16, 96, 20, 22, 22, 76)  # 252 mm of landscape text width
+
+
+def build_appraisal_report(
+    dossier: Dossier, issuer: UnitInfo, rank: int | None, ranked: int
+) -> bytes:
+    """The Sở's appraisal result for one unit: self vs appraised per leaf, comments,
+    final index, band and rank, in the same NĐ 30 layout with the Sở as issuer."""
+    final = dossier.appraised_totals
+    if final is None:
+        raise ValueError("the assessment is not appraised")
+    doc = Document()
+    _set_default_font(doc)
+    section = doc.sections[0]
+    _portrait(section)
+    _page_number_header(section)
+    about = replace(dossier, unit=issuer)
+    _header_table(doc, about)
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    unit_name = body_name(dossier.unit)
+    _para(doc, "THÔNG BÁO", size=14, bold=True, align=center, space_before=18)
+    extract = (
+        "Kết quả thẩm định Chỉ số cải cách hành chính năm "
+        f"{dossier.year} của {unit_name}"
+    )
+    _para(doc, extract, size=14, bold=True, align=center)
+    _rule(doc, 40, TEXT_WIDTH_MM)
+    _para(doc, f"Kính gửi: {unit_name}.", align=center, space_before=6)
+    _para(doc, "", space_after=6)
+    for n, basis in enumerate(dossier.bases):
+        end = ";" if n < len(dossier.bases) - 1 else ","
+        _body_para(doc, f"Căn cứ {lower_first(basis.rstrip(' ;,.'))}{end}")
+    _body_para(
+        doc,
+        f"{issuer.name} thông báo kết quả thẩm định Chỉ số cải cách hành chính năm "
+        f"{dossier.year} của {unit_name} như sau:",
+    )
+    own = dossier.self_totals
+    _body_para(
+        doc,
+        f"1. Điểm tự đánh giá: {points(own.points)}/{points(own.max_points)} điểm.",
+    )
+    band = band_text(final)
+    place = f", xếp thứ {rank}/{ranked} đơn vị" if rank is not None else ""
+    _body_para(
+        doc,
+        f"2. Điểm sau thẩm định: {points(final.points)}/{points(final.max_points)} "
+        f"điểm; Chỉ số cải cách hành chính đạt {points(final.index)}%"
+        + (f", {band}" if band else "")
+        + f"{place}.",
+    )
+    changed = [
+        r
+        for r in dossier.leaves()
+        if r.appraised_points is not None and r.appraised_points != r.self_points
+    ]
+    _body_para(
+        doc,
+        f"3. Có {len(changed)} tiêu chí thành phần được điều chỉnh điểm khi thẩm định. "
+        "Chi tiết tại Phụ lục kèm theo.",
+    )
+    _body_para(
+        doc,
+        f"Đề nghị {unit_name} rà soát các nội dung còn hạn chế và có giải pháp khắc "
+        "phục trong năm tiếp theo./.",
+    )
+    _signature(
+        doc,
+        replace(
+            about,
+            unit=replace(
+                issuer,
+                recipients=(
+                    f"- {unit_name} (để thực hiện);",
+                    "- Lãnh đạo Sở;",
+                    "- Lưu: VT, CCHC.",
+                ),
+            ),
+        ),
+    )
+    _appraisal_annex(doc, dossier, issuer)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _appraisal_annex(doc: DocumentObject, dossier: Dossier, issuer: UnitInfo) -> None:
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = PAGE_H, PAGE_W
+    _margins(section)
+    _page_number_header(section, restart=True)
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    _para(doc, "Phụ lục", size=14, bold=True, align=center)
+    _para(
+        doc,
+        f"KẾT QUẢ THẨM ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {dossier.year} CỦA "
+        f"{body_name(dossier.unit).upper()}",
+        size=14,
+        bold=True,
+        align=center,
+    )
+    number = number_line(issuer).removeprefix("Số:").strip()
+    if number.startswith("/"):
+        number = f"{' ' * 6}{number}"
+    _para(
+        doc,
+        f"(Kèm theo Thông báo số {number} {nd30_date(dossier.report_date)} của "
+        f"{issuer.name})",
+        size=14,
+        italic=True,
+        align=center,
+        space_after=12,
+    )
+    table = doc.add_table(rows=1, cols=len(APPRAISAL_HEADERS))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, APPRAISAL_HEADERS, strict=True):
+        _cell_para(cell, text, size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _repeat_header(table)
+    for row in dossier.rows:
+        _table_row(
+            table,
+            [
+                row.code,
+                row.title,
+                points(row.max_points),
+                "" if row.status == "pending" else points(row.self_points),
+                points(row.appraised_points),
+                row.appraiser_comment if row.is_leaf else "",
+            ],
+            size=11,
+            bold=not row.is_leaf,
+            numeric_cols=(2, 3, 4),
+            shade="E7E6E6" if row.kind == "area" else None,
+        )
+    final = dossier.appraised_totals
+    assert final is not None
+    for label, value in (
+        ("Tổng điểm sau thẩm định", points(final.points)),
+        ("Tổng điểm tối đa được tính", points(final.max_points)),
+        ("Chỉ số CCHC sau thẩm định (%)", points(final.index)),
+        ("Xếp loại", final.band or ""),
+    ):
+        _table_row(
+            table, ["", label, "", "", value, ""], size=11, bold=True, numeric_cols=(4,)
+        )
+    _fixed_widths(table, APPRAISAL_WIDTHS_MM)

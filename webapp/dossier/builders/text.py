@@ -95,6 +95,8 @@ def doc_symbol(unit: UnitInfo) -> str:
 def number_line(unit: UnitInfo) -> str:
     """ "Số: 31/BC-UBND"; blank for the clerk ("Số:      /BC-UBND") when not set."""
     number = unit.report_number.strip()
+    if number.startswith("/"):  # a symbol only ("/TB-SNV"): the clerk adds the number
+        return f"Số:{' ' * 6}{number}"
     if "/" in number:
         return f"Số: {number}"
     if number:
@@ -111,7 +113,12 @@ def signature_lines(unit: UnitInfo) -> list[str]:
         t.strip().upper()
         for t in (unit.leader_title or "CHỦ TỊCH").splitlines()
         if t.strip()
+    ] or ["CHỦ TỊCH"]
+    authority = [
+        t.strip().upper() for t in unit.signer_authority.splitlines() if t.strip()
     ]
+    if authority:
+        return [*authority, *titles]
     if unit.kind == "xa_phuong" and not titles[0].startswith(
         ("KT.", "TM.", "Q.", "TL.")
     ):
@@ -125,7 +132,8 @@ def citation(ev: EvidenceFile) -> str:
     Falls back on the original file name when no citation field was filled in.
     """
     parts = []
-    if ev.doc_type.strip():
+    # "Khác" is the form's catch-all type: a real citation never names it.
+    if ev.doc_type.strip() and ev.doc_type.strip().casefold() != "khác":
         parts.append(ev.doc_type.strip())
     if ev.doc_number.strip():
         parts.append(
@@ -137,9 +145,16 @@ def citation(ev: EvidenceFile) -> str:
         parts.append(f"của {ev.issuer.strip()}")
     text = " ".join(parts)
     summary = ev.summary.strip()
-    if summary:
-        text = f"{text}: {summary}" if text else summary
-    return text or ev.original_filename
+    if summary and text:
+        # A trích yếu starting "về …" reads on from the citation, as NĐ 30 writes it.
+        about = summary[:3].casefold() == "về "
+        text = f"{text} {lower_first(summary)}" if about else f"{text}: {summary}"
+    elif summary:
+        text = summary
+    text = text or ev.original_filename
+    if ev.location.strip():
+        text = f"{text} ({ev.location.strip()})"
+    return text
 
 
 def safe_name(text: str, max_chars: int = 80) -> str:
@@ -155,13 +170,31 @@ def safe_name(text: str, max_chars: int = 80) -> str:
     name = _UNSAFE.sub("-", name)
     name = _SPACES.sub(" ", name).strip(" .")
     if len(name) > max_chars:
-        cut = name[:max_chars]
-        space = cut.rfind(" ")
-        name = (cut[:space] if space > max_chars // 2 else cut).rstrip(" .-,;")
+        name = _shorten(name, max_chars)
     base, dot, rest = name.partition(".")
     if base.rstrip(" ").upper() in _RESERVED:
         name = f"{base.rstrip(' ')}_{dot}{rest}"
     return name or "_"
+
+
+def _shorten(name: str, max_chars: int) -> str:
+    """Cut at a word boundary, never inside a parenthesis; a lone long word is cut."""
+    cut = name[: max_chars + 1]
+    best = 0
+    depth = 0
+    for i, c in enumerate(cut):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth = max(depth - 1, 0)
+        elif c == " " and depth == 0 and i <= max_chars:
+            best = i
+    if best == 0:
+        best = name.rfind(" ", 0, max_chars + 1)
+        if "(" in name[:best]:
+            best = name.index("(")
+    out = name[:best] if best > 0 else name[:max_chars]
+    return out.rstrip(" .-,;(")
 
 
 def safe_filename(original: str, prefix: str = "", max_chars: int = 100) -> str:

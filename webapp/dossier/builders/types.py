@@ -26,6 +26,41 @@ SCORE_TABLE_HEADERS = (
 )
 
 
+# The report's sections the unit writes (key, heading), in the order they are printed.
+REPORT_SECTIONS = (
+    ("ton_tai", "Tồn tại, hạn chế"),
+    ("nguyen_nhan", "Nguyên nhân của tồn tại, hạn chế"),
+    ("kho_khan", "Khó khăn, vướng mắc"),
+    ("giai_phap", "Giải pháp, nhiệm vụ trọng tâm năm tiếp theo"),
+    ("kien_nghi", "Kiến nghị, đề xuất"),
+)
+SECTION_KEYS = tuple(key for key, _ in REPORT_SECTIONS)
+
+# What Nơi nhận says when the unit has not set its own list.
+DEFAULT_RECIPIENTS = {
+    "xa_phuong": (
+        "- Như trên;",
+        "- TT Đảng ủy, HĐND phường;",
+        "- Chủ tịch, các PCT UBND phường;",
+        "- Lưu: VT, VHXH.",
+    ),
+    "so_ban_nganh": ("- Như trên;", "- Lãnh đạo đơn vị;", "- Lưu: VT, VP."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureInfo:
+    """A PDF's digital signature as validated (webapp.signatures)."""
+
+    signed: bool
+    intact: bool = False  # the signed bytes are unchanged and the signature verifies
+    modified_after: bool = False  # bytes were added after signing (not a new revision)
+    signer: str = ""
+    issuer: str = ""
+    signed_at: datetime | None = None
+    problem: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class EvidenceFile:
     """One proof document as exported: where its bytes are, their hash, its citation."""
@@ -43,6 +78,7 @@ class EvidenceFile:
     issued_on: date | None = None  # ngày ban hành
     issuer: str = ""  # cơ quan ban hành
     summary: str = ""  # trích yếu
+    location: str = ""  # where in the document the proof sits (mục/trang)
     codes: tuple[str, ...] = ()  # the leaves it proves, in criteria order
     uploaded_by: str = ""
     uploaded_at: datetime | None = None
@@ -75,15 +111,20 @@ class Row:
     appraised_points: Decimal | None = None
     appraiser_comment: str = ""
     index: Decimal | None = None  # component index of an area/criterion (self-score)
+    counted_max: Decimal | None = None  # maximum counted in the self-score (engine's)
+
+    @property
+    def exempt_from_evidence(self) -> bool:
+        """Survey, system-extract and "không phát sinh" leaves bring no unit proof."""
+        return self.assessed_by in ("survey", "system") or self.status in (
+            "not_applicable",
+            "pending",
+        )
 
     @property
     def needs_explanation(self) -> bool:
         """A self-scored leaf expecting proof with none, or proof lacking citation."""
-        if (
-            not self.is_leaf
-            or self.assessed_by == "survey"
-            or self.status == "not_applicable"
-        ):
+        if not self.is_leaf or self.exempt_from_evidence:
             return False
         if not self.expected_evidence:
             return False
@@ -94,7 +135,7 @@ class Row:
         """A leaf that expects evidence (not a survey leaf) but has no file at all."""
         return (
             self.is_leaf
-            and self.assessed_by != "survey"
+            and not self.exempt_from_evidence
             and bool(self.expected_evidence)
             and not self.evidence
         )
@@ -123,6 +164,8 @@ class UnitInfo:
     leader_name: str = ""
     leader_title: str = "CHỦ TỊCH"
     report_number: str = ""  # "31", or a full "31/BC-UBND"
+    signer_authority: str = ""  # "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH"; "": usual
+    recipients: tuple[str, ...] = ()  # Nơi nhận lines; (): the defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +187,15 @@ class Dossier:
     rows: tuple[Row, ...]
     self_totals: Totals
     appraised_totals: Totals | None = None  # set once the assessment is appraised
-    difficulties: str = ""
     exported_by: str = ""
     evidence: tuple[EvidenceFile, ...] = field(default=())
     # The PAR plan's results table (kết quả thực hiện nhiệm vụ), a second annex.
     plan_rows: tuple[tuple[str, ...], ...] = field(default=())
+    recipient: str = "Sở Nội vụ"  # Kính gửi (per period)
+    bases: tuple[str, ...] = ()  # căn cứ, one document each (per period)
+    sections: dict[str, str] = field(default_factory=dict)  # SECTION_KEYS -> text
+    narratives: dict[str, str] = field(default_factory=dict)  # area code -> text
+    signed_report: SignatureInfo | None = None
 
     def leaves(self) -> list[Row]:
         """Return the leaf rows in document order."""

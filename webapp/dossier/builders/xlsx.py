@@ -10,6 +10,8 @@ frozen and printed on every A4 landscape page.
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,7 +39,7 @@ _CRITERION_FILL = PatternFill("solid", fgColor="F2F2F2")
 _HEADER_FILL = PatternFill("solid", fgColor="BFBFBF")
 _NA_NOTES = {
     "not_applicable": "Không phát sinh",
-    "pending": "Điều tra xã hội học: chưa có kết quả (không tự chấm)",
+    "pending": "Điều tra xã hội học: chờ kết quả (không tự chấm)",
 }
 
 
@@ -163,16 +165,54 @@ def write_score_table(ws: Worksheet, dossier: Dossier) -> None:
     ws.row_dimensions[HEADER_ROW].height = 48
     r = HEADER_ROW
     appraised = dossier.appraised_totals is not None
+    at: dict[str, int] = {}
     for row in dossier.rows:
         r += 1
+        at[row.code] = r
         _write_row(ws, r, row, appraised)
+    _group_formulas(ws, dossier, at, appraised)
+    areas = [at[a.code] for a in dossier.areas()]
     r += 1
     r = _write_totals(
-        ws, r, "Tổng điểm tự đánh giá / tự chấm", dossier.self_totals, col=4
+        ws, r, "Tổng điểm tự đánh giá / tự chấm", dossier.self_totals, 4, areas
     )
     if dossier.appraised_totals is not None:
-        _write_totals(ws, r, "Kết quả thẩm định", dossier.appraised_totals, col=7)
+        _write_totals(ws, r, "Kết quả thẩm định", dossier.appraised_totals, 7, areas)
     _page_setup(ws, len(SCORE_TABLE_HEADERS))
+
+
+def _formula(ws: Worksheet, r: int, col: int, formula: str, cached: object) -> None:
+    """A formula a reviewer can check, with its value kept for readers that do not
+    recalculate (openpyxl writes none: ``_save`` adds it)."""
+    ws.cell(r, col).value = f"={formula}"
+    if isinstance(cached, Decimal):
+        cache: dict[tuple[str, str], str] = ws.parent.__dict__.setdefault(
+            "_pi_cached", {}
+        )
+        cache[(ws.title, ws.cell(r, col).coordinate)] = format(cached, "f")
+
+
+def _group_formulas(
+    ws: Worksheet, dossier: Dossier, at: dict[str, int], appraised: bool
+) -> None:
+    """Area and criterion points as SUM of their direct children's cells."""
+    for row in dossier.rows:
+        if row.is_leaf:
+            continue
+        children = [
+            at[c.code]
+            for c in dossier.rows
+            if c.depth == row.depth + 1 and c.code.startswith(f"{row.code}.")
+        ]
+        if not children:
+            continue
+        cols = [(4, row.self_points)]
+        if appraised:
+            cols.append((7, row.appraised_points))
+        for col, cached in cols:
+            letter = get_column_letter(col)
+            cells = ",".join(f"{letter}{n}" for n in children)
+            _formula(ws, at[row.code], col, f"SUM({cells})", cached)
 
 
 def _title_block(ws: Worksheet, ncols: int, title: str, line2: str, line3: str) -> None:
@@ -201,12 +241,7 @@ def _write_row(ws: Worksheet, r: int, row: Row, appraised: bool) -> None:
     group = not row.is_leaf
     bold = group
     evidence = "\n".join(f"- {citation(e)}" for e in row.evidence)
-    if (
-        row.is_leaf
-        and not row.evidence
-        and row.expected_evidence
-        and row.assessed_by != "survey"
-    ):
+    if row.missing_evidence:  # not survey, system-extract or "không phát sinh" leaves
         evidence = "Chưa có tài liệu kiểm chứng. Yêu cầu: " + "; ".join(
             row.expected_evidence
         )
@@ -261,7 +296,9 @@ def _height(values: list[object], widths: tuple[int, ...]) -> float:
     return lines * LINE_HEIGHT + 3
 
 
-def _write_totals(ws: Worksheet, r: int, label: str, totals: Totals, col: int) -> int:
+def _write_totals(
+    ws: Worksheet, r: int, label: str, totals: Totals, col: int, areas: list[int]
+) -> int:
     lines: list[tuple[str, object, bool]] = [
         (f"{label}: tổng điểm đạt được", totals.points, True),
         (
@@ -286,6 +323,14 @@ def _write_totals(ws: Worksheet, r: int, label: str, totals: Totals, col: int) -
         cell.alignment = Alignment(horizontal="right", vertical="top")
         ws.row_dimensions[r].height = _height([text], (WIDTHS[1],))
         r += 1
+    letter = get_column_letter(col)
+    first = r - len(lines)
+    if areas:  # the points over the area cells, the index over points and maximum
+        cells = ",".join(f"{letter}{n}" for n in areas)
+        _formula(ws, first, col, f"SUM({cells})", totals.points)
+    if totals.index is not None:
+        ref, top = f"{letter}{first}", f"{letter}{first + 1}"
+        _formula(ws, first + 2, col, f"ROUND({ref}*100/{top},2)", totals.index)
     return r
 
 
@@ -313,4 +358,43 @@ def _page_setup(ws: Worksheet, ncols: int) -> None:
 def _save(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    cached: dict[tuple[str, str], str] = wb.__dict__.get("_pi_cached", {})
+    if not cached:
+        return buf.getvalue()
+    return _with_cached_values(buf.getvalue(), wb.sheetnames, cached)
+
+
+_FORMULA_CELL = re.compile(rb'(<c r="([A-Z]+[0-9]+)"[^>]*>)<f>([^<]*)</f><v\s*>\s*</v>')
+
+
+def _with_cached_values(
+    data: bytes, titles: list[str], cached: dict[tuple[str, str], str]
+) -> bytes:
+    """Write each formula's value next to it (sheet n is xl/worksheets/sheet<n>.xml)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            body = src.read(info)
+            match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+            if match:
+                title = titles[int(match.group(1)) - 1]
+
+                def fill(m: re.Match[bytes], title: str = title) -> bytes:
+                    value = cached.get((title, m.group(2).decode()))
+                    if value is None:
+                        return m.group(0)
+                    return (
+                        m.group(1)
+                        + b"<f>"
+                        + m.group(3)
+                        + b"</f><v>"
+                        + value.encode()
+                        + b"</v>"
+                    )
+
+                body = _FORMULA_CELL.sub(fill, body)
+            dst.writestr(info, body)
+    return out.getvalue()

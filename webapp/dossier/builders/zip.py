@@ -159,13 +159,18 @@ def stream_dossier(
     xlsx: Callable[[], bytes],
     docx: Callable[[], bytes],
     chunk_size: int = CHUNK_SIZE,
+    on_manifest: Callable[[bytes], None] | None = None,
+    signed_pdf: tuple[str, bytes] | None = None,
 ) -> Iterator[bytes]:
     """Yield the ZIP's bytes; raise :class:`IntegrityError` if a file fails its hash.
 
     The evidence comes first and the generated Word and Excel files (built only when
     they are reached) and the manifests last, so building them never delays the
     first byte. Already-compressed files are stored as they are when their CRC-32 is
-    known from the upload; others are deflated."""
+    known from the upload; others are deflated. ``on_manifest`` gets manifest.json's
+    bytes once every file has passed its hash, before they are written (the app
+    records the digest of what it issues).
+    """
     layout = plan_layout(dossier)
     exported = to_vn(dossier.exported_at)
     xlsx_name, docx_name = document_names(dossier)
@@ -203,6 +208,8 @@ def stream_dossier(
         # The .xlsx and .docx are zips already: stored without a second compression.
         yield in_memory(xlsx_name, xlsx(), "score_table", 0)
         yield in_memory(docx_name, docx(), "report", 0)
+        if signed_pdf is not None:  # the report as the unit signed it (ký số)
+            yield in_memory(signed_pdf[0], signed_pdf[1], "signed_report", 0)
         csv_data = manifest_csv(dossier, layout)
         yield (
             MANIFEST_CSV,
@@ -212,6 +219,8 @@ def stream_dossier(
             (csv_data,),
         )
         data = manifest_json(dossier, layout, documents, checked, csv_data)
+        if on_manifest is not None:
+            on_manifest(data)
         yield (
             MANIFEST_JSON,
             exported,
@@ -438,6 +447,15 @@ def manifest_csv(dossier: Dossier, layout: Layout) -> bytes:
 
 
 # -- verification ----------------------------------------------------------------------
+
+
+def manifest_digest(source: str | Path | IO[bytes]) -> str | None:
+    """SHA-256 of the ZIP's manifest.json as stored (None: no readable manifest)."""
+    try:
+        with zipfile.ZipFile(source) as zf:
+            return hashlib.sha256(zf.read(MANIFEST_JSON)).hexdigest()
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return None
 
 
 def verify_zip(source: str | Path | IO[bytes]) -> list[str]:

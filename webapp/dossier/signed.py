@@ -1,0 +1,136 @@
+"""The signed PDF of the unit's report: upload, validation, and what the dossier says.
+
+The unit signs the exported report in its e-office and uploads the PDF. When the period
+requires a signed report, an unsigned or broken PDF is refused; otherwise it is kept
+with a warning. Each upload is one row and one audit event; the latest counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+
+from evidence_store import (
+    EvidenceStore,
+    StorageError,
+    UploadLimits,
+    UploadRejected,
+    new_key,
+    validate_upload,
+)
+from webapp import audit
+from webapp.clock import now
+from webapp.dossier.builders.types import SignatureInfo
+from webapp.extensions import db
+from webapp.models import Assessment, SignedReport, User
+from webapp.signatures import is_good, validate_pdf
+
+logger = logging.getLogger(__name__)
+
+
+class SignedReportRefused(Exception):
+    """The file is not accepted as the signed report; ``message`` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def latest_signed_report(assessment: Assessment) -> SignedReport | None:
+    """The last signed report uploaded for the assessment."""
+    return db.session.scalars(
+        sa.select(SignedReport)
+        .where(SignedReport.assessment_id == assessment.id)
+        .order_by(SignedReport.id.desc())
+        .limit(1)
+    ).first()
+
+
+def signature_info(record: dict[str, Any] | None) -> SignatureInfo:
+    """The stored validation record as the builders read it."""
+    record = record or {}
+    raw = record.get("signed_at")
+    return SignatureInfo(
+        signed=bool(record.get("signed")),
+        intact=bool(record.get("intact")),
+        modified_after=bool(record.get("modified_after")),
+        signer=str(record.get("signer") or ""),
+        issuer=str(record.get("issuer") or ""),
+        signed_at=datetime.fromisoformat(raw) if raw else None,
+        problem=str(record.get("problem") or ""),
+    )
+
+
+def upload_signed_report(
+    assessment: Assessment,
+    fileobj: BinaryIO,
+    filename: str,
+    *,
+    store: EvidenceStore,
+    limits: UploadLimits,
+    user: User,
+) -> tuple[SignedReport, list[str]]:
+    """Validate and keep the signed report; returns the row and warnings.
+
+    Raises SignedReportRefused: not the unit's, not a PDF, or (period requiring a
+    signature) unsigned or changed after signing.
+    """
+    if not user.is_unit_user or user.unit_id != assessment.unit_id:
+        raise SignedReportRefused("Chỉ cán bộ của đơn vị được tải lên báo cáo đã ký.")
+    try:
+        validated = validate_upload(fileobj, filename, limits)
+    except UploadRejected as exc:
+        raise SignedReportRefused(exc.message) from exc
+    if validated.kind != "pdf":
+        raise SignedReportRefused("Báo cáo đã ký số phải là tệp PDF.")
+    fileobj.seek(0)
+    record = validate_pdf(fileobj)
+    warnings = [] if is_good(record) else [record["problem"]]
+    if warnings and assessment.period.signed_report_required:
+        raise SignedReportRefused(
+            f"{record['problem']} Kỳ đánh giá này yêu cầu báo cáo có chữ ký số hợp lệ."
+        )
+    fileobj.seek(0)
+    key = new_key(assessment.unit.code)
+    try:
+        stored = store.put(key, fileobj, content_type="application/pdf")
+    except StorageError as exc:
+        logger.error("signed report put failed for %s: %s", key, exc, exc_info=True)
+        raise SignedReportRefused("Không lưu được tệp, vui lòng thử lại sau.") from exc
+    report = SignedReport(
+        assessment_id=assessment.id,
+        storage_key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        original_filename=validated.filename,
+        signature=record,
+        uploaded_by_id=user.id,
+        uploaded_at=now(),
+    )
+    try:
+        db.session.add(report)
+        db.session.flush()
+        audit.record(
+            "dossier.signed_report",
+            "assessment",
+            assessment.id,
+            after={
+                "signed_report_id": report.id,
+                "sha256": report.sha256,
+                "original_filename": report.original_filename,
+                **record,
+            },
+            unit_id=assessment.unit_id,
+            period_id=assessment.period_id,
+            summary=f"Tải lên báo cáo đã ký số “{report.original_filename}”",
+            actor=user,
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        store.delete(key)
+        raise
+    return report, warnings
