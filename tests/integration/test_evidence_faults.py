@@ -68,17 +68,20 @@ def _assert_clean_after_the_sweep(app: Any, store: Any, clock: Any) -> None:
 
 @pytest.fixture
 def database_fails_after_put(app: Any, evidence_store: Any, monkeypatch: Any) -> Any:
-    """Once the store has the bytes, every statement fails as on a lost connection."""
+    """Once the store has the bytes, every statement fails as on a lost connection.
+
+    Set ``armed["ready"] = False`` for puts that must still succeed (a first upload).
+    """
     from webapp.evidence import services
     from webapp.extensions import db
 
-    armed = {"on": False}
+    armed = {"on": False, "ready": True}
     # The one step that makes the bytes durable, streamed upload or replace alike.
     real_put = services._put
 
     def put_then_lose_the_database(*args: Any, **kwargs: Any) -> Any:
         stored = real_put(*args, **kwargs)
-        armed["on"] = True
+        armed["on"] = armed["ready"]
         return stored
 
     def refuse(*_: Any, **__: Any) -> None:
@@ -364,32 +367,18 @@ def test_a_replace_whose_database_write_fails_keeps_the_old_version_only(
     evidence_files: Any,
     evidence_store: Any,
     client: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    database_fails_after_put: Any,
 ) -> None:
     from webapp.evidence.services import DB_FAILED
     from webapp.extensions import db
     from webapp.models import Evidence
 
     login_as("truclam.chuyenvien")
+    database_fails_after_put["ready"] = False
     first = upload_file(
         demo["assessments"]["TRUCLAM"].id, "Kế hoạch.pdf", evidence_files.pdf(PDF_LINES)
     ).get_json()["evidence"]
-    from webapp.evidence import services
-
-    real_put = services._put
-    armed = {"on": False}
-
-    def put_then_lose_the_database(*args: Any, **kwargs: Any) -> Any:
-        stored = real_put(*args, **kwargs)
-        armed["on"] = True
-        return stored
-
-    def refuse(*_: Any, **__: Any) -> None:
-        if armed["on"]:
-            raise sa.exc.OperationalError("SELECT", {}, Exception("connection lost"))
-
-    monkeypatch.setattr(services, "_put", put_then_lose_the_database)
-    sa.event.listen(db.engine, "before_cursor_execute", refuse)
+    database_fails_after_put["ready"] = True
     try:
         response = client.post(
             f"/evidence/{first['id']}/replace",
@@ -398,8 +387,7 @@ def test_a_replace_whose_database_write_fails_keeps_the_old_version_only(
             headers={"X-Requested-With": "XMLHttpRequest"},
         )
     finally:
-        armed["on"] = False
-        sa.event.remove(db.engine, "before_cursor_execute", refuse)
+        database_fails_after_put["on"] = False
 
     assert response.status_code == 500
     body = response.get_json()
