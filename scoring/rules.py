@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from itertools import combinations
 from typing import Any, Generic, NoReturn, TypeVar
 
@@ -32,11 +32,11 @@ from criteria import (
     TiersRule,
 )
 from scoring.text import (
-    CENT,
     format_date,
     format_decimal,
     format_measured,
     format_points,
+    round_measured,
 )
 from scoring.types import AnswerError
 
@@ -458,8 +458,8 @@ def _read_percent(answer: Canonical) -> list[str]:
     if not denominator:
         return [f"Tỷ lệ {numerator}/0: không phát sinh"]
     value, _ = measured(answer)
-    # Truncated as in the explanations: the shown value never crosses a band bound.
-    shown = format_points(value.quantize(CENT, ROUND_DOWN))
+    # Rounded half-up as the explanations are, never across a band bound.
+    shown = format_points(round_measured(value))
     return [f"Tỷ lệ {numerator}/{format_points(denominator)} = {shown}%"]
 
 

@@ -45,20 +45,26 @@ def format_points(d: Decimal) -> str:
 _POINTS_TEXT: dict[Decimal, str] = {}
 
 
-def format_measured(value: Decimal) -> str:
-    """Format a measured percentage rounded half-up to two places, as the engine does.
+def round_measured(value: Decimal) -> Decimal:
+    """Round a measured percentage half-up to two places, as the engine does.
 
-    Where rounding would carry the shown value across a whole percent the exact value
-    does not reach (79.999 → "80,00" beside "dưới 80%"), up to six decimals are shown
-    instead ("79,999"), so the figure never contradicts the band it is placed in.
+    Where rounding would carry the value across a whole percent the exact value does
+    not reach (79.999 → 80.00 beside "dưới 80%"), up to six places are kept instead
+    (79.999), so the figure never contradicts the band it is placed in.
     """
     for places in range(2, 7):
-        rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        rounded = value.quantize(_QUANTUM[places], ROUND_HALF_UP)
         if rounded.to_integral_value(ROUND_FLOOR) == value.to_integral_value(
             ROUND_FLOOR
         ):
-            return format_decimal(rounded, places)
-    return format_decimal(value, 6)
+            return rounded
+    return value.quantize(_QUANTUM[6], ROUND_HALF_UP)
+
+
+def format_measured(value: Decimal) -> str:
+    """Format a measured percentage as :func:`round_measured` rounds it: "66,67"."""
+    rounded = round_measured(value)
+    return format_decimal(rounded, max(2, -int(rounded.as_tuple().exponent)))
 
 
 def format_date(d: date) -> str:

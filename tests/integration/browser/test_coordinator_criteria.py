@@ -145,10 +145,14 @@ def test_coordinator_imports_a_set_from_the_template_and_a_unit_scores_it(
     # The unit answers the bonus leaf: it adds to the total, outside the maximum.
     _log_in(page, base, "truclam.chuyenvien", demo["password"])
     page.goto(f"{base}/assessments/{assessment.id}")
+    # One area at a time: the criteria tree jumps to the bonus leaf's area.
+    page.locator('.tree-leaf[data-code="2.1.1"] a').click()
     leaf = page.locator('[id="leaf-2.1.1"]')
     leaf.locator('input[value="yes"]').check()
     leaf.locator('button:has-text("Lưu tiêu chí 2.1.1")').click()
-    page.wait_for_load_state()
+    # Saved in place (autosave); the page read again shows the bonus in the totals.
+    leaf.locator(".save-state", has_text="Đã lưu").wait_for()
+    page.reload()
     assert "+2,00 / −0,00" in page.locator(".total-extras").inner_text()
     assert page.locator(".total-points").inner_text().startswith("2,00")
     page.screenshot(path=str(tmp_path / "assessment-bonus.png"), full_page=False)
