@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from webapp.clock import VN_TZ
 
@@ -53,7 +54,7 @@ def test_typed_answers_save_themselves_conflicts_show_and_leaving_warns(
     dated.locator('input[name="1.1.1-value"]').press("Tab")
     for leaf in (plan, dated):
         leaf.locator(".save-state.saved").wait_for()
-        assert leaf.locator(".save-state").inner_text() == "Đã lưu lúc 09:00"
+        expect(leaf.locator(".save-state")).to_have_text("Đã lưu lúc 09:00")
     assert plan.locator(".leaf-score").inner_text() == "0,93/1,00 điểm"
     plan.scroll_into_view_if_needed()
     screenshot(page, "autosave-saved-1366x768.png")
@@ -86,7 +87,7 @@ def test_typed_answers_save_themselves_conflicts_show_and_leaving_warns(
     box.wait_for()
     assert "Tỷ lệ 85%" in box.locator(".conflict-theirs").inner_text()
     assert "70" in box.locator(".conflict-mine").inner_text()
-    assert theirs.locator(".save-state").inner_text() == "Chưa lưu: có xung đột"
+    expect(theirs.locator(".save-state")).to_have_text("Chưa lưu: có xung đột")
     theirs.scroll_into_view_if_needed()
     screenshot(other, "autosave-conflict-1366x768.png")
     assert _answer(truclam, "1.1.3") == {"value": "85"}  # nothing overwritten
@@ -105,7 +106,7 @@ def test_typed_answers_save_themselves_conflicts_show_and_leaving_warns(
     note = plan.locator('textarea[name="1.1.3-note"]')
     note.click()
     note.type("Đang gõ dở")
-    assert plan.locator(".save-state").inner_text() == "Chưa lưu"
+    expect(plan.locator(".save-state")).to_have_text("Chưa lưu")
     page.locator("a.btn", has_text="Tổng quan").click()
     page.wait_for_timeout(500)
     assert prompts == ["beforeunload"]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from webapp.clock import VN_TZ
 
@@ -68,7 +69,7 @@ def test_unit_answers_uploads_and_submits(
     error = leaf.locator(".field.has-error .error")
     error.wait_for()
     assert "vượt quá 100%" in error.inner_text()
-    assert leaf.locator(".save-state").inner_text() == "Chưa lưu: xem lỗi"
+    expect(leaf.locator(".save-state")).to_have_text("Chưa lưu: xem lỗi")
     leaf.scroll_into_view_if_needed()
     screenshot(page, "assessment-error-1366x768.png")
     leaf.locator('input[name="1.1.3-value"]').fill("92,5")
