@@ -11,7 +11,7 @@ section, numbered from 1 again).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -497,12 +497,7 @@ def _results(doc: DocumentObject, dossier: Dossier) -> None:
     if appraised:
         headers.append("Điểm thẩm định")
         widths = [14, 67, 20, 22, 22, 20]
-    table = doc.add_table(rows=1, cols=len(headers))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        _cell_para(cell, text, size=13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _repeat_header(table)
+    table = _headed_table(doc, headers, size=13)
     for area in dossier.areas():
         values = [
             area.code,
@@ -642,12 +637,7 @@ def _annex(doc: DocumentObject, dossier: Dossier) -> None:
         space_after=12,
     )
 
-    table = doc.add_table(rows=1, cols=len(SCORE_TABLE_HEADERS))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, SCORE_TABLE_HEADERS, strict=True):
-        _cell_para(cell, text, size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _repeat_header(table)
+    table = _headed_table(doc, SCORE_TABLE_HEADERS, size=11)
     appraised = dossier.appraised_totals is not None
     for row in dossier.rows:
         _table_row(
@@ -694,12 +684,7 @@ def _plan_annex(doc: DocumentObject, dossier: Dossier) -> None:
         align=center,
         space_after=12,
     )
-    table = doc.add_table(rows=1, cols=len(PLAN_TABLE_HEADERS))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, PLAN_TABLE_HEADERS, strict=True):
-        _cell_para(cell, text, size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _repeat_header(table)
+    table = _headed_table(doc, PLAN_TABLE_HEADERS, size=11)
     for values in dossier.plan_rows:
         heading = len(values) == 1  # "Phụ lục số 0N: …": a shaded row of its own
         cells = ["", values[0], "", "", "", "", ""] if heading else list(values)
@@ -764,6 +749,17 @@ def totals_lines(dossier: Dossier) -> list[tuple[str, str, int]]:
             ("Xếp loại (sau thẩm định)", a.band or "", 6),
         ]
     return lines
+
+
+def _headed_table(doc: DocumentObject, headers: Sequence[str], *, size: int) -> Table:
+    """A centred grid table whose bold header row repeats on every page."""
+    table: Table = doc.add_table(rows=1, cols=len(headers))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
+        _cell_para(cell, text, size=size, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _repeat_header(table)
+    return table
 
 
 def _repeat_header(table: Table) -> None:
@@ -988,12 +984,7 @@ def _appraisal_annex(doc: DocumentObject, dossier: Dossier, issuer: UnitInfo) ->
         align=center,
         space_after=12,
     )
-    table = doc.add_table(rows=1, cols=len(APPRAISAL_HEADERS))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, APPRAISAL_HEADERS, strict=True):
-        _cell_para(cell, text, size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _repeat_header(table)
+    table = _headed_table(doc, APPRAISAL_HEADERS, size=11)
     for row in dossier.rows:
         _table_row(
             table,
