@@ -68,6 +68,8 @@ def load_demo() -> list[tuple[str, str, str]]:
                     role=role,
                     unit=units[unit_code] if unit_code else None,
                     password_hash=hash_password(DEMO_PASSWORD),
+                    # Demo mail stays in the app's outbox: no real address.
+                    email=f"{username}@demo.parindex.invalid",
                 )
             )
     db.session.flush()

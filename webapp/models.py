@@ -152,6 +152,14 @@ class User(db.Model):  # type: ignore[name-defined]
     # Bumped on logout, password change, deactivation: older cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     api_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Contact details and choices the profile page edits; email carries reminders
+    # and password-reset links.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    email_notifications: Mapped[bool] = mapped_column(default=True)
+    # Set when an administrator gives a temporary password: the next login asks
+    # for a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
