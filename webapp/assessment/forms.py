@@ -10,7 +10,7 @@ call, made in the service.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -362,11 +362,17 @@ def build_leaf_form(
     return form
 
 
-def leaf_forms(view: AssessmentView, bound: dict[str, LeafForm]) -> dict[str, LeafForm]:
-    """A form per editable leaf: the posted one where given, else the stored answer."""
+def leaf_forms(
+    view: AssessmentView,
+    bound: dict[str, LeafForm],
+    *,
+    codes: Collection[str] | None = None,
+) -> dict[str, LeafForm]:
+    """A form per editable leaf (of `codes`, default all): the posted one where given,
+    else the stored answer."""
     forms: dict[str, LeafForm] = {}
     for code, leaf_view in view.leaves.items():
-        if not leaf_view.editable:
+        if not leaf_view.editable or (codes is not None and code not in codes):
             continue
         row = leaf_view.row
         if code in bound:
