@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=2)
     parser.add_argument("--cycles", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--dump", type=Path, help="write the page's HTML there")
     args = parser.parse_args()
 
     from sqlalchemy import event
@@ -173,8 +174,11 @@ def main() -> None:
             statements.append(args[2])
 
         event.listen(engine, "before_cursor_execute", on_execute)
-        size = len(get().get_data())
+        body = get().get_data()
+        size = len(body)
         event.remove(engine, "before_cursor_execute", on_execute)
+        if args.dump:
+            args.dump.write_bytes(body)
 
         if args.profile:
             import cProfile

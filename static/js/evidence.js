@@ -305,10 +305,13 @@
     });
   }
 
-  function init() {
-    document.querySelectorAll(".evidence-upload").forEach(initUpload);
-    document.querySelectorAll("form.evidence-picker").forEach(initPicker);
+  function init(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll(".evidence-upload").forEach(initUpload);
+    scope.querySelectorAll("form.evidence-picker").forEach(initPicker);
   }
+  // The criteria page loads areas on demand and wires their widgets with this.
+  window.ParIndexEvidence = { init: init };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);

@@ -28,8 +28,8 @@ from webapp.assessment.forms import (
     ReopenForm,
     SubmitForm,
     build_leaf_form,
-    leaf_forms,
 )
+from webapp.assessment.leaf_inputs import leaf_forms
 from webapp.assessment.overview import (
     LEAF_FILTERS,
     Problem,
