@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=2)
     parser.add_argument("--cycles", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="profile order")
     parser.add_argument("--dump", type=Path, help="write the page's HTML there")
     args = parser.parse_args()
 
@@ -189,7 +190,7 @@ def main() -> None:
             for _ in range(50):
                 get()
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
 
         collections = [0, 0, 0]
 

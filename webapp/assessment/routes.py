@@ -254,7 +254,9 @@ def _render_detail(
         forms=leaf_forms(view, bound, codes=page.leaf_codes),
         notices=notices or {},
         deadline=deadline_info(assessment),
-        reopen_form=reopen_form or ReopenForm(formdata=None),
+        # Only the coordinator may reopen: nobody else pays for (or sees) the form.
+        reopen_form=reopen_form
+        or (ReopenForm(formdata=None) if _user().role == "admin" else None),
         filters=LEAF_FILTERS,
     )
     return html if status == 200 else (html, status)

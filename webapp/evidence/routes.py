@@ -256,6 +256,23 @@ def detail(evidence_id: int) -> str:
     return _detail_page(evidence, form, prefill=request.args.get("prefill", ""))[0]
 
 
+@bp.get("/<int:evidence_id>/citation-form")
+@roles_required(*UNIT_ROLES)
+def citation_form(evidence_id: int) -> str:
+    """A listed document's citation form, fetched when the user opens it (the
+    criteria page lists many documents; their forms would double its size)."""
+    evidence = get_evidence_or_404(evidence_id)
+    if not services.editable_for(evidence):
+        abort(403)
+    return render_template(
+        "evidence/_citation_form.html",
+        evidence=evidence,
+        leaf_code=request.args.get("leaf", ""),
+        _next=next_url(url_for("evidence.detail", evidence_id=evidence.id)),
+        _proposal=None,
+    )
+
+
 # A new file is a new version of the document: its date and number are what changed.
 REPLACED_FIELDS = ("issued_on", "doc_number")
 
