@@ -43,6 +43,7 @@
     // A leaf of an area not loaded yet: load its area, then look again.
     var area = !target && /^leaf-/.test(id) && areaOf(id.slice(5));
     if (area && !area.hasAttribute("data-loaded")) {
+      if (nav.areas.length) { revealNode(area); }  // the area shows now, its leaves follow
       loadArea(area).then(function () { if (document.getElementById(id)) { openTarget(); } });
       return;
     }

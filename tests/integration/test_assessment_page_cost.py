@@ -24,9 +24,7 @@ PAGE_LIMIT = 250 * 1024
 
 
 @pytest.fixture
-def documented(
-    demo: dict[str, Any], fill_assessment: Any, add_evidence: Any
-) -> Any:
+def documented(demo: dict[str, Any], fill_assessment: Any, add_evidence: Any) -> Any:
     """Trúc Lâm answered, with two cited documents on every self-assessed leaf."""
     truclam = demo["assessments"]["TRUCLAM"]
     fill_assessment(truclam)
@@ -64,7 +62,7 @@ def test_every_area_page_stays_under_250_kb_with_documents_on_every_leaf(
     assert len(re.findall(r'class="tree-leaf"', page)) == len(cs.leaves())
     area_one = [c for c in (leaf.code for leaf in cs.leaves()) if c.startswith("1.")]
     assert _leaf_sections(page) == area_one
-    assert 'action="/assessments/%d/criteria/1.1.1"' % documented.id in page
+    assert f'action="/assessments/{documented.id}/criteria/1.1.1"' in page
     assert "Báo cáo 1.1.1 số 2.pdf" in page
     # Another area waits behind a link that works without JavaScript.
     assert f'href="/assessments/{documented.id}?area=3#area-3"' in page
@@ -107,7 +105,7 @@ def test_a_documents_citation_form_is_fetched_when_opened(
 
     assert 'class="citation-form"' in form
     assert re.search(r'name="doc_number"[^>]*value="[12]/BC-UBND"', form)
-    assert 'name="next" value="/assessments/%d?area=1"' % documented.id in form
+    assert f'name="next" value="/assessments/{documented.id}?area=1"' in form
 
 
 def test_the_query_count_does_not_grow_with_the_documents(

@@ -1,10 +1,10 @@
 """A leaf's answer form as the criteria page shows it, without a WTForms form per leaf.
 
-WTForms renders each input by building its attributes anew (about 70 calls per leaf) and
-leaves reference cycles behind (form ↔ fields ↔ meta). The inputs of a leaf never change
-but for their values, so each leaf's markup is rendered by WTForms once per process
-(`leaf_inputs`, cached like the parsed criteria set it comes from) and a render only fills
-in values, ticks and errors. Posts still go through the same form classes
+WTForms renders each input by building its attributes anew (about 70 calls per leaf)
+and leaves reference cycles behind (form ↔ fields ↔ meta). The inputs of a leaf never
+change but for their values, so each leaf's markup is rendered by WTForms once per
+process (`leaf_inputs`, cached like the parsed criteria set it comes from) and a render
+only fills in values, ticks and errors. Posts still go through the same form classes
 (webapp/assessment/forms.py): CSRF and validation are unchanged.
 
 The objects here answer what templates/assessment/_leaf.html asks of a form
@@ -30,7 +30,6 @@ from wtforms import (
 )
 
 from criteria import Node
-from webapp.assessment.overview import AssessmentView
 from webapp.assessment.forms import (
     FormKind,
     LeafForm,
@@ -39,11 +38,14 @@ from webapp.assessment.forms import (
     leaf_form_class,
     saved_texts,
 )
+from webapp.assessment.overview import AssessmentView
 
 # Attributes the page gives each input kind (what the template passed to WTForms).
 _NOTE_ATTRS = {
     "rows": 2,
-    "placeholder": "Thuyết minh cách tính, hoặc giải trình khi chưa có tài liệu kiểm chứng",
+    "placeholder": (
+        "Thuyết minh cách tính, hoặc giải trình khi chưa có tài liệu kiểm chứng"
+    ),
 }
 _CHOICES = (RadioField, SelectMultipleField)
 
@@ -131,9 +133,7 @@ def leaf_inputs(leaf: Node) -> LeafInputs:
         label = Label(str(f.label.text), Markup(str(f.label())))
         if isinstance(f, _CHOICES):
             rendered = str(f(class_="choice-list"))
-            options = tuple(
-                (str(opt.data), str(opt()), str(opt.label())) for opt in f
-            )
+            options = tuple((str(opt.data), str(opt()), str(opt.label())) for opt in f)
             list_head = rendered[: rendered.index(">") + 1]
             specs[name] = InputSpec(name, "choices", label, "", list_head, options)
         elif isinstance(f, BooleanField):
@@ -184,8 +184,9 @@ class LeafFormView:
         return self._fields[name]
 
     def __getattr__(self, name: str) -> InputView:
+        fields: dict[str, InputView] = self.__dict__["_fields"]
         try:
-            return self.__dict__["_fields"][name]
+            return fields[name]
         except KeyError:
             raise AttributeError(name) from None
 
@@ -228,9 +229,7 @@ def stored_form(
             fields[name] = InputView(spec, ticked=ticked)
         else:
             fields[name] = InputView(spec, value="" if value is None else str(value))
-    return LeafFormView(
-        inputs, fields, saved=saved_texts(leaf, answer), form_errors=[]
-    )
+    return LeafFormView(inputs, fields, saved=saved_texts(leaf, answer), form_errors=[])
 
 
 def posted_form(form: LeafForm, saved: dict[str, str]) -> LeafFormView:
@@ -251,9 +250,7 @@ def posted_form(form: LeafForm, saved: dict[str, str]) -> LeafFormView:
             fields[name] = InputView(spec, ticked=ticked, errors=errors)
         else:
             fields[name] = InputView(spec, value=str(f._value()), errors=errors)
-    return LeafFormView(
-        inputs, fields, saved=saved, form_errors=list(form.form_errors)
-    )
+    return LeafFormView(inputs, fields, saved=saved, form_errors=list(form.form_errors))
 
 
 def leaf_forms(

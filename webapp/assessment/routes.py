@@ -66,14 +66,20 @@ def _user() -> User:
     return user
 
 
-def _leaf_url(assessment: Assessment, code: str) -> str:
-    """The page showing the leaf's area (the page renders one area at a time)."""
+@bp.app_template_global()
+def leaf_url(assessment_id: int, code: str) -> str:
+    """A leaf on the criteria page: the page of its area (one area renders at a time),
+    scrolled to the leaf, so the link works without JavaScript too."""
     return url_for(
         "assessment.detail",
-        assessment_id=assessment.id,
+        assessment_id=assessment_id,
         area=area_of(code),
         _anchor=f"leaf-{code}",
     )
+
+
+def _leaf_url(assessment: Assessment, code: str) -> str:
+    return leaf_url(assessment.id, code)
 
 
 @bp.get("/")
