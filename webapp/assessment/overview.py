@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -113,9 +114,12 @@ class LeafView:
     candidates: list[Candidate] = field(default_factory=list)
     returned: bool = False  # under a return request still open
 
-    @property
+    @cached_property
     def state(self) -> str:
-        """unanswered, missing_evidence, returned, done or survey (see LEAF_STATES)."""
+        """unanswered, missing_evidence, returned, done or survey (see LEAF_STATES).
+
+        Read several times per leaf and render (tree, filters, leaf); a view lives for
+        one request, over rows that do not change during it."""
         if self.is_survey:
             return "survey"
         if self.returned:
