@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--cycles", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative", help="profile order")
+    parser.add_argument("--lines", type=int, default=40, help="profile lines")
     parser.add_argument("--dump", type=Path, help="write the page's HTML there")
     args = parser.parse_args()
 
@@ -190,7 +191,7 @@ def main() -> None:
             for _ in range(50):
                 get()
             profile.disable()
-            pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.lines)
 
         collections = [0, 0, 0]
 
