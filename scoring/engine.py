@@ -447,13 +447,22 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
     extra = []
     tops: dict[str, list[int]] = {"bonus": [], "penalty": []}
 
-    def visit(node: Node, outer: bool) -> None:
-        if outer and node.kind in tops:
-            tops[node.kind].append(slot[node.code])
-        for child in node.children:
-            visit(child, node.kind in ("standard", "mixed"))
+    # Depth first with an explicit stack, children before their parent: a nested
+    # recursive function would be a reference cycle (function ↔ its closure cell).
+    stack: list[tuple[Node, bool, bool]] = [
+        (area, True, False) for area in reversed(criteria_set.areas)
+    ]
+    while stack:
+        node, outer, children_done = stack.pop()
+        if not children_done:
+            if outer and node.kind in tops:
+                tops[node.kind].append(slot[node.code])
+            stack.append((node, outer, True))
+            inner = node.kind in ("standard", "mixed")
+            stack.extend((child, inner, False) for child in reversed(node.children))
+            continue
         if not node.children:
-            return
+            continue
         kids = tuple(slot[child.code] for child in node.children)
         if node.kind == "standard":
             parents.append((slot[node.code], node.code, _picker(kids)))
@@ -461,9 +470,6 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
             cap = None if node.kind == "mixed" else node.max_points
             signs = tuple(-1 if c.kind == "penalty" else 1 for c in node.children)
             extra.append((slot[node.code], node.code, kids, cap, signs))
-
-    for area in criteria_set.areas:
-        visit(area, True)
     leaves = criteria_set.leaves()
     plan = _Plan(
         order=order,

@@ -38,7 +38,15 @@
 
   function openTarget() {
     if (!location.hash) { return; }
-    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = document.getElementById(id);
+    // A leaf of an area not loaded yet: load its area, then look again.
+    var area = !target && /^leaf-/.test(id) && areaOf(id.slice(5));
+    if (area && !area.hasAttribute("data-loaded")) {
+      if (nav.areas.length) { revealNode(area); }  // the area shows now, its leaves follow
+      loadArea(area).then(function () { if (document.getElementById(id)) { openTarget(); } });
+      return;
+    }
     if (!target) { return; }
     if (nav.areas.length) { revealNode(target); }
     for (var el = target; el; el = el.parentElement) {
@@ -62,8 +70,8 @@
     return true;
   }
 
-  function wireNotApplicable() {
-    document.querySelectorAll("form.leaf-form").forEach(function (form) {
+  function wireNotApplicable(root) {
+    (root || document).querySelectorAll("form.leaf-form").forEach(function (form) {
       var toggle = form.querySelector(".na-toggle");
       if (!toggle) { return; }
       var inputs = form.querySelectorAll(".answer-fields input");
@@ -357,9 +365,18 @@
       area.querySelectorAll(".criterion").forEach(function (block) {
         block.hidden = !block.querySelector(".leaf:not([hidden])");
       });
+      if (!area.hasAttribute("data-loaded")) {
+        // Not loaded yet: the tree knows its leaves' states.
+        any = Array.prototype.some.call(
+          document.querySelectorAll('.tree-area[data-area="' + area.getAttribute("data-area") + '"] .tree-leaf'),
+          function (item) { return match(item.getAttribute("data-state")); });
+      }
       // Filtering looks across every area; otherwise one area at a time.
       area.hidden = filtering ? !any : (nav.one && index !== nav.current);
-      if (!area.hidden) { shown += 1; }
+      if (!area.hidden) {
+        shown += 1;
+        if (!area.hasAttribute("data-loaded")) { loadArea(area).then(applyNavigation); }
+      }
     });
     document.querySelectorAll(".tree-leaf").forEach(function (item) {
       item.hidden = !match(item.getAttribute("data-state"));
@@ -431,9 +448,64 @@
     });
   }
 
+  // --- areas loaded on demand: the page renders one area, fetches the others -------
+  function areaOf(code) {
+    return document.querySelector('details.area[data-area="' + code.split(".")[0] + '"]');
+  }
+
+  function wireLeaves(root) {
+    wireNotApplicable(root);
+    if (window.fetch && window.FormData) {
+      root.querySelectorAll("form.leaf-form").forEach(wireAutosave);
+    }
+    if (window.ParIndexEvidence) { window.ParIndexEvidence.init(root); }
+  }
+
+  // One fetch per area; the same promise for every caller while it is in flight.
+  function loadArea(area) {
+    if (area.hasAttribute("data-loaded")) { return Promise.resolve(area); }
+    if (area._loading) { return area._loading; }
+    var deferred = area.querySelector(".area-deferred");
+    if (deferred) { deferred.classList.add("loading"); }
+    area._loading = fetch(area.getAttribute("data-fragment"), {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "XMLHttpRequest" }
+    }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.text();
+    }).then(function (html) {
+      var holder = document.createElement("div");
+      holder.innerHTML = html;
+      var leaves = holder.querySelector(".area-leaves");
+      if (deferred) { deferred.replaceWith(leaves); } else { area.appendChild(leaves); }
+      area.setAttribute("data-loaded", "");
+      wireLeaves(leaves);
+      return area;
+    }).catch(function () {
+      // The link stays: it opens the area's own page.
+      area._loading = null;
+      if (deferred) {
+        deferred.classList.remove("loading");
+        deferred.classList.add("failed");
+      }
+      return area;
+    });
+    return area._loading;
+  }
+
   function wireNavigation() {
     nav.areas = Array.prototype.slice.call(document.querySelectorAll("details.area[data-area]"));
     if (!nav.areas.length) { return; }
+    // Links to another area's page stay on this page: its area is fetched instead.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[href]");
+      if (!link || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+      var url = new URL(link.href, location.href);
+      if (url.pathname !== location.pathname || !url.hash || !url.searchParams.has("area")) { return; }
+      if (url.searchParams.get("area") === "all") { return; }
+      event.preventDefault();
+      if (location.hash === url.hash) { openTarget(); } else { location.hash = url.hash; }
+    });
     document.querySelectorAll(".leaf-filters, .area-pager").forEach(function (n) { n.hidden = false; });
     document.querySelectorAll(".leaf-filters [data-filter]").forEach(function (button) {
       button.addEventListener("click", function () {
@@ -464,7 +536,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
-    wireNotApplicable();
+    wireNotApplicable(document);
     if (window.fetch && window.FormData) {
       document.querySelectorAll("form.leaf-form").forEach(wireAutosave);
       wireLeaving();

@@ -229,6 +229,27 @@
     });
   });
 
+  // A document's citation form is fetched the first time it is opened.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.matches || !details.matches("details.citation-edit[data-form]") || !details.open) { return; }
+    var url = details.getAttribute("data-form");
+    details.removeAttribute("data-form");
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", url);
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.addEventListener("load", function () {
+      var deferred = details.querySelector(".citation-deferred");
+      if (xhr.status !== 200 || !deferred) { details.setAttribute("data-form", url); return; }
+      var holder = document.createElement("div");
+      holder.innerHTML = xhr.responseText;
+      var form = holder.querySelector("form.citation-form");
+      if (form) { deferred.replaceWith(form); }
+    });
+    xhr.addEventListener("error", function () { details.setAttribute("data-form", url); });
+    xhr.send();
+  }, true);
+
   /* ---- picker: link an uploaded document to this leaf -------------------------------- */
 
   function initPicker(picker) {
@@ -305,10 +326,13 @@
     });
   }
 
-  function init() {
-    document.querySelectorAll(".evidence-upload").forEach(initUpload);
-    document.querySelectorAll("form.evidence-picker").forEach(initPicker);
+  function init(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll(".evidence-upload").forEach(initUpload);
+    scope.querySelectorAll("form.evidence-picker").forEach(initPicker);
   }
+  // The criteria page loads areas on demand and wires their widgets with this.
+  window.ParIndexEvidence = { init: init };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);

@@ -129,7 +129,7 @@ def test_valid_answer_gets_the_engines_points(
 
     assert response.status_code == 303
     assert response.headers["Location"].endswith(
-        f"/assessments/{truclam.id}#leaf-{code}"
+        f"/assessments/{truclam.id}?area={code.split('.')[0]}#leaf-{code}"
     )
     row = _row(truclam, code)
     assert row is not None
@@ -144,7 +144,7 @@ def test_valid_answer_gets_the_engines_points(
     assert event.before is None
     assert event.after["self_points"] == str(expected.points)
 
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     leaf_html = _leaf_html(page, code)
     assert expected.explanation in leaf_html
     points = f"{format_decimal(expected.points)}/"
@@ -168,7 +168,7 @@ def test_saved_answer_is_shown_back_as_typed(
 ) -> None:
     save_leaf(truclam.id, "1.1.3", value="92,5")
     save_leaf(truclam.id, "1.1.1", value="15/01/2026")
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     assert _input_value(page, "1.1.3-value") == "92,5"
     assert _input_value(page, "1.1.1-value") == "15/01/2026"
     assert _input_value(page, "1.1.3-version") == "1"
@@ -303,7 +303,7 @@ def test_not_applicable_refused_where_the_policy_forbids_it(
     truclam: Any, client: Any, save_leaf: Any
 ) -> None:
     assert criteria_for(truclam).node("1.1.3").not_applicable == "not_allowed"
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     assert _input_value(_leaf_html(page, "1.1.3"), "1.1.3-not_applicable") is None
 
     response = save_leaf(
@@ -321,7 +321,7 @@ def test_not_applicable_refused_where_the_policy_forbids_it(
 
 
 def test_not_applicable_checkbox_only_where_allowed(truclam: Any, client: Any) -> None:
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     for leaf in criteria_for(truclam).leaves():
         if leaf.assessed_by == "survey":
             continue
@@ -330,7 +330,7 @@ def test_not_applicable_checkbox_only_where_allowed(truclam: Any, client: Any) -
 
 
 def test_each_rule_type_gets_its_own_inputs(truclam: Any, client: Any) -> None:
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     date_leaf = _leaf_html(page, "1.1.1")
     assert 'placeholder="dd/mm/yyyy"' in date_leaf
     percent = _leaf_html(page, "1.1.3")
@@ -353,7 +353,7 @@ def test_each_rule_type_gets_its_own_inputs(truclam: Any, client: Any) -> None:
 def test_survey_leaf_cannot_be_answered(
     truclam: Any, client: Any, save_leaf: Any
 ) -> None:
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     survey = _leaf_html(page, "1.8")
     assert "do Sở Nội vụ chấm" in survey
     assert "<form" not in survey.split('class="leaf-evidence"')[0]
@@ -388,7 +388,7 @@ def test_admin_sees_the_page_read_only(
     login_as("truclam.chuyenvien")
     save_leaf(truclam.id, "1.1.3", value="92,5", note="Báo cáo 12/BC-UBND")
     login_as("admin")
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     leaf = _leaf_html(page, "1.1.3")
     assert "Tỷ lệ 92,5%" in leaf and "Báo cáo 12/BC-UBND" in leaf
     assert 'class="leaf-form"' not in page
@@ -404,7 +404,7 @@ def test_stale_save_is_refused_and_shows_the_current_value(
     truclam = demo["assessments"]["TRUCLAM"]
     leaf = criteria_for(truclam).node("1.1.3")
     login_as("truclam.chuyenvien")
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     version = int(_input_value(page, "1.1.3-version"))
     # Meanwhile the unit head, with the same page open in another browser, saves first.
     save_answer(
@@ -507,7 +507,7 @@ def test_revenue_above_the_estimate_is_accepted_where_the_measure_allows(
 ) -> None:
     # 6.1.3 "Thu ngân sách so với dự toán" has no upper limit (max_value: null); the
     # plan-completion rate 1.1.3 still stops at 100 %.
-    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     assert "Tỷ lệ (%, có thể trên 100%)" in _leaf_html(page, "6.1.3")
     assert "có thể trên 100%" not in _leaf_html(page, "1.1.3")
     assert save_leaf(truclam.id, "6.1.3", value="125,5").status_code == 303

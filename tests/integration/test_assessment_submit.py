@@ -544,7 +544,7 @@ def test_returned_leaves_reopen_and_the_head_resubmits(
     assert "Yêu cầu giải trình, bổ sung" in dashboard
     assert "Đề nghị bổ sung danh mục nhiệm vụ đã hoàn thành." in dashboard
     assert "25/12/2026 23:59" in dashboard
-    assert f"/assessments/{filled.id}#leaf-1.1.3" in dashboard
+    assert f"/assessments/{filled.id}?area=1#leaf-1.1.3" in dashboard
     assert (
         save_leaf(
             filled.id,

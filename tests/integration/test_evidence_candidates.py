@@ -89,7 +89,7 @@ def test_mapped_leaves_offer_last_years_documents_with_their_date(
     next_year: Assessment, client: Any, login_as: Any
 ) -> None:
     login_as("truclam.chuyenvien")
-    page = client.get(f"/assessments/{next_year.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{next_year.id}?area=all").get_data(as_text=True)
     plan = _leaf_html(page, "1.1.1")
     assert "Tài liệu năm trước có thể dùng lại (1): chỉ là gợi ý, chưa đính kèm" in plan
     assert "ngày 20/01/2026" in plan and "ngoài năm đánh giá" in plan

@@ -223,7 +223,7 @@ def test_a_department_scores_the_set_with_bonus_and_penalty_in_the_browser_pages
     ).one()
     clock.value = datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
     login_as("sonoivu.lanhdao")
-    page = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{assessment.id}?area=all").get_data(as_text=True)
     assert "Điểm thưởng, điểm trừ" in page and 'id="leaf-9.2.1"' in page
     penalty = page[page.index('id="leaf-9.2.1"') :][:2000]
     assert "Điểm trừ (số điểm bị trừ)" in penalty
@@ -233,7 +233,7 @@ def test_a_department_scores_the_set_with_bonus_and_penalty_in_the_browser_pages
     rows = {r.criterion_code: r for r in assessment.scores}
     assert rows["9.1.1"].self_points == Decimal(1)  # bonus 1
     assert rows["9.2.1"].self_points == Decimal("1.5")  # 3 × 0,5 taken away
-    page = client.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    page = client.get(f"/assessments/{assessment.id}?area=all").get_data(as_text=True)
     assert "+1,00 / −1,50" in page  # bonus and penalty, already in the total
     for path in ("scores.xlsx", "report.docx"):
         export = client.get(f"/dossier/assessments/{assessment.id}/{path}")

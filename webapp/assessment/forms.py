@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
@@ -40,9 +40,6 @@ from webapp.fields import (
     TextAreaField,
 )
 from webapp.formatting import number as format_number
-
-if TYPE_CHECKING:
-    from webapp.assessment.overview import AssessmentView
 
 NOTE_MAX = 5000
 
@@ -360,26 +357,6 @@ def build_leaf_form(
         )
     form.saved = saved_texts(leaf, answer)
     return form
-
-
-def leaf_forms(view: AssessmentView, bound: dict[str, LeafForm]) -> dict[str, LeafForm]:
-    """A form per editable leaf: the posted one where given, else the stored answer."""
-    forms: dict[str, LeafForm] = {}
-    for code, leaf_view in view.leaves.items():
-        if not leaf_view.editable:
-            continue
-        row = leaf_view.row
-        if code in bound:
-            forms[code] = bound[code]
-            forms[code].saved = saved_texts(leaf_view.leaf, row.answer if row else None)
-            continue
-        forms[code] = build_leaf_form(
-            leaf_view.leaf,
-            answer=row.answer if row else None,
-            note=row.note if row else "",
-            version=row.version if row else 0,
-        )
-    return forms
 
 
 class ReopenForm(FlaskForm):

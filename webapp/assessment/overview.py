@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -113,9 +114,12 @@ class LeafView:
     candidates: list[Candidate] = field(default_factory=list)
     returned: bool = False  # under a return request still open
 
-    @property
+    @cached_property
     def state(self) -> str:
-        """unanswered, missing_evidence, returned, done or survey (see LEAF_STATES)."""
+        """unanswered, missing_evidence, returned, done or survey (see LEAF_STATES).
+
+        Read several times per leaf and render (tree, filters, leaf); a view lives for
+        one request, over rows that do not change during it."""
         if self.is_survey:
             return "survey"
         if self.returned:
@@ -346,3 +350,40 @@ def area_bars(view: AssessmentView) -> list[AreaBar]:
 def answer_text(leaf: Node, answer: dict[str, Any] | None) -> str:
     """A stored answer in words, on one line: "Tỷ lệ 92,5%", "Mức “Có triển khai”"."""
     return "; ".join(describe_answer(leaf, answer))
+
+
+def area_of(code: str) -> str:
+    """The area (lĩnh vực) a leaf or criterion belongs to: "3.2.1" → "3"."""
+    return code.split(".", 1)[0]
+
+
+ALL_AREAS = "all"
+
+
+@dataclass(frozen=True)
+class CriteriaPage:
+    """Which areas the criteria page renders in full; the others load on demand.
+
+    One area at a time keeps the page small and cheap whatever the size of the set;
+    ``?area=all`` renders every area (printing, or reading it all without JavaScript).
+    """
+
+    current: str  # the area shown first; ALL_AREAS when every area is rendered
+    shown: frozenset[str]
+    leaf_codes: frozenset[str]
+
+    def rendered(self, area: Node) -> bool:
+        return area.code in self.shown
+
+
+def criteria_page(view: AssessmentView, wanted: str | None) -> CriteriaPage:
+    """The areas to render for ?area=`wanted` (an unknown code: the first area)."""
+    codes = [a.code for a in view.criteria.areas]
+    if wanted == ALL_AREAS:
+        shown = frozenset(codes)
+        current = ALL_AREAS
+    else:
+        current = wanted if wanted in codes else (codes[0] if codes else "")
+        shown = frozenset({current})
+    leaf_codes = frozenset(c for c in view.leaves if area_of(c) in shown)
+    return CriteriaPage(current, shown, leaf_codes)

@@ -28,13 +28,15 @@ from webapp.assessment.forms import (
     ReopenForm,
     SubmitForm,
     build_leaf_form,
-    leaf_forms,
 )
+from webapp.assessment.leaf_inputs import leaf_forms
 from webapp.assessment.overview import (
     LEAF_FILTERS,
     Problem,
     area_bars,
+    area_of,
     assessment_view,
+    criteria_page,
     current_assessment,
     deadline_info,
     points_at_risk,
@@ -64,10 +66,20 @@ def _user() -> User:
     return user
 
 
-def _leaf_url(assessment: Assessment, code: str) -> str:
+@bp.app_template_global()
+def leaf_url(assessment_id: int, code: str) -> str:
+    """A leaf on the criteria page: the page of its area (one area renders at a time),
+    scrolled to the leaf, so the link works without JavaScript too."""
     return url_for(
-        "assessment.detail", assessment_id=assessment.id, _anchor=f"leaf-{code}"
+        "assessment.detail",
+        assessment_id=assessment_id,
+        area=area_of(code),
+        _anchor=f"leaf-{code}",
     )
+
+
+def _leaf_url(assessment: Assessment, code: str) -> str:
+    return leaf_url(assessment.id, code)
 
 
 @bp.get("/")
@@ -94,10 +106,34 @@ def dashboard() -> str:
 @bp.get("/<int:assessment_id>")
 @roles_required(*READERS)
 def detail(assessment_id: int) -> Page:
-    """The criteria tree; unit users get a form on every leaf they may change."""
+    """The criteria tree and one area's leaves (?area=<code>, or "all"); unit users
+    get a form on every leaf they may change. Other areas load on demand."""
     assessment = get_assessment_or_404(assessment_id)
     bound, notices = take_drafts(assessment, criteria_for(assessment).nodes())
-    return _render_detail(assessment, bound=bound, notices=notices)
+    return _render_detail(
+        assessment, bound=bound, notices=notices, area=request.args.get("area")
+    )
+
+
+@bp.get("/<int:assessment_id>/areas/<code>")
+@roles_required(*READERS)
+def area_fragment(assessment_id: int, code: str) -> str:
+    """One area's leaves as an HTML fragment, fetched by the page when it is shown."""
+    assessment = get_assessment_or_404(assessment_id)
+    view = assessment_view(assessment, _user())
+    area = next((a for a in view.criteria.areas if a.code == code), None)
+    if area is None:
+        abort(404)
+    page = criteria_page(view, area.code)
+    return render_template(
+        "assessment/_area.html",
+        assessment=assessment,
+        view=view,
+        page=page,
+        area=area,
+        forms=leaf_forms(view, {}, codes=page.leaf_codes),
+        notices={},
+    )
 
 
 @bp.post("/<int:assessment_id>/criteria/<code>")
@@ -208,18 +244,25 @@ def _render_detail(
     bound: dict[str, LeafForm] | None = None,
     notices: dict[str, str] | None = None,
     reopen_form: ReopenForm | None = None,
+    area: str | None = None,
     status: int = 200,
 ) -> str | tuple[str, int]:
     view = assessment_view(assessment, _user())
-    forms = leaf_forms(view, bound or {})
+    bound = bound or {}
+    # A refused save comes back to its leaf's area.
+    wanted = area_of(next(iter(bound))) if bound else area
+    page = criteria_page(view, wanted)
     html = render_template(
         "assessment/detail.html",
         assessment=assessment,
         view=view,
-        forms=forms,
+        page=page,
+        forms=leaf_forms(view, bound, codes=page.leaf_codes),
         notices=notices or {},
         deadline=deadline_info(assessment),
-        reopen_form=reopen_form or ReopenForm(formdata=None),
+        # Only the coordinator may reopen: nobody else pays for (or sees) the form.
+        reopen_form=reopen_form
+        or (ReopenForm(formdata=None) if _user().role == "admin" else None),
         filters=LEAF_FILTERS,
     )
     return html if status == 200 else (html, status)

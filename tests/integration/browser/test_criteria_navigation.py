@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from webapp.clock import VN_TZ
 
@@ -64,11 +65,13 @@ def test_a_unit_works_through_what_is_left_area_by_area(
     assert tree.is_visible()
     tree.locator('.tree-leaf[data-code="3.1.1"] a').click()
     assert visible.get_attribute("data-area") == "3"
-    assert page.locator('[id="leaf-3.1.1"]').is_visible()
+    # Area 3 was not on the page: it is fetched, then its leaf shown.
+    expect(page.locator('[id="leaf-3.1.1"]')).to_be_visible()
 
-    # "Chưa xong": only what is left, across areas.
+    # "Chưa xong": only what is left, across areas (areas 1–3 were loaded for it).
     page.click('.leaf-filters [data-filter="todo"]')
     shown = page.locator(".leaf:visible")
+    expect(shown).to_have_count(3)
     assert sorted(shown.evaluate_all("ls => ls.map(l => l.dataset.code)")) == [
         "1.1.3",
         "2.1.1",
