@@ -264,6 +264,7 @@ class _CompiledLeaf:
         "memo",
         "raw_memo",
         "shown",
+        "raw_scorer",
     )
 
     def __init__(self, leaf: Node) -> None:
@@ -272,7 +273,9 @@ class _CompiledLeaf:
         code, top = leaf.code, leaf.max_points
         self.leaf = leaf
         self.code = code
-        self.scorer = HANDLERS[rule.type].compile(leaf, rule)
+        handler = HANDLERS[rule.type]
+        self.scorer = handler.compile(leaf, rule)
+        self.raw_scorer = handler.compile_raw and handler.compile_raw(leaf, rule)
         self.max_text = format_points(top)
         self.unit_text = _UNIT_TEXT[leaf.kind]
         # On a penalty leaf a deduction rule lists what is taken away: the penalty is
@@ -314,12 +317,28 @@ class _CompiledLeaf:
     def score_new(self, raw: Mapping[str, object], key: Hashable | None) -> _Outcome:
         """Check and score a raw answer not in ``raw_memo`` yet (survey values
         accepted: the caller is trusted); ``key`` is its ``_raw_key``."""
-        canonical = normalize_answer(self.leaf, raw, allow_survey=True)
-        # Straight to scoring: a new raw answer rarely repeats a canonical one.
-        outcome = self.empty if canonical is None else self._compute(canonical)
+        scored = None
+        if self.raw_scorer is not None and type(raw) is dict:
+            scored = self.raw_scorer(raw)
+        if scored is not None:
+            outcome = self._finish(*scored)
+        else:
+            canonical = normalize_answer(self.leaf, raw, allow_survey=True)
+            # Straight to scoring: a new raw answer rarely repeats a canonical one.
+            outcome = self.empty if canonical is None else self._compute(canonical)
         if key is not None and len(self.raw_memo) < _MEMO_LIMIT:
             self.raw_memo[key] = outcome
         return outcome
+
+    def score_plain(self, raw: Mapping[str, object]) -> _Outcome:
+        """Score a raw answer the short way if it is plain, else as ``score_new``."""
+        if type(raw) is dict:
+            assert self.raw_scorer is not None
+            scored = self.raw_scorer(raw)
+            if scored is not None:
+                return self._finish(*scored)
+        key = _raw_key(raw)
+        return self.raw_memo.get(key) or self.score_new(raw, key)
 
     def result(self, answer: dict[str, Any] | None) -> _Outcome:
         """Score a canonical answer (from ``normalize_answer``)."""
@@ -339,7 +358,10 @@ class _CompiledLeaf:
             return self.na
         if is_zero_denominator(answer):
             return self.na_zero
-        raw, text = self.scorer(answer)
+        return self._finish(*self.scorer(answer))
+
+    def _finish(self, raw: Decimal, text: str) -> _Outcome:
+        """Round a scorer's points and complete its explanation."""
         top = self.leaf.max_points
         if self.taken:
             raw = top - raw
@@ -531,6 +553,9 @@ def score_assessment(
             raw = get(code)
             if raw is None:
                 outcome = compiled.empty
+            elif compiled.raw_scorer is not None:
+                # Measured percentages seldom repeat: straight to the short way.
+                outcome = compiled.score_plain(raw)
             else:
                 key = _raw_key(raw)
                 outcome = compiled.raw_memo.get(key) or compiled.score_new(raw, key)

@@ -390,6 +390,8 @@ _NUMBERS = st.one_of(
     st.decimals(min_value=0, max_value=100, places=2).map(float),
     st.decimals(min_value=0, max_value=100, places=3).map(str),
     st.integers(min_value=0, max_value=100),
+    # Measures without an upper limit (revenue against its estimate).
+    st.decimals(min_value=100, max_value=2000, places=3).map(str),
     st.sampled_from(
         [
             0,
@@ -403,6 +405,12 @@ _NUMBERS = st.one_of(
             "49.9999",
             "0.005",
             "1e2",
+            "109.9999",
+            1234.5,
+            "99999.995",
+            "999.999",
+            10**15,
+            "123456789012345.5",
             "50.",
             " 66.5 ",
             150,
@@ -421,7 +429,7 @@ _NUMBERS = st.one_of(
 @st.composite
 def _fraction(draw: st.DrawFn) -> dict[str, Any]:
     denominator = draw(
-        st.one_of(st.integers(0, 400), st.sampled_from([3, 7, 1.5, "9"]))
+        st.one_of(st.integers(0, 400), st.sampled_from([3, 7, 1.5, "9", 10**15, 1001]))
     )
     high = int(denominator * 1.6) + 1 if isinstance(denominator, int) else 10
     numerator = draw(st.one_of(st.integers(0, high), st.sampled_from([-1, 2.5, "2"])))
