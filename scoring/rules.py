@@ -4,10 +4,13 @@ Normalisers check a raw answer and return its canonical JSON form. ``compile`` t
 leaf into a scorer: a closure with the leaf's fixed texts worked out once, which takes
 the canonical answer and returns the unrounded points and the first part of the
 explanation (the engine appends ": 0,93/1 điểm"). Missing and not-applicable answers
-are handled by the engine before any scorer runs. ``reachable`` says which points the
-rule can give (what an appraiser may set), ``read`` how a canonical answer reads in
-Vietnamese, and ``correctable`` whether an appraiser may correct the unit's figures
-(rather than choose a score).
+are handled by the engine before any scorer runs. ``compile_raw`` (percentages only:
+their answers seldom repeat, so memos rarely help) gives a scorer that reads a plain
+raw answer directly, with the same checks and the same result; anything else takes the
+long way through the normaliser. ``reachable`` says which points the rule can give
+(what an appraiser may set), ``read`` how a canonical answer reads in Vietnamese, and
+``correctable`` whether an appraiser may correct the unit's figures (rather than
+choose a score).
 """
 
 from __future__ import annotations
