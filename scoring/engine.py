@@ -10,7 +10,7 @@ never to the maximum: docs/bonus-penalty.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from typing import Any, TypeVar, cast
@@ -264,6 +264,7 @@ class _CompiledLeaf:
         "memo",
         "raw_memo",
         "shown",
+        "raw_scorer",
     )
 
     def __init__(self, leaf: Node) -> None:
@@ -272,7 +273,9 @@ class _CompiledLeaf:
         code, top = leaf.code, leaf.max_points
         self.leaf = leaf
         self.code = code
-        self.scorer = HANDLERS[rule.type].compile(leaf, rule)
+        handler = HANDLERS[rule.type]
+        self.scorer = handler.compile(leaf, rule)
+        self.raw_scorer = handler.compile_raw and handler.compile_raw(leaf, rule)
         self.max_text = format_points(top)
         self.unit_text = _UNIT_TEXT[leaf.kind]
         # On a penalty leaf a deduction rule lists what is taken away: the penalty is
@@ -308,18 +311,35 @@ class _CompiledLeaf:
         self.memo: dict[Hashable, _Outcome] = {}
         # Raw answer → outcome, so a repeated answer skips checking as well as scoring.
         self.raw_memo: dict[Hashable, _Outcome] = {}
-        # Rounded points → (": 0,93/1 điểm", index): few values, each formatted once.
-        self.shown: dict[Decimal, tuple[str, Decimal | None]] = {}
+        # Rounded points as str() writes them → (": 0,93/1 điểm", index): few values,
+        # each formatted once.
+        self.shown: dict[str, tuple[str, Decimal | None]] = {}
 
     def score_new(self, raw: Mapping[str, object], key: Hashable | None) -> _Outcome:
         """Check and score a raw answer not in ``raw_memo`` yet (survey values
         accepted: the caller is trusted); ``key`` is its ``_raw_key``."""
-        canonical = normalize_answer(self.leaf, raw, allow_survey=True)
-        # Straight to scoring: a new raw answer rarely repeats a canonical one.
-        outcome = self.empty if canonical is None else self._compute(canonical)
+        scored = None
+        if self.raw_scorer is not None and type(raw) is dict:
+            scored = self.raw_scorer(raw)
+        if scored is not None:
+            outcome = self._finish(*scored)
+        else:
+            canonical = normalize_answer(self.leaf, raw, allow_survey=True)
+            # Straight to scoring: a new raw answer rarely repeats a canonical one.
+            outcome = self.empty if canonical is None else self._compute(canonical)
         if key is not None and len(self.raw_memo) < _MEMO_LIMIT:
             self.raw_memo[key] = outcome
         return outcome
+
+    def score_plain(self, raw: Mapping[str, object]) -> _Outcome:
+        """Score a raw answer the short way if it is plain, else as ``score_new``."""
+        if type(raw) is dict:
+            assert self.raw_scorer is not None
+            scored = self.raw_scorer(raw)
+            if scored is not None:
+                return self._finish(*scored)
+        key = _raw_key(raw)
+        return self.raw_memo.get(key) or self.score_new(raw, key)
 
     def result(self, answer: dict[str, Any] | None) -> _Outcome:
         """Score a canonical answer (from ``normalize_answer``)."""
@@ -339,20 +359,41 @@ class _CompiledLeaf:
             return self.na
         if is_zero_denominator(answer):
             return self.na_zero
-        raw, text = self.scorer(answer)
+        return self._finish(*self.scorer(answer))
+
+    def _finish(self, raw: Decimal, text: str) -> _Outcome:
+        """Round a scorer's points and complete its explanation."""
         top = self.leaf.max_points
         if self.taken:
             raw = top - raw
         points = raw.quantize(CENT, ROUND_HALF_UP)
-        shown = self.shown.get(points)
+        # Keyed by its text: hashing a new Decimal costs more than writing it out.
+        written = str(points)
+        shown = self.shown.get(written)
         if shown is None:
             suffix = f": {format_decimal(points)}/{self.max_text} {self.unit_text}"
-            shown = self.shown[points] = (suffix, _index(points, top))
+            shown = (suffix, _index(points, top))
+            if len(self.shown) < _MEMO_LIMIT:
+                self.shown[written] = shown
         code, explanation = self.code, text + shown[0]
-        return (
-            _leaf_score(code, points, top, top, "scored", explanation),
-            _node_score(code, points, top, shown[1], explanation, "scored"),
-        )
+        # _leaf_score and _node_score, inline: this runs for most leaves of a round.
+        leaf: LeafScore = _new(LeafScore)
+        s_code, s_points, s_max, s_counted, s_status, s_text = _LEAF_SLOTS
+        s_code(leaf, code)
+        s_points(leaf, points)
+        s_max(leaf, top)
+        s_counted(leaf, top)
+        s_status(leaf, "scored")
+        s_text(leaf, explanation)
+        node: NodeScore = _new(NodeScore)
+        s_code, s_points, s_max, s_index, s_text, s_status = _NODE_SLOTS
+        s_code(node, code)
+        s_points(node, points)
+        s_max(node, top)
+        s_index(node, shown[1])
+        s_text(node, explanation)
+        s_status(node, "scored")
+        return leaf, node
 
 
 _UNIT_TEXT = {
@@ -422,6 +463,8 @@ class _Plan:
     # The outermost bonus and penalty nodes, whose capped points make the totals.
     bonus_tops: tuple[int, ...] = ()
     penalty_tops: tuple[int, ...] = ()
+    # Every code in document order, to be copied and filled per assessment.
+    blank: dict[str, NodeScore | None] = field(default_factory=dict)
 
 
 def _picker(numbers: tuple[int, ...]) -> Callable[[list[Decimal]], Iterable[Decimal]]:
@@ -480,6 +523,7 @@ def _plan(criteria_set: CriteriaSet) -> _Plan:
         extra_parents=tuple(extra),
         bonus_tops=tuple(tops["bonus"]),
         penalty_tops=tuple(tops["penalty"]),
+        blank=dict.fromkeys(order, None),
     )
     _PLANS[criteria_set] = plan
     return plan
@@ -518,7 +562,9 @@ def score_assessment(
     size = len(plan.order)
     points = [_ZERO] * size
     maxima = [_ZERO] * size
-    scored: list[NodeScore | None] = [None] * size
+    # Every node's key in document order, each value set below: copying the blank
+    # beats building the dict from pairs at the end.
+    nodes: dict[str, NodeScore | None] = plan.blank.copy()
     leaves: dict[str, LeafScore] = {}
     pending: list[str] = []
     get = answers.get
@@ -531,21 +577,34 @@ def score_assessment(
             raw = get(code)
             if raw is None:
                 outcome = compiled.empty
+            elif compiled.raw_scorer is not None:
+                # Measured percentages seldom repeat: straight to the short way.
+                outcome = compiled.score_plain(raw)
             else:
                 key = _raw_key(raw)
                 outcome = compiled.raw_memo.get(key) or compiled.score_new(raw, key)
             leaf_score, node = outcome
         leaves[code] = leaf_score
-        scored[number] = node
+        nodes[code] = node
         points[number] = node.points
         maxima[number] = node.max_points
         if leaf_score.status == "pending":
             pending.append(code)
+    s_code, s_points, s_max, s_index, s_text, s_status = _NODE_SLOTS
     for number, code, children in plan.parents:
         total = points[number] = sum(children(points), _ZERO)
         top = maxima[number] = sum(children(maxima), _ZERO)
-        index = (total * _HUNDRED / top).quantize(CENT, ROUND_HALF_UP) if top else None
-        scored[number] = _node_score(code, total, top, index, None, None)
+        # _node_score(code, total, top, index), inline.
+        node = nodes[code] = _new(NodeScore)
+        s_code(node, code)
+        s_points(node, total)
+        s_max(node, top)
+        s_index(
+            node,
+            (total * _HUNDRED / top).quantize(CENT, ROUND_HALF_UP) if top else None,
+        )
+        s_text(node, None)
+        s_status(node, None)
     for number, code, kids, cap, signs in plan.extra_parents:
         top = sum([maxima[child] for child in kids], _ZERO)
         if cap is None:
@@ -557,7 +616,7 @@ def score_assessment(
             total = min(cap, sum([points[child] for child in kids], _ZERO))
             top = min(cap, top)
         points[number], maxima[number] = total, top
-        scored[number] = _node_score(code, total, top, None, None, None)
+        nodes[code] = _node_score(code, total, top, None, None, None)
 
     total = sum(plan.areas(points), _ZERO)
     total_max = sum(plan.areas(maxima), _ZERO)
@@ -579,8 +638,8 @@ def score_assessment(
         index=index,
         band=band,
         pending=tuple(pending),
-        # Every slot is filled by now: leaves above, parents after them.
-        nodes=dict(zip(plan.order, cast(list[NodeScore], scored), strict=True)),
+        # Every key has its node by now: leaves above, parents after them.
+        nodes=cast(dict[str, NodeScore], nodes),
         leaves=leaves,
         bonus=bonus,
         penalty=penalty,

@@ -4,10 +4,13 @@ Normalisers check a raw answer and return its canonical JSON form. ``compile`` t
 leaf into a scorer: a closure with the leaf's fixed texts worked out once, which takes
 the canonical answer and returns the unrounded points and the first part of the
 explanation (the engine appends ": 0,93/1 điểm"). Missing and not-applicable answers
-are handled by the engine before any scorer runs. ``reachable`` says which points the
-rule can give (what an appraiser may set), ``read`` how a canonical answer reads in
-Vietnamese, and ``correctable`` whether an appraiser may correct the unit's figures
-(rather than choose a score).
+are handled by the engine before any scorer runs. ``compile_raw`` (percentages only:
+their answers seldom repeat, so memos rarely help) gives a scorer that reads a plain
+raw answer directly, with the same checks and the same result; anything else takes the
+long way through the normaliser. ``reachable`` says which points the rule can give
+(what an appraiser may set), ``read`` how a canonical answer reads in Vietnamese, and
+``correctable`` whether an appraiser may correct the unit's figures (rather than
+choose a score).
 """
 
 from __future__ import annotations
@@ -52,6 +55,13 @@ _MAX_DIGITS = 15
 MAX_LISTED_CHECKLIST_ITEMS = 12
 
 Scorer = Callable[[Canonical], tuple[Decimal, str]]
+# A measured percentage's scorer: (value, its figure "66,67", how the measure reads
+# "2/3 = 66,67%") → what a ``Scorer`` returns.
+ValueScorer = Callable[[Decimal, str, str], tuple[Decimal, str]]
+# Scores a raw answer straight away when it has the plain shape of an accepted answer,
+# exactly as checking it and scoring the canonical answer would; ``None`` otherwise
+# (anything unusual, refused or not applicable), and the engine takes the long way.
+RawScorer = Callable[[Mapping[str, object]], "tuple[Decimal, str] | None"]
 # Points a rule can give, each with what it means ("Đạt", a level's text) or None.
 Reachable = list[tuple[Decimal, str | None]]
 R = TypeVar("R", bound=Rule)
@@ -69,6 +79,8 @@ class RuleHandler(Generic[R]):
     reachable: Callable[[Node, R], Reachable | None]
     read: Callable[[Node, R, Canonical], list[str]]
     correctable: bool
+    # The short way for plain answers (percentages, where memos rarely help).
+    compile_raw: Callable[[Node, R], RawScorer | None] | None = None
 
 
 # -- answer checking helpers ---------------------------------------------------------
@@ -248,18 +260,98 @@ _PARSED: dict[str, Decimal] = {}
 
 def measured(canonical: Canonical) -> tuple[Decimal, str]:
     """Return a canonical percentage answer's value and how to show it."""
+    value, _, reading = _measured_parts(canonical)
+    return value, reading
+
+
+def _measured_parts(canonical: Canonical) -> tuple[Decimal, str, str]:
+    """A canonical percentage answer's value, figure ("66,67") and reading."""
     # _PARSED.get first: the normaliser has usually just stored the number.
     if "value" in canonical:
         text = canonical["value"]
         value = _PARSED.get(text) or _decimal(text)
-        return value, f"{format_measured(value)}%"
+        figure = format_measured(value)
+        return value, figure, f"{figure}%"
     text = canonical["numerator"]
     numerator = _PARSED.get(text) or _decimal(text)
     text = canonical["denominator"]
     denominator = _PARSED.get(text) or _decimal(text)
     value = numerator * _HUNDRED / denominator
+    figure = format_measured(value)
     fraction = f"{format_points(numerator)}/{format_points(denominator)}"
-    return value, f"{fraction} = {format_measured(value)}%"
+    return value, figure, f"{fraction} = {figure}%"
+
+
+def _on_canonical(score: ValueScorer) -> Scorer:
+    def scorer(answer: Canonical) -> tuple[Decimal, str]:
+        return score(*_measured_parts(answer))
+
+    return scorer
+
+
+# (type, raw) → (Decimal, figure, reading) of an accepted plain percentage: the same
+# figures recur across leaves and units. Whether it is below a leaf's ceiling is
+# checked on each use.
+_KNOWN_PERCENTS: dict[tuple[type, object], tuple[Decimal, str, str]] = {}
+
+
+def _raw_percent(leaf: Node, score: ValueScorer, *, fraction: bool) -> RawScorer:
+    """The short way for ``{"value": x}`` (and ``{"numerator": n, "denominator": d}``
+    with whole numbers, d > 0, where ``fraction``): what ``_normalize_percent`` accepts
+    and the scorer then reads, without building the canonical answer."""
+    ceiling = _ceiling(leaf.rule)
+
+    def score_raw(raw: Mapping[str, object]) -> tuple[Decimal, str] | None:
+        size = len(raw)
+        if size == 1:
+            if "value" not in raw:
+                return None
+            number = raw["value"]
+            kind = type(number)
+            if kind is not float and kind is not int and kind is not str:
+                return None
+            known = _KNOWN_PERCENTS.get((kind, number))
+            if known is None:
+                try:
+                    value = _number(leaf, "value", number)
+                except AnswerError:
+                    return None  # the long way refuses it with the message
+                figure = format_measured(value)
+                known = (value, figure, f"{figure}%")
+                if len(_KNOWN_PERCENTS) >= _KNOWN_LIMIT:
+                    _KNOWN_PERCENTS.clear()
+                _KNOWN_PERCENTS[(kind, number)] = known
+            if ceiling is not None and known[0] > ceiling:
+                return None
+            return score(*known)
+        if size != 2 or not fraction:
+            return None
+        top = raw.get("numerator")
+        bottom = raw.get("denominator")
+        # type() is int: not a bool. Within 10^15 _number accepts any whole number;
+        # a zero denominator is the not-applicable case.
+        if (
+            type(top) is not int
+            or type(bottom) is not int
+            or not 0 <= top <= _MAX_WHOLE
+            or not 0 < bottom <= _MAX_WHOLE
+        ):
+            return None
+        numerator, denominator = Decimal(top), Decimal(bottom)
+        if ceiling is not None and numerator * _HUNDRED > denominator * ceiling:
+            return None
+        value = numerator * _HUNDRED / denominator
+        figure = format_measured(value)
+        # format_points of a whole number below 1000 is its digits.
+        above = str(top) if top < 1000 else format_points(numerator)
+        below = str(bottom) if bottom < 1000 else format_points(denominator)
+        return score(value, figure, f"{above}/{below} = {figure}%")
+
+    return score_raw
+
+
+# The largest whole number _read_number accepts (adjusted exponent at most 15).
+_MAX_WHOLE = 10 ** (_MAX_DIGITS + 1) - 1
 
 
 def is_zero_denominator(canonical: Canonical) -> bool:
@@ -362,7 +454,6 @@ def _date_outcome(band: TierBand) -> str:
 
 
 def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
-    top = leaf.max_points
     if rule.measure.unit == "date":
         dated = [
             (
@@ -388,6 +479,11 @@ def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
 
         return score_date
 
+    return _on_canonical(_tiers_value_scorer(leaf, rule))
+
+
+def _tiers_value_scorer(leaf: Node, rule: TiersRule) -> ValueScorer:
+    top = leaf.max_points
     banded = [
         (
             band.otherwise,
@@ -402,8 +498,7 @@ def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
         for band in rule.bands
     ]
 
-    def score_percent(answer: Canonical) -> tuple[Decimal, str]:
-        value, text = measured(answer)
+    def score_percent(value: Decimal, figure: str, text: str) -> tuple[Decimal, str]:
         shown = f"Tỷ lệ {text}"
         for otherwise, low, high, points, base, outcome in banded:
             if otherwise or (
@@ -418,6 +513,12 @@ def _compile_tiers(leaf: Node, rule: TiersRule) -> Scorer:
         return _ZERO, shown + " không thuộc khoảng nào"
 
     return score_percent
+
+
+def _raw_tiers(leaf: Node, rule: TiersRule) -> RawScorer | None:
+    if rule.measure.unit == "date":
+        return None  # few distinct days: the memo serves them
+    return _raw_percent(leaf, _tiers_value_scorer(leaf, rule), fraction=True)
 
 
 def _describe_tiers(leaf: Node, rule: TiersRule) -> str:
@@ -473,6 +574,10 @@ def _normalize_ratio(
 
 
 def _compile_ratio(leaf: Node, rule: RatioRule) -> Scorer:
+    return _on_canonical(_ratio_value_scorer(leaf, rule))
+
+
+def _ratio_value_scorer(leaf: Node, rule: RatioRule) -> ValueScorer:
     top = leaf.max_points
     target, floor = rule.target, rule.floor
     below = f" dưới mức sàn {format_points(floor)}%"
@@ -480,16 +585,18 @@ def _compile_ratio(leaf: Node, rule: RatioRule) -> Scorer:
     versus = f" so với mục tiêu {format_points(target)}% ({format_points(top)} × "
     divisor = f" ÷ {format_points(target)})"
 
-    def score(answer: Canonical) -> tuple[Decimal, str]:
-        value, text = measured(answer)
+    def score(value: Decimal, figure: str, text: str) -> tuple[Decimal, str]:
         if value < floor:
             return _ZERO, f"Tỷ lệ {text}{below}"
         if value >= target:
             return top, f"Tỷ lệ {text}{reached}"
-        shown = format_measured(value)
-        return top * value / target, f"Tỷ lệ {text}{versus}{shown}{divisor}"
+        return top * value / target, f"Tỷ lệ {text}{versus}{figure}{divisor}"
 
     return score
+
+
+def _raw_ratio(leaf: Node, rule: RatioRule) -> RawScorer:
+    return _raw_percent(leaf, _ratio_value_scorer(leaf, rule), fraction=True)
 
 
 def _describe_ratio(leaf: Node, rule: RatioRule) -> str:
@@ -706,16 +813,28 @@ def _normalize_survey(
 
 
 def _compile_survey(leaf: Node, rule: SurveyRule) -> Scorer:
+    score = _survey_value_scorer(leaf, rule)
+
+    def scorer(answer: Canonical) -> tuple[Decimal, str]:
+        value = Decimal(answer["value"])
+        return score(value, format_measured(value), "")
+
+    return scorer
+
+
+def _survey_value_scorer(leaf: Node, rule: SurveyRule) -> ValueScorer:
     top = leaf.max_points
     formula = f"% ({format_points(top)} × "
 
-    def score(answer: Canonical) -> tuple[Decimal, str]:
-        value = Decimal(answer["value"])
-        shown = format_measured(value)
-        text = f"Kết quả điều tra xã hội học {shown}{formula}{shown} ÷ 100)"
+    def score(value: Decimal, figure: str, text: str) -> tuple[Decimal, str]:
+        text = f"Kết quả điều tra xã hội học {figure}{formula}{figure} ÷ 100)"
         return top * value / _HUNDRED, text
 
     return score
+
+
+def _raw_survey(leaf: Node, rule: SurveyRule) -> RawScorer:
+    return _raw_percent(leaf, _survey_value_scorer(leaf, rule), fraction=False)
 
 
 def _describe_survey(leaf: Node, rule: SurveyRule) -> str:
@@ -747,6 +866,7 @@ _BY_CLASS: tuple[RuleHandler[Any], ...] = (
         _reachable_tiers,
         _read_tiers,
         correctable=True,
+        compile_raw=_raw_tiers,
     ),
     RuleHandler(
         RatioRule,
@@ -756,6 +876,7 @@ _BY_CLASS: tuple[RuleHandler[Any], ...] = (
         _reachable_any,
         _read_ratio,
         correctable=True,
+        compile_raw=_raw_ratio,
     ),
     RuleHandler(
         ChecklistRule,
@@ -794,6 +915,7 @@ _BY_CLASS: tuple[RuleHandler[Any], ...] = (
         _reachable_any,
         _read_survey,
         correctable=False,
+        compile_raw=_raw_survey,
     ),
 )
 # Keyed by each class's ``type`` name, the key the criteria files use.

@@ -63,6 +63,13 @@ def round_measured(value: Decimal) -> Decimal:
 
 def format_measured(value: Decimal) -> str:
     """Format a measured percentage as :func:`round_measured` rounds it: "66,67"."""
+    # The usual case in one go (this runs for every measured leaf): two places do,
+    # and the figure needs no thousands dot.
+    rounded = value.quantize(CENT, ROUND_HALF_UP)
+    if -_THOUSAND < rounded < _THOUSAND and rounded.to_integral_value(
+        ROUND_FLOOR
+    ) == value.to_integral_value(ROUND_FLOOR):
+        return str(rounded).replace(".", ",")
     rounded = round_measured(value)
     return format_decimal(rounded, max(2, -int(rounded.as_tuple().exponent)))
 
