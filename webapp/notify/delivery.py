@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 # is not retried (a bad address must not be tried every five minutes for ever).
 MAX_ATTEMPTS = 20
 BATCH = 500
+# Emails whose body is a credential (the reset link): not kept once sent over SMTP.
+SECRET_KINDS = frozenset({"password_reset"})
+SENT_SECRET = "(Đã gửi. Nội dung chứa liên kết dùng một lần nên không được lưu lại.)"
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,9 @@ def deliver(ids: Iterable[int] | None = None) -> Delivery:
             email.sent_at = utcnow()
             email.delivered_via = "smtp"
             email.last_error = ""
+            if email.kind in SECRET_KINDS:
+                # Its link is a password: once delivered, the copy here goes.
+                email.text = email.html = SENT_SECRET
             db.session.commit()
             sent += 1
     finally:
