@@ -2,11 +2,13 @@
 
 Deadline reminders: 7, 3 and 1 days before a unit's effective deadline
 (webapp.lifecycle.unit_deadline, extensions included) while its assessment is still a
-draft. The reminder "D-w" is due once the time is at or after deadline − w days and
-not past the deadline; when several are due at once (the command did not run for a
-while), only the nearest to the deadline is sent, never a backlog of three. Each is
-recorded per user under a key naming the assessment, the deadline and w, so it is
-sent once; an extension (a new deadline) starts the reminders again.
+draft. Days are calendar days in Asia/Ho_Chi_Minh: the reminder "D-w" is due from
+07:00 on the day w days before the deadline's day (08/12 for a deadline on 15/12,
+with a week left to work), and stays due until the deadline passes. When several are
+due at once (the command did not run for a while), only the nearest to the deadline
+is sent, never a backlog of three. Each is recorded per user under a key naming the
+assessment, the deadline and w, so it is sent once; an extension (a new deadline)
+starts the reminders again.
 
 Return reminders: one day before a return request's due date while it is open,
 unless the request itself was made within that last day (its own notice says it).
@@ -21,6 +23,7 @@ import sqlalchemy as sa
 
 from scoring import format_decimal
 from webapp.assessment.overview import assessment_view, points_at_risk
+from webapp.clock import to_vn
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus, PeriodStatus, ReturnStatus, unit_deadline
 from webapp.models import Assessment, Period, ReturnRequest
@@ -30,6 +33,7 @@ from webapp.notify.services import Message, notify, path_for, unit_users
 
 WINDOWS = (7, 3, 1)  # days before the deadline
 RETURN_WINDOW = timedelta(days=1)
+REMINDER_HOUR = 7  # Vietnam time: a reminder day starts at the office, not at 00:00
 RISK_LINES = 5  # leaves named in the message; the page lists them all
 
 
@@ -37,7 +41,13 @@ def deadline_window(deadline: datetime, at: datetime) -> int | None:
     """The reminder due at `at` (days before the deadline), or None."""
     if at > deadline:
         return None
-    due = [w for w in WINDOWS if at >= deadline - timedelta(days=w)]
+    local = to_vn(at)
+    days_left = (to_vn(deadline).date() - local.date()).days
+    due = [
+        w
+        for w in WINDOWS
+        if days_left < w or (days_left == w and local.hour >= REMINDER_HOUR)
+    ]
     return min(due) if due else None
 
 

@@ -101,8 +101,9 @@ def test_submission_tells_the_head_and_the_assigned_appraiser(
     send_due(DAY)
     to_appraiser = next(m for m in mailbox.messages if "thamdinh" in str(m["To"]))
     text = mailbox.text(to_appraiser)
-    assert "đã gửi hồ sơ Đánh giá Chỉ số CCHC năm 2026 (cấp xã) lúc 09:00 02/12/2026" in (
-        text
+    assert (
+        "đã gửi hồ sơ Đánh giá Chỉ số CCHC năm 2026 (cấp xã) lúc 09:00 02/12/2026"
+        in (text)
     )
     assert f"/appraisal/assessments/{assessment.id}" in text
 

@@ -50,7 +50,11 @@ def test_the_same_answer_whether_or_not_the_account_exists(
         response = ask(identifier)
         page = client.get(response.headers["Location"])
         answers.append(
-            (response.status_code, response.headers["Location"], SAME_ANSWER in page.text)
+            (
+                response.status_code,
+                response.headers["Location"],
+                SAME_ANSWER in page.text,
+            )
         )
 
     assert answers == [(303, "/auth/login", True)] * 3
@@ -91,7 +95,9 @@ def test_the_link_works_once_and_ends_the_other_sessions(
     again = client.get(link)
     assert again.status_code == 404
     assert "không hợp lệ, đã hết hạn hoặc đã được dùng" in again.text
-    replay = client.post(link, data={"new": "Mot-mat-khau-khac", "confirm": "Mot-mat-khau-khac"})
+    replay = client.post(
+        link, data={"new": "Mot-mat-khau-khac", "confirm": "Mot-mat-khau-khac"}
+    )
     assert replay.status_code == 404
     actions = db.session.scalars(
         sa.select(AuditEvent.action)

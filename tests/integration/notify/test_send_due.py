@@ -125,9 +125,10 @@ def test_submitted_units_get_no_reminder_and_an_extension_starts_them_again(
     assert "Đã gửi 0 thư." in send_due(DEADLINE - timedelta(days=1)).output
     # Seven days before its own deadline the reminders start again.
     send_due(vn_end_of_day(2026, 12, 22) - timedelta(days=7))
-    assert mailbox.subjects() == [
-        "[Chỉ số CCHC] Còn 7 ngày đến hạn gửi hồ sơ tự đánh giá (22/12/2026)"
-    ] * 2
+    assert (
+        mailbox.subjects()
+        == ["[Chỉ số CCHC] Còn 7 ngày đến hạn gửi hồ sơ tự đánh giá (22/12/2026)"] * 2
+    )
 
 
 def test_a_server_that_is_down_loses_nothing_and_a_later_run_sends_it(
@@ -236,3 +237,22 @@ def test_return_request_reminder_one_day_before_its_due_date(
     )
     assert "tiêu chí 1.1.1 hết hạn lúc 23:59 20/12/2026" in mailbox.text(message)
     assert "Đã gửi 0 thư." in send_due(due - timedelta(hours=2)).output
+
+
+@pytest.mark.parametrize(
+    ("at", "window"),
+    [
+        (datetime(2026, 12, 7, 23, 0, tzinfo=VN_TZ), None),
+        (datetime(2026, 12, 8, 6, 59, tzinfo=VN_TZ), None),  # before office hours
+        (datetime(2026, 12, 8, 7, 0, tzinfo=VN_TZ), 7),
+        (datetime(2026, 12, 12, 7, 0, tzinfo=VN_TZ), 3),
+        (datetime(2026, 12, 13, 23, 0, tzinfo=VN_TZ), 3),
+        (datetime(2026, 12, 14, 7, 0, tzinfo=VN_TZ), 1),
+        (DEADLINE, 1),
+        (DEADLINE + timedelta(seconds=1), None),
+    ],
+)
+def test_which_reminder_is_due_when(at: datetime, window: int | None) -> None:
+    from webapp.notify.reminders import deadline_window
+
+    assert deadline_window(DEADLINE, at) == window
