@@ -160,7 +160,19 @@ def return_reminders(at: datetime) -> int:
 
 
 def queue_due(at: datetime) -> int:
-    """Every reminder due at `at`, committed; returns the notifications created."""
-    sent = deadline_reminders(at) + return_reminders(at)
-    db.session.commit()
-    return sent
+    """Every reminder due at `at`, committed; returns the notifications created.
+
+    Two runs at once (a slow run overlapping the next timer tick) may both queue
+    the same reminder; the unique (user, key) refuses the second, which starts again
+    and finds it already recorded.
+    """
+    for attempt in range(2):
+        try:
+            sent = deadline_reminders(at) + return_reminders(at)
+            db.session.commit()
+            return sent
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            if attempt:
+                raise
+    return 0  # not reached: the loop returns or raises
