@@ -210,3 +210,35 @@ def test_publication_tells_every_participant(
         )
     )
     assert body is not None and "Phường Trúc Lâm: " in body and "xếp hạng" in body
+
+
+def test_the_html_email_shows_user_text_as_text(
+    demo: dict[str, Any],
+    clock: Any,
+    fill_assessment: Any,
+    submit_directly: Any,
+    mailbox: Any,
+    send_due: Any,
+) -> None:
+    from webapp.appraisal.returns import create_return
+
+    clock.value = DAY
+    assessment = demo["assessments"]["TRUCLAM"]
+    fill_assessment(assessment)
+    submit_directly(assessment)
+    create_return(
+        assessment,
+        ["1.1.1"],
+        message='Bổ sung <a href="http://x.invalid">văn bản</a> & phụ lục',
+        due_text="05/12/2026",
+        actor=demo["users"]["thamdinh"],
+    )
+    send_due(DAY)
+
+    html = mailbox.html(mailbox.messages[0])
+    assert "&lt;a href=&#34;http://x.invalid&#34;&gt;văn bản&lt;/a&gt; &amp; phụ lục" in (
+        html
+    )
+    assert 'Bổ sung <a href="http://x.invalid">văn bản</a> & phụ lục' in (
+        mailbox.text(mailbox.messages[0])
+    )
