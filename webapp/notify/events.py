@@ -71,7 +71,7 @@ def assessment_submitted(
     appraisers = assigned_appraisers(assessment.period_id, assessment.unit_id)
     if resubmission:
         extra = [r.created_by for r in resolved if r.created_by is not None]
-        recipients = {u.id: u for u in [*appraisers, *extra] if u.role != "admin"}
+        recipients = {u.id: u for u in [*appraisers, *extra]}
         codes = sorted({c for r in resolved for c in r.criterion_codes})
         listed = f" (tiêu chí {', '.join(codes)})" if codes else ""
         message = Message(
