@@ -18,6 +18,7 @@ from webapp.models import Assessment, Period, ReturnRequest, User
 from webapp.notify.services import (
     Message,
     assigned_appraisers,
+    leaf_path,
     notify,
     path_for,
     unit_users,
@@ -124,11 +125,7 @@ def return_requested(request: ReturnRequest) -> int:
             + f"\nNội dung: {request.message}\n"
             f"Hạn gửi lại: {vn_time(request.due_at)}. Chỉ các tiêu chí này được mở lại."
         ),
-        link=path_for(
-            "assessment.detail",
-            anchor=f"leaf-{request.criterion_codes[0]}",
-            assessment_id=assessment.id,
-        ),
+        link=leaf_path(assessment.id, request.criterion_codes[0]),
     )
     return notify(unit_users(assessment.unit_id), message)
 

@@ -29,7 +29,13 @@ from webapp.lifecycle import AssessmentStatus, PeriodStatus, ReturnStatus, unit_
 from webapp.models import Assessment, Period, ReturnRequest
 from webapp.notify.events import vn_day, vn_time
 from webapp.notify.models import Notification
-from webapp.notify.services import Message, notify, path_for, unit_users
+from webapp.notify.services import (
+    Message,
+    leaf_path,
+    notify,
+    path_for,
+    unit_users,
+)
 
 WINDOWS = (7, 3, 1)  # days before the deadline
 RETURN_WINDOW = timedelta(days=1)
@@ -147,11 +153,7 @@ def return_reminders(at: datetime) -> int:
                 f"{vn_time(request.due_at)}.\nSau hạn này các tiêu chí không còn "
                 "sửa được và hồ sơ được thẩm định như đã gửi."
             ),
-            link=path_for(
-                "assessment.detail",
-                anchor=f"leaf-{request.criterion_codes[0]}",
-                assessment_id=assessment.id,
-            ),
+            link=leaf_path(assessment.id, request.criterion_codes[0]),
         )
         sent += notify(
             unit_users(assessment.unit_id), message, key=f"return-due:{request.id}"

@@ -51,6 +51,18 @@ def path_for(endpoint: str, anchor: str = "", **values: Any) -> str:
     return f"{path}#{anchor}" if anchor else path
 
 
+def leaf_path(assessment_id: int, code: str) -> str:
+    """A leaf on the criteria page: its area's page, scrolled to it (as leaf_url)."""
+    from webapp.assessment.overview import area_of
+
+    return path_for(
+        "assessment.detail",
+        anchor=f"leaf-{code}",
+        assessment_id=assessment_id,
+        area=area_of(code),
+    )
+
+
 def absolute_url(path: str) -> str:
     return str(current_app.config["BASE_URL"]).rstrip("/") + path
 

@@ -157,7 +157,7 @@ def test_a_return_goes_to_the_unit_and_the_resubmission_to_the_appraiser(
     assert "- 1.1.1 " in text and "- 1.2 " in text
     assert "Nội dung: Bổ sung quyết định ban hành kế hoạch." in text
     assert "Hạn gửi lại: 23:59 05/12/2026." in text
-    assert f"/assessments/{assessment.id}#leaf-1.1.1" in text
+    assert f"/assessments/{assessment.id}?area=1#leaf-1.1.1" in text
 
     login_as("truclam.lanhdao")
     client.post(f"/assessments/{assessment.id}/submit")
