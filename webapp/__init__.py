@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from webapp.config import DefaultConfig, env_overrides, resolve_secret_key
-from webapp.extensions import csrf, db, limiter, login_manager, migrate
+from webapp.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +79,8 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
     login_manager.init_app(app)
+    app.config.setdefault("MAIL_BACKEND", "smtp")
+    mail.init_app(app)
     security.init_app(app)
     storage.init_app(app)
     criteria_sets.init_app(app)
@@ -112,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.dossier import bp as dossier_bp
     from webapp.evidence import bp as evidence_bp
     from webapp.main import bp as main_bp
+    from webapp.notify import bp as notify_bp
     from webapp.plan import bp as plan_bp
     from webapp.results import bp as results_bp
 
@@ -128,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         results_bp,
         dossier_bp,
         plan_bp,
+        notify_bp,
     ):
         app.register_blueprint(bp)
     register_commands(app)

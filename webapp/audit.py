@@ -70,6 +70,9 @@ ACTION_LABELS = {
     # Issue 17.
     "period.close_early": "Kết thúc sớm việc tự đánh giá",
     "evidence.delete": "Xóa tài liệu",
+    # Issue 15: forgotten password.
+    "user.password_reset_request": "Yêu cầu đặt lại mật khẩu qua thư",
+    "user.password_reset": "Đặt lại mật khẩu qua liên kết",
 }
 
 

@@ -126,7 +126,15 @@ def register_commands(app: Flask) -> None:
     from webapp.demo import demo_cli
     from webapp.dossier.cli import cli as dossier_cli
     from webapp.evidence.cli import cli as evidence_cli
+    from webapp.notify.cli import notify_cli
     from webapp.plan.cli import plan_cli
 
-    for group in (criteria_cli, demo_cli, evidence_cli, dossier_cli, plan_cli):
+    for group in (
+        criteria_cli,
+        demo_cli,
+        evidence_cli,
+        dossier_cli,
+        plan_cli,
+        notify_cli,
+    ):
         app.cli.add_command(group)

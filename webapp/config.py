@@ -60,6 +60,20 @@ class DefaultConfig:
     S3_CREATE_BUCKET = False
     S3_PRESIGNED = False
 
+    # Email (webapp/notify): sent over SMTP when PARINDEX_SMTP_HOST is set; without
+    # it every message stays in the app's outbox (/notifications/outbox).
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_USE_TLS = False  # STARTTLS (port 587)
+    SMTP_USE_SSL = False  # implicit TLS (port 465)
+    SMTP_FROM = "Chỉ số CCHC <no-reply@parindex.invalid>"
+    SMTP_TIMEOUT = 10
+    # Absolute links in emails start here (the address users open the app at).
+    BASE_URL = "http://127.0.0.1:5000"
+    PASSWORD_RESET_MINUTES = 30
+
 
 SECRET_KEY_FILE = "secret_key"
 

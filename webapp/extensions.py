@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -46,3 +47,5 @@ class HeaderFirstCSRFProtect(CSRFProtect):
 csrf = HeaderFirstCSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Email over SMTP (webapp/notify/delivery.py passes the PARINDEX_SMTP_* settings).
+mail = Mail()

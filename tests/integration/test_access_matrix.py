@@ -29,7 +29,7 @@ ROLE_USERS = {
 ALL = frozenset(ROLE_USERS)
 UNIT = frozenset({"unit_editor", "unit_head"})
 STAFF = frozenset({"admin", "appraiser"})
-PUBLIC = {"static", "auth.login", "main.healthz"}
+PUBLIC = {"static", "auth.login", "auth.forgot_password", "main.healthz"}
 
 # DESIGN.md §5: per blueprint (or per endpoint, overriding its blueprint), the roles
 # that must be let in and the roles that may be. Any role outside the second set: 403.
@@ -46,6 +46,9 @@ POLICY: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "results.my_results": (UNIT, UNIT),  # a unit's own published results
     # Everyone entitled exports the dossier; each role sees only what it may read.
     "dossier": (frozenset(), ALL),
+    # Everyone has their own notifications; the outbox is the coordinator's.
+    "notify": (ALL, ALL),
+    "notify.outbox": (frozenset({"admin"}), frozenset({"admin"})),
 }
 
 # Route arguments that name something every unit shares rather than owns.

@@ -25,6 +25,7 @@ from webapp.models import (
     Unit,
     User,
 )
+from webapp.notify import events as notify_events
 from webapp.period_rules import FAMILY_OF_SET, parse_bands
 
 logger = logging.getLogger(__name__)
@@ -292,6 +293,8 @@ def open_period(period: Period) -> list[str]:
     if before_status == PeriodStatus.OPEN and not created:
         db.session.rollback()
         return []
+    # Each unit's staff hear of it once (reopening a closed period tells no one).
+    notify_events.period_opened(period)
     audit.record(
         "period.open",
         "period",

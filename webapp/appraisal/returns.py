@@ -35,6 +35,7 @@ from webapp.models import (
     ReturnRequest,
     User,
 )
+from webapp.notify import events as notify_events
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ def create_return(
         f"(hạn {format_date(due)})",
         actor=actor,
     )
+    notify_events.return_requested(request)
     db.session.commit()
     logger.info("return %s on assessment %s by %s", request.id, assessment.id, actor.id)
     return request

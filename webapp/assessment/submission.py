@@ -29,6 +29,7 @@ from webapp.models import (
     Assessment,
     User,
 )
+from webapp.notify import events as notify_events
 from webapp.workflow import answers_of
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,14 @@ def submit_assessment(assessment: Assessment, user: User) -> Assessment:
         + f": {format_decimal(view.score.points)}/"
         + f"{format_decimal(view.score.max_points)} điểm",
         actor=user,
+    )
+    notify_events.assessment_submitted(
+        assessment,
+        at=at,
+        resubmission=resubmission,
+        points=f"{format_decimal(view.score.points)}/"
+        f"{format_decimal(view.score.max_points)}",
+        resolved=[r for r in assessment.return_requests if r.id in resolved],
     )
     db.session.commit()
     logger.info("assessment %s submitted by %s", assessment.id, user.username)

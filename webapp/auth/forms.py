@@ -34,3 +34,29 @@ class ChangePasswordForm(FlaskForm):
         "Nhập lại mật khẩu mới",
         validators=[EqualTo("new", "Mật khẩu nhập lại không khớp.")],
     )
+
+
+class ForgotPasswordForm(FlaskForm):
+    identifier = TextField(
+        "Tên đăng nhập hoặc địa chỉ thư điện tử",
+        validators=[
+            DataRequired("Vui lòng nhập tên đăng nhập hoặc địa chỉ thư điện tử."),
+            Length(max=254),
+        ],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new = PasswordField(
+        "Mật khẩu mới",
+        validators=[
+            DataRequired("Vui lòng nhập mật khẩu mới."),
+            Length(
+                min=10, max=200, message="Mật khẩu mới phải có từ 10 đến 200 ký tự."
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Nhập lại mật khẩu mới",
+        validators=[EqualTo("new", "Mật khẩu nhập lại không khớp.")],
+    )

@@ -6,6 +6,7 @@ import logging
 
 import sqlalchemy as sa
 
+from scoring import format_decimal
 from webapp import audit, lifecycle
 from webapp.appraisal.leaves import (
     AppraisalError,
@@ -20,7 +21,8 @@ from webapp.lifecycle import (
     open_returns,
 )
 from webapp.models import Assessment, Period, User
-from webapp.results.ranking import PeriodResults, period_results
+from webapp.notify import events as notify_events
+from webapp.results.ranking import PeriodResults, UnitResult, period_results
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,22 @@ def publish_period(period: Period, *, actor: User) -> PeriodResults:
         summary=f"Công bố kết quả {period.name} ({len(results.rows)} đơn vị)",
         actor=actor,
     )
+    notify_events.period_published(
+        period, [(r.unit.id, result_line(r)) for r in results.rows]
+    )
     db.session.commit()
     logger.info("period %s published by %s", period.id, actor.id)
     return results
+
+
+def result_line(row: UnitResult) -> str:
+    """One unit's published result in words, for its notification."""
+    final = row.final
+    parts = [f"{format_decimal(final.points)}/{format_decimal(final.max_points)} điểm"]
+    if final.index is not None:
+        parts.append(f"chỉ số {format_decimal(final.index)}%")
+    if final.band:
+        parts.append(f"xếp loại {final.band}")
+    if row.rank is not None:
+        parts.append(f"xếp hạng {row.rank}")
+    return ", ".join(parts)
