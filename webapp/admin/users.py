@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from webapp import audit
-from webapp.api.tokens import revoke_user_tokens
 from webapp.admin.errors import AdminError, FieldError, commit_or_field_error
+from webapp.api.tokens import revoke_user_tokens
 from webapp.auth.services import PasswordPolicyError, end_sessions, hash_password
 from webapp.extensions import db
 from webapp.formatting import fold

@@ -7,6 +7,7 @@ from typing import Any
 
 from spectree import Response as Resp
 
+from scoring import format_date
 from webapp.access import get_assessment_or_404
 from webapp.api import schemas as s
 from webapp.api.blueprint import bp, spec
@@ -14,7 +15,6 @@ from webapp.api.common import STAFF, api_user, leaf_out, return_out, roles
 from webapp.appraisal.returns import create_return
 from webapp.appraisal.scores import AppraisalInput, save_appraisal
 from webapp.assessment.overview import assessment_view
-from scoring import format_date
 
 ERRORS = {
     "HTTP_401": s.ErrorBody,

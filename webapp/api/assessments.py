@@ -123,7 +123,9 @@ def answer(assessment_id: int, code: str, json: s.AnswerIn) -> Any:
     )
     view = assessment_view(found, api_user())
     return s.AnswerOut(
-        changed=outcome.changed, leaf=leaf_out(view.leaves[code]), totals=totals(view.score)
+        changed=outcome.changed,
+        leaf=leaf_out(view.leaves[code]),
+        totals=totals(view.score),
     )
 
 

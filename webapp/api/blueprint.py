@@ -116,7 +116,7 @@ def _credential() -> str:
 
 
 def rate_key() -> str:
-    """Per token (its public prefix); a request without a token is counted by address."""
+    """Per token (its public prefix); without a token, per client address."""
     parsed = tokens.parse(_credential())
     return f"api-token:{parsed[0]}" if parsed else f"api-addr:{get_remote_address()}"
 

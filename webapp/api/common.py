@@ -200,7 +200,9 @@ def _plain(value: Any) -> Any:
 def node_out(node: Node) -> s.NodeOut:
     rule = None
     if node.rule is not None:
-        raw = dataclasses.asdict(node.rule) if dataclasses.is_dataclass(node.rule) else {}
+        raw = (
+            dataclasses.asdict(node.rule) if dataclasses.is_dataclass(node.rule) else {}
+        )
         raw.pop("type", None)
         rule = s.RuleOut(
             type=node.rule.type, text=describe_rule(node), parameters=_plain(raw)

@@ -13,8 +13,15 @@ from webapp.admin.periods import get_period, open_period
 from webapp.api import schemas as s
 from webapp.api.appraisal import vn_points
 from webapp.api.blueprint import bp, spec
-from webapp.api.common import ALL_ROLES, STAFF, api_user, period_out, points, roles
-from webapp.api.common import unit_ref
+from webapp.api.common import (
+    ALL_ROLES,
+    STAFF,
+    api_user,
+    period_out,
+    points,
+    roles,
+    unit_ref,
+)
 from webapp.api.errors import error_body
 from webapp.appraisal.survey import save_survey_values, survey_grid
 from webapp.dossier.builders.cells import csv_writer
@@ -23,8 +30,13 @@ from webapp.errors import ParIndexError
 from webapp.lifecycle import PeriodStatus
 from webapp.models import Period
 from webapp.results.publication import close_early, publish_period
-from webapp.results.ranking import PeriodResults, UnitResult, can_see_ranking
-from webapp.results.ranking import period_results, visible_lines
+from webapp.results.ranking import (
+    PeriodResults,
+    UnitResult,
+    can_see_ranking,
+    period_results,
+    visible_lines,
+)
 
 ERRORS = {
     "HTTP_401": s.ErrorBody,
@@ -206,7 +218,9 @@ def verify() -> Any:
     """Was this exact ZIP (or manifest digest) issued by this app, when, by whom."""
     upload = request.files.get("file")
     digest = (request.form.get("digest") or "").strip()[:64]
-    result = verify_upload(upload.stream if upload and upload.filename else None, digest)
+    result = verify_upload(
+        upload.stream if upload and upload.filename else None, digest
+    )
     body = s.VerifyOut(
         ok=result.ok,
         problems=result.problems,

@@ -47,7 +47,9 @@ def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
                     (c.get("schema", {}).get("$ref", "") for c in content.values()),
                     "",
                 )
-                responses.append((status, answer.get("description", ""), _schema_name(ref)))
+                responses.append(
+                    (status, answer.get("description", ""), _schema_name(ref))
+                )
             out.append(
                 {
                     "method": method.upper(),

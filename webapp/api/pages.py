@@ -18,7 +18,9 @@ pages_bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 
 
 class TokenForm(FlaskForm):
-    name = TextField("Tên mã truy cập", render_kw={"placeholder": "VD: Cổng dữ liệu tỉnh"})
+    name = TextField(
+        "Tên mã truy cập", render_kw={"placeholder": "VD: Cổng dữ liệu tỉnh"}
+    )
     expires_days = IntegerField("Thời hạn (ngày)", validators=[Optional()])
 
 

@@ -10,12 +10,19 @@ from spectree import Response
 
 from webapp.api import schemas as s
 from webapp.api.blueprint import bp, spec
-from webapp.api.common import ALL_ROLES, api_user, criteria_set_out, period_out
-from webapp.api.common import paginate, roles, unit_ref
+from webapp.api.common import (
+    ALL_ROLES,
+    api_user,
+    criteria_set_out,
+    paginate,
+    period_out,
+    roles,
+    unit_ref,
+)
 from webapp.appraisal.assignments import assigned_period_ids
 from webapp.criteria_sets import criteria_for
-from webapp.models import Assessment, CriteriaSetRecord, Period, User
 from webapp.extensions import db
+from webapp.models import Assessment, CriteriaSetRecord, Period, User
 
 ERRORS = {"HTTP_401": s.ErrorBody, "HTTP_403": s.ErrorBody, "HTTP_404": s.ErrorBody}
 TAG = "Tham chiếu"

@@ -64,10 +64,12 @@ def parse(text: str) -> tuple[str, str] | None:
 def create_token(
     user: User, *, name: str, expires_days: int | None, actor: User | None
 ) -> IssuedToken:
-    """Issue a token for ``user`` (audited: api_token.create); the text is returned once."""
+    """Issue a token for ``user`` (audited: api_token.create); its text, once."""
     name = clean_text(name or "", label="Tên mã truy cập", field="name")
     if not name:
-        raise TokenError("Vui lòng đặt tên cho mã truy cập (ví dụ: Cổng dữ liệu).", "name")
+        raise TokenError(
+            "Vui lòng đặt tên cho mã truy cập (ví dụ: Cổng dữ liệu).", "name"
+        )
     if len(name) > 100:
         raise TokenError("Tên mã truy cập tối đa 100 ký tự.", "name")
     if not user.is_active:

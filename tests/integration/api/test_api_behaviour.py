@@ -53,7 +53,9 @@ def test_errors_have_one_shape_with_a_stable_code_and_the_pages_message(
     assert wrong_type.get_json()["error"]["code"] == "answer_invalid"
     assert unknown_field.status_code == 422
     assert unknown_field.get_json()["error"]["code"] == "invalid"
-    assert "Dữ liệu gửi lên không hợp lệ" in unknown_field.get_json()["error"]["message"]
+    assert (
+        "Dữ liệu gửi lên không hợp lệ" in unknown_field.get_json()["error"]["message"]
+    )
     assert survey.status_code == 409  # the coordinator enters survey results
     assert survey.get_json()["error"]["code"] == "not_editable"
     assert "điều tra xã hội học" in survey.get_json()["error"]["message"]

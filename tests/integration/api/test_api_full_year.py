@@ -150,7 +150,9 @@ def test_a_full_year_through_the_api(
     evidence = uploaded.get_json()["evidence"]
     assert evidence["original_filename"] == "Kế hoạch CCHC 2026.pdf"
     assert evidence["criteria"] == ["1.1.1"]
-    linked = editor.post(f"/evidence/{evidence['id']}/links", json={"criteria": ["1.1.2"]})
+    linked = editor.post(
+        f"/evidence/{evidence['id']}/links", json={"criteria": ["1.1.2"]}
+    )
     assert linked.status_code == 200
     assert linked.get_json()["criteria"] == ["1.1.1", "1.1.2"]
     download = editor.get(f"/evidence/{evidence['id']}/download")

@@ -71,6 +71,23 @@ def _unit_only(method: str, path: str) -> bool:
     )
 
 
+def _checker(strategy: Any, headers: dict[str, str]) -> Any:
+    """One operation's property: every generated request answered as documented."""
+
+    @given(case=strategy)
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+    def check(case: Any) -> None:
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    return check
+
+
 def test_the_api_answers_as_its_openapi_document_says(
     app: Any, demo: dict[str, Any], token_for: Any
 ) -> None:
@@ -90,17 +107,7 @@ def test_the_api_answers_as_its_openapi_document_says(
         role = "unit" if _unit_only(method, path) else "admin"
         headers = {"Authorization": f"Bearer {context['tokens'][role]}"}
 
-        @given(case=operation.as_strategy(path_parameters=params))
-        @settings(
-            max_examples=MAX_EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-            phases=[Phase.explicit, Phase.generate],
-        )
-        def check(case: Any) -> None:
-            case.call_and_validate(headers=headers, checks=CHECKS)
-
+        check = _checker(operation.as_strategy(path_parameters=params), headers)
         try:
             check()
         except Exception as exc:  # every operation is tried; all failures reported

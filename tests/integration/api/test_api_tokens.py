@@ -120,9 +120,7 @@ def test_a_password_reset_by_the_coordinator_revokes_the_tokens(
     client: Any, token_for: Any
 ) -> None:
     token = token_for("truclam.chuyenvien")
-    reset_password(
-        _user("truclam.chuyenvien"), "Tam-thoi-2026-x", actor=_user("admin")
-    )
+    reset_password(_user("truclam.chuyenvien"), "Tam-thoi-2026-x", actor=_user("admin"))
     assert _me(client, token).status_code == 401
 
 
