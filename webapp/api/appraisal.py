@@ -37,7 +37,7 @@ def vn_points(value: Decimal) -> str:
     json=s.AppraisalIn, resp=Resp(HTTP_200=s.AppraisalOut, **ERRORS), tags=[TAG]
 )
 def appraise(assessment_id: int, code: str, json: s.AppraisalIn) -> Any:
-    """Set the appraised score (a comment is required when it differs)."""
+    """Điểm thẩm định một tiêu chí (khác điểm tự chấm thì bắt buộc nhận xét)."""
     assessment = get_assessment_or_404(assessment_id, api_user())
     version = json.version
     if version is None:
@@ -63,7 +63,7 @@ def appraise(assessment_id: int, code: str, json: s.AppraisalIn) -> Any:
 @roles(*STAFF)
 @spec.validate(json=s.ReturnIn, resp=Resp(HTTP_201=s.ReturnOut, **ERRORS), tags=[TAG])
 def create_return_request(assessment_id: int, json: s.ReturnIn) -> Any:
-    """Return chosen leaves to the unit until a due date; only they reopen."""
+    """Yêu cầu giải trình, bổ sung: trả các tiêu chí đã chọn cho đơn vị đến hạn."""
     request_row = create_return(
         get_assessment_or_404(assessment_id, api_user()),
         json.criteria,

@@ -51,7 +51,10 @@ TAG = "Hồ sơ tự đánh giá"
     tags=[TAG],
 )
 def assessments(query: s.AssessmentsQuery) -> Any:
-    """The assessments the user may read (own unit, assigned, or all), by period."""
+    """Hồ sơ tự đánh giá người dùng được xem.
+
+    Đơn vị: hồ sơ của mình; thẩm định: hồ sơ được phân công đã gửi; điều phối: tất cả.
+    """
     q = (
         visible_assessments(api_user())
         .join(Period, Period.id == Assessment.period_id)
@@ -74,7 +77,11 @@ def assessments(query: s.AssessmentsQuery) -> Any:
     resp=Resp(HTTP_200=s.AssessmentDetail, HTTP_304=None, **ERRORS), tags=[TAG]
 )
 def assessment(assessment_id: int) -> Any:
-    """Status, totals and every leaf (inputs, scores, evidence ids); ETag-aware."""
+    """Một hồ sơ: trạng thái, tổng điểm, mọi tiêu chí thành phần.
+
+    Số liệu, điểm tự chấm và thẩm định, tài liệu của từng tiêu chí; có ETag
+    (If-None-Match: 304).
+    """
     found = get_assessment_or_404(assessment_id, api_user())
     view = assessment_view(found, api_user())
     body = assessment_detail(view, final_score(found)).model_dump_json()
@@ -97,8 +104,12 @@ def assessment(assessment_id: int) -> Any:
     tags=[TAG],
 )
 def answer(assessment_id: int, code: str, json: s.AnswerIn) -> Any:
-    """Answer one leaf: inputs (or self_score, the level of a manual rule),
-    explanation, not_applicable. ``version`` guards against overwriting a newer save."""
+    """Trả lời một tiêu chí thành phần.
+
+    Số liệu (inputs), mức tự chấm (self_score, quy tắc manual), thuyết minh
+    (explanation), không phát sinh (not_applicable).
+
+    `version` (phiên bản đã đọc) chặn việc ghi đè một lần lưu mới hơn (409)."""
     found = get_assessment_or_404(assessment_id, api_user())
     leaf = criteria_for(found).nodes().get(code)
     if leaf is None or not leaf.is_leaf:
@@ -133,7 +144,10 @@ def answer(assessment_id: int, code: str, json: s.AnswerIn) -> Any:
 @roles("unit_head")
 @spec.validate(resp=Resp(HTTP_200=s.AssessmentOut, **ERRORS), tags=[TAG])
 def submit(assessment_id: int) -> Any:
-    """Submit (or resubmit after a return): refused late or with gaps (details)."""
+    """Gửi hồ sơ (hoặc gửi lại sau giải trình, bổ sung).
+
+    Bị từ chối khi quá hạn hoặc còn tiêu chí chưa đủ điều kiện (danh sách trong details).
+    """
     found = submit_assessment(
         get_assessment_or_404(assessment_id, api_user()), api_user()
     )
@@ -144,7 +158,7 @@ def submit(assessment_id: int) -> Any:
 @roles(*ALL_ROLES)
 @spec.validate(resp=Resp(HTTP_200=None, **ERRORS), tags=[TAG])
 def dossier_zip(assessment_id: int) -> Any:
-    """The evidence ZIP with its manifest, streamed while it is built."""
+    """Hồ sơ ZIP (tài liệu kiểm chứng và manifest SHA-256), truyền dần khi tạo."""
     export = export_zip(
         get_assessment_or_404(assessment_id, api_user()),
         api_user(),
@@ -161,7 +175,7 @@ def dossier_zip(assessment_id: int) -> Any:
 @roles(*ALL_ROLES)
 @spec.validate(resp=Resp(HTTP_200=None, **ERRORS), tags=[TAG])
 def report_docx(assessment_id: int) -> Any:
-    """The self-scoring report (Word, NĐ 30/2020 format)."""
+    """Báo cáo tự chấm điểm (Word, thể thức Nghị định 30/2020/NĐ-CP)."""
     export = export_report(get_assessment_or_404(assessment_id, api_user()), api_user())
     return send_file(
         io.BytesIO(export.data),
@@ -175,7 +189,7 @@ def report_docx(assessment_id: int) -> Any:
 @roles(*ALL_ROLES)
 @spec.validate(resp=Resp(HTTP_200=None, **ERRORS), tags=[TAG])
 def scores_xlsx(assessment_id: int) -> Any:
-    """The score table (Excel)."""
+    """Bảng điểm (Excel)."""
     export = export_scores(get_assessment_or_404(assessment_id, api_user()), api_user())
     return send_file(
         io.BytesIO(export.data),

@@ -64,7 +64,7 @@ def _period(period_id: int) -> Period:
 @roles("admin")
 @spec.validate(resp=Resp(HTTP_200=s.PeriodOpened, **ERRORS), tags=[TAG])
 def open_(period_id: int) -> Any:
-    """Open the period: each unit taking part gets its draft assessment."""
+    """Mở kỳ đánh giá: mỗi đơn vị tham gia có hồ sơ tự đánh giá."""
     period = _period(period_id)
     created = open_period(period)
     return s.PeriodOpened(period=period_out(period), assessments_created=created)
@@ -74,7 +74,7 @@ def open_(period_id: int) -> Any:
 @roles("admin")
 @spec.validate(resp=Resp(HTTP_200=s.ClosedEarly, **ERRORS), tags=[TAG])
 def close_early_(period_id: int) -> Any:
-    """End self-assessment now for the units that still have time (audited)."""
+    """Kết thúc sớm việc tự đánh giá cho các đơn vị còn thời gian."""
     period = _period(period_id)
     closed = close_early(period, actor=api_user())
     return s.ClosedEarly(
@@ -86,7 +86,7 @@ def close_early_(period_id: int) -> Any:
 @roles("admin")
 @spec.validate(json=s.SurveyIn, resp=Resp(HTTP_200=s.SurveyOut, **ERRORS), tags=[TAG])
 def survey(period_id: int, json: s.SurveyIn) -> Any:
-    """Survey results (điều tra XHH, %) per assessment and survey leaf."""
+    """Kết quả điều tra xã hội học (%) theo hồ sơ và tiêu chí."""
     period = _period(period_id)
     cells = survey_grid(period).values
     unknown = [
@@ -110,7 +110,7 @@ def survey(period_id: int, json: s.SurveyIn) -> Any:
 @roles("admin")
 @spec.validate(resp=Resp(HTTP_200=s.RankingOut, **ERRORS), tags=[TAG])
 def publish(period_id: int) -> Any:
-    """Publish the results; refused (with the list) while anything is missing."""
+    """Công bố kết quả; bị từ chối (kèm danh sách) khi còn thiếu."""
     period = _period(period_id)
     results = publish_period(period, actor=api_user())
     return _ranking(results)
@@ -154,7 +154,10 @@ def _published(period_id: int) -> Period | Response:
 @roles(*ALL_ROLES)
 @spec.validate(resp=Resp(HTTP_200=s.RankingOut, **ERRORS), tags=[TAG])
 def ranking(period_id: int) -> Any:
-    """The published ranking: final score, index, band and rank of every unit."""
+    """Xếp hạng đã công bố (403 trước khi công bố).
+
+    Điểm, chỉ số, xếp loại và thứ hạng của từng đơn vị.
+    """
     period = _published(period_id)
     if isinstance(period, Response):
         return period
@@ -165,7 +168,7 @@ def ranking(period_id: int) -> Any:
 @roles(*ALL_ROLES)
 @spec.validate(resp=Resp(HTTP_200=None, **ERRORS), tags=[TAG])
 def results_csv(period_id: int) -> Any:
-    """The published ranking as CSV (UTF-8 with BOM, points with a dot)."""
+    """Kết quả đã công bố dạng CSV (UTF-8 có BOM, số thập phân dấu chấm)."""
     period = _published(period_id)
     if isinstance(period, Response):
         return period
@@ -215,7 +218,10 @@ def results_csv(period_id: int) -> Any:
     skip_validation=True,  # a ZIP upload: read where Werkzeug spooled it
 )
 def verify() -> Any:
-    """Was this exact ZIP (or manifest digest) issued by this app, when, by whom."""
+    """Kiểm tra hồ sơ ZIP hoặc mã SHA-256 của manifest.
+
+    Có đúng do hệ thống cấp không, khi nào, cho ai.
+    """
     upload = request.files.get("file")
     digest = (request.form.get("digest") or "").strip()[:64]
     result = verify_upload(

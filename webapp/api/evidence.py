@@ -75,10 +75,10 @@ def _citation_fields() -> s.CitationFields:
     skip_validation=True,  # the body is streamed into the store, then checked
 )
 def upload(assessment_id: int) -> Any:
-    """Upload one file (multipart: ``file``, citation fields, ``criteria`` to link).
+    """Tải lên một tài liệu (multipart: `file`, trích dẫn, `criteria` cần gắn).
 
-    The body goes straight into the evidence store while it arrives, with the page's
-    checks (name, content, size) and refusals; nothing is left if it is refused.
+    Tệp được ghi thẳng vào kho khi đang nhận, với cùng các kiểm tra (tên, nội dung,
+    dung lượng) và lời từ chối như trên trang; bị từ chối thì không để lại gì.
     """
     assessment = get_assessment_or_404(assessment_id, api_user())
     unit_code = assessment.unit.code
@@ -111,7 +111,7 @@ def upload(assessment_id: int) -> Any:
 @roles(*UNIT_ROLES)
 @spec.validate(json=s.LinkIn, resp=Resp(HTTP_200=s.EvidenceOut, **ERRORS), tags=[TAG])
 def link(evidence_id: int, json: s.LinkIn) -> Any:
-    """Let an uploaded document prove more leaves (already linked: skipped)."""
+    """Gắn tài liệu đã tải lên với thêm tiêu chí (đã gắn thì bỏ qua)."""
     evidence = get_evidence_or_404(evidence_id, api_user())
     for code in dict.fromkeys(json.criteria):
         if code not in evidence.criterion_codes:
@@ -123,7 +123,7 @@ def link(evidence_id: int, json: s.LinkIn) -> Any:
 @roles(*ALL_ROLES)
 @spec.validate(resp=Resp(HTTP_200=None, HTTP_302=None, **ERRORS), tags=[TAG])
 def download(evidence_id: int) -> Any:
-    """The file, streamed under its original (Vietnamese) name."""
+    """Tải tệp về với tên gốc."""
     evidence = get_evidence_or_404(evidence_id, api_user())
     if current_app.config.get("S3_PRESIGNED"):
         url = get_store().presigned_url(

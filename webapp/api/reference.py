@@ -46,7 +46,7 @@ def visible_periods(user: User) -> sa.Select[Period]:
 @roles(*ALL_ROLES)
 @spec.validate(resp=Response(HTTP_200=s.MeOut, **ERRORS), tags=[TAG])
 def me() -> Any:
-    """The token's user: role and unit."""
+    """Người dùng của mã truy cập: vai trò, đơn vị."""
     user = api_user()
     token = g.api_token
     return s.MeOut(
@@ -66,7 +66,7 @@ def me() -> Any:
     query=s.PageQuery, resp=Response(HTTP_200=s.PeriodPage, **ERRORS), tags=[TAG]
 )
 def periods(query: s.PageQuery) -> Any:
-    """Assessment periods the user works in, newest first."""
+    """Các kỳ đánh giá người dùng tham gia, mới nhất trước."""
     rows, total = paginate(visible_periods(api_user()), query.page, query.per_page)
     return s.PeriodPage(
         items=[period_out(p) for p in rows],
@@ -80,7 +80,7 @@ def periods(query: s.PageQuery) -> Any:
 @roles(*ALL_ROLES)
 @spec.validate(resp=Response(HTTP_200=s.CriteriaSetOut, **ERRORS), tags=[TAG])
 def criteria_set(code: str) -> Any:
-    """A criteria set's tree: areas, criteria and leaves with their rules."""
+    """Cây bộ tiêu chí: lĩnh vực, tiêu chí, tiêu chí thành phần và cách tính điểm."""
     if db.session.get(CriteriaSetRecord, code) is None:
         abort(404)
     return criteria_set_out(criteria_for(code))
