@@ -146,7 +146,7 @@ def answer(assessment_id: int, code: str, json: s.AnswerIn) -> Any:
 def submit(assessment_id: int) -> Any:
     """Gửi hồ sơ (hoặc gửi lại sau giải trình, bổ sung).
 
-    Bị từ chối khi quá hạn hoặc còn tiêu chí chưa đủ điều kiện (danh sách trong details).
+    Bị từ chối khi quá hạn hoặc còn tiêu chí chưa đủ điều kiện (xem details).
     """
     found = submit_assessment(
         get_assessment_or_404(assessment_id, api_user()), api_user()
