@@ -225,3 +225,20 @@ def test_an_oversize_upload_is_refused_as_on_the_page(
     root = app.config["EVIDENCE_LOCAL_ROOT"]
     assert [f for _, _, files in os.walk(root) for f in files] == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 0
+
+
+def test_with_csrf_on_a_token_needs_no_form_token_and_a_cookie_gets_no_way_in(
+    app: Any, api_as: Any, demo: dict[str, Any], login_as: Any, client: Any
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    editor = api_as("truclam.chuyenvien")
+    path = f"/assessments/{demo['assessments']['TRUCLAM'].id}/criteria/2.2.1"
+    saved = editor.put(path, json={"inputs": {"value": True}})
+    assert saved.status_code == 200, saved.get_json()
+    app.config["WTF_CSRF_ENABLED"] = False
+    login_as("truclam.chuyenvien")
+    app.config["WTF_CSRF_ENABLED"] = True
+    with_cookie = client.put("/api/v1" + path, json={"inputs": {"value": False}})
+    assert with_cookie.status_code == 401
+    leaf = editor.get(path.rsplit("/criteria", 1)[0]).get_json()["leaves"]
+    assert next(lf for lf in leaf if lf["code"] == "2.2.1")["inputs"] == {"value": True}
