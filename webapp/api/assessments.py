@@ -24,7 +24,7 @@ from webapp.api.common import (
     roles,
     totals,
 )
-from webapp.assessment.answers import save_answer
+from webapp.assessment.answers import AnswerInvalid, save_answer
 from webapp.assessment.overview import assessment_view
 from webapp.assessment.submission import submit_assessment
 from webapp.criteria_sets import criteria_for
@@ -114,9 +114,16 @@ def answer(assessment_id: int, code: str, json: s.AnswerIn) -> Any:
     leaf = criteria_for(found).nodes().get(code)
     if leaf is None or not leaf.is_leaf:
         abort(404)
+    manual = leaf.rule is not None and leaf.rule.type == "manual"
+    if json.self_score is not None and not manual:
+        raise AnswerInvalid(
+            "self_score",
+            "Chỉ tiêu chí chấm theo mức mới nhận mức tự chấm (self_score); "
+            "tiêu chí này nhận số liệu (inputs).",
+        )
     if json.not_applicable:
         given: dict[str, Any] | None = {"not_applicable": True}
-    elif json.self_score is not None and leaf.rule and leaf.rule.type == "manual":
+    elif json.self_score is not None:
         given = {**(json.inputs or {}), "level": json.self_score}
     else:
         given = json.inputs

@@ -45,6 +45,9 @@ def test_errors_have_one_shape_with_a_stable_code_and_the_pages_message(
         f"/assessments/{assessment_id}/criteria/2.3.3",
         json={"inputs": {"value": True}, "version": 7},
     )
+    level_on_binary = editor.put(
+        f"/assessments/{assessment_id}/criteria/2.2.1", json={"self_score": 1}
+    )
     role = editor.post(f"/periods/{demo['period'].id}/publish")
     missing = editor.get("/assessments/999999")
     no_route = editor.get("/khong-co")
@@ -62,6 +65,8 @@ def test_errors_have_one_shape_with_a_stable_code_and_the_pages_message(
     assert stale.status_code == 409
     assert stale.get_json()["error"]["code"] == "stale_answer"
     assert "vừa được thay đổi" in stale.get_json()["error"]["message"]
+    assert level_on_binary.status_code == 422
+    assert level_on_binary.get_json()["error"]["field"] == "self_score"
     assert role.status_code == 403
     assert role.get_json()["error"] == {
         "code": "forbidden",
