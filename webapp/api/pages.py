@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.validators import Optional
@@ -36,18 +44,13 @@ def _render(form: TokenForm, issued: str | None = None, status: int = 200) -> An
     ), status
 
 
-@pages_bp.get("/")
+@pages_bp.route("/", methods=["GET", "POST"])
 @login_required
 def index() -> Any:
-    """Mã truy cập API: the user's tokens, when each was used last."""
-    return _render(TokenForm())
-
-
-@pages_bp.post("/")
-@login_required
-def create() -> Any:
-    """Create a token and show it once (never stored in clear, never shown again)."""
+    """Mã truy cập API: the user's tokens, and a new one shown once when created."""
     form = TokenForm()
+    if request.method == "GET":
+        return _render(form)
     if not form.validate():
         return _render(form, status=422)
     user = current_user._get_current_object()
@@ -66,6 +69,7 @@ def create() -> Any:
         "một lần.",
         "success",
     )
+    # Rendered, not redirected: the token is never kept anywhere to show it later.
     return _render(TokenForm(formdata=None), issued=issued.secret, status=201)
 
 
