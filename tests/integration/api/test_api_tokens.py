@@ -217,3 +217,24 @@ def test_the_command_line_creates_and_revokes(app: Any, demo: Any) -> None:
     unknown = runner.invoke(args=["users", "token", "create", "khong-co-ai"])
     assert unknown.exit_code == 1
     assert "Không có tài khoản khong-co-ai" in unknown.output
+
+
+def test_a_password_set_through_an_emailed_link_revokes_the_tokens(
+    client: Any, token_for: Any, clock: Any
+) -> None:
+    from webapp.auth import reset
+    from webapp.notify.models import PasswordResetToken
+
+    token = token_for("truclam.chuyenvien")
+    user = _user("truclam.chuyenvien")
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=reset._digest("lien-ket-dat-lai"),
+            expires_at=clock.value + timedelta(minutes=30),
+        )
+    )
+    db.session.commit()
+    reset.reset_password("lien-ket-dat-lai", "Mat-khau-moi-2026")
+    assert _me(client, token).status_code == 401
+    assert _row(token).revoked_reason == "password_reset"
