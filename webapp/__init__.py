@@ -105,7 +105,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp import errors, formatting, lifecycle
+    from webapp import api, errors, formatting, lifecycle
     from webapp.admin import bp as admin_bp
     from webapp.appraisal import bp as appraisal_bp
     from webapp.assessment import bp as assessment_bp
@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         notify_bp,
     ):
         app.register_blueprint(bp)
+    api.init_app(app)
     register_commands(app)
 
 

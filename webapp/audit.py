@@ -73,6 +73,9 @@ ACTION_LABELS = {
     # Issue 15: forgotten password.
     "user.password_reset_request": "Yêu cầu đặt lại mật khẩu qua thư",
     "user.password_reset": "Đặt lại mật khẩu qua liên kết",
+    # The JSON API (issue 14).
+    "api_token.create": "Tạo mã truy cập API",
+    "api_token.revoke": "Thu hồi mã truy cập API",
 }
 
 

@@ -33,6 +33,12 @@ class DefaultConfig:
     # Failed logins: per account and address, and per address across all accounts (one
     # address trying many usernames). Another address is never blocked by either.
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
+    # Requests per personal API token (Flask-Limiter syntax), counted in the same
+    # storage as the login throttle.
+    API_RATE_LIMIT = "600 per minute"
+    # A personal token's life when its owner does not choose one.
+    API_TOKEN_DEFAULT_DAYS = 90
+    API_TOKEN_MAX_DAYS = 366
     LOGIN_ADDRESS_RATE_LIMIT = "20 per 15 minutes"
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
     # believed (nginx alone: 1). 0: the client is the socket's peer, headers ignored.

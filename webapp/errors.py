@@ -180,7 +180,10 @@ def _render(code: int, detail: str | None = None) -> tuple[Response | str, int]:
     title = MESSAGES.get(code, (f"Lỗi {code}", ""))[0]
     message = detail or error_message(code)
     if request.path.startswith("/api/"):
-        return jsonify({"error": {"code": code, "message": message}}), code
+        # Outside the API's own handlers (no route matched): the API's error shape.
+        from webapp.api.errors import error_body
+
+        return error_body(code, message), code
     return render_template(
         "errors/error.html", code=code, title=title, message=message
     ), code

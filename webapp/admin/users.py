@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import audit
 from webapp.admin.errors import AdminError, FieldError, commit_or_field_error
+from webapp.api.tokens import revoke_user_tokens
 from webapp.auth.services import PasswordPolicyError, end_sessions, hash_password
 from webapp.extensions import db
 from webapp.formatting import fold
@@ -159,12 +160,13 @@ def reset_password(user: User, new_password: str, *, actor: User) -> None:
         raise FieldError("password", str(exc)) from exc
     before = {"session_version": user.session_version}
     end_sessions(user)
+    revoked = revoke_user_tokens(user, "password_reset")
     audit.record(
         "user.reset_password",
         "user",
         user.id,
         before=before,
-        after={"session_version": user.session_version},
+        after={"session_version": user.session_version, "api_tokens_revoked": revoked},
         unit_id=user.unit_id,
     )
     db.session.commit()
@@ -186,14 +188,20 @@ def set_user_active(user: User, active: bool, *, actor: User) -> None:
         )
     before = {"is_active": user.is_active, "session_version": user.session_version}
     user.is_active = active
+    after: dict[str, Any] = {
+        "is_active": active,
+        "session_version": user.session_version,
+    }
     if not active:
         end_sessions(user)
+        after["session_version"] = user.session_version
+        after["api_tokens_revoked"] = revoke_user_tokens(user, "deactivated")
     audit.record(
         "user.activate" if active else "user.deactivate",
         "user",
         user.id,
         before=before,
-        after={"is_active": active, "session_version": user.session_version},
+        after=after,
         unit_id=user.unit_id,
     )
     db.session.commit()

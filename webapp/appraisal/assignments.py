@@ -188,7 +188,9 @@ def appraiser_areas(user: User, assessment: Assessment) -> set[str] | None:
 
 
 def code_key(code: str) -> tuple[int, ...]:
-    return tuple(int(p) if p.isdigit() else 0 for p in code.split("."))
+    # isdecimal, not isdigit: "³" is a digit that int() refuses (a code typed in the
+    # API's JSON, not picked from the page's list).
+    return tuple(int(p) if p.isdecimal() else 0 for p in code.split("."))
 
 
 # -- the appraiser's queue -----------------------------------------------------------

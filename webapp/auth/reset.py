@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from webapp import audit
+from webapp.api.tokens import revoke_user_tokens
 from webapp.auth.services import end_sessions, hash_password
 from webapp.clock import now
 from webapp.errors import ParIndexError
@@ -148,6 +149,7 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = password_hash
     user.must_change_password = False
     end_sessions(user)
+    revoked = revoke_user_tokens(user, "password_reset")
     audit.record(
         "user.password_reset",
         "user",
@@ -155,7 +157,11 @@ def reset_password(token: str, new_password: str) -> User:
         actor=user,
         unit_id=user.unit_id,
         before={"session_version": user.session_version - 1},
-        after={"session_version": user.session_version, "token": row.id},
+        after={
+            "session_version": user.session_version,
+            "token": row.id,
+            "api_tokens_revoked": revoked,
+        },
     )
     db.session.commit()
     logger.info("password reset through a link for user %s", user.id)

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from webapp import audit
+from webapp.api.tokens import revoke_user_tokens
 from webapp.clock import utcnow
 from webapp.errors import ParIndexError
 from webapp.extensions import db
@@ -99,12 +100,13 @@ def change_password(user: User, current: str, new: str) -> None:
         raise PasswordPolicyError("Mật khẩu hiện tại không đúng.") from exc
     user.password_hash = hash_password(new)
     end_sessions(user)
+    revoked = revoke_user_tokens(user, "password_changed")
     audit.record(
         "user.change_password",
         "user",
         user.id,
         unit_id=user.unit_id,
         before={"session_version": user.session_version - 1},
-        after={"session_version": user.session_version},
+        after={"session_version": user.session_version, "api_tokens_revoked": revoked},
     )
     db.session.commit()

@@ -392,7 +392,10 @@ def link_evidence(evidence: Evidence, code: str, *, user: User) -> None:
     """Let an already uploaded document prove one more leaf (no second upload)."""
     assessment = assessment_of(evidence)
     _ensure_current(evidence)
-    (code,) = _clean_codes(assessment, [code])
+    cleaned = _clean_codes(assessment, [code])
+    if not cleaned:  # a blank code (the page's form refuses it before; the API here)
+        raise EvidenceError("Vui lòng chọn tiêu chí cần gắn tài liệu.", 400)
+    (code,) = cleaned
     ensure_editable(assessment, code)
     before = evidence.criterion_codes
     if code in before:
