@@ -1,7 +1,7 @@
 """api: personal API tokens
 
 Revision ID: 0005_api
-Revises: 0004_accounts_base
+Revises: 0005_notify
 Create Date: 2026-12-02 02:05:00
 
 """
@@ -14,7 +14,7 @@ from webapp.models import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0005_api"
-down_revision = "0004_accounts_base"
+down_revision = "0005_notify"
 branch_labels = None
 depends_on = None
 
