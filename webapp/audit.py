@@ -73,6 +73,12 @@ ACTION_LABELS = {
     # Issue 15: forgotten password.
     "user.password_reset_request": "Yêu cầu đặt lại mật khẩu qua thư",
     "user.password_reset": "Đặt lại mật khẩu qua liên kết",
+    # Accounts and help (issue 15).
+    "user.profile": "Sửa hồ sơ cá nhân",
+    "user.session_end": "Đăng xuất một phiên đăng nhập",
+    "user.sessions_end_others": "Đăng xuất tất cả nơi khác",
+    "user.force_password_change": "Buộc đổi mật khẩu",
+    "leaf_message.post": "Gửi trao đổi về tiêu chí",
 }
 
 
