@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -14,6 +14,7 @@ from webapp.account.sessions import (
     end_other_sessions,
     end_session,
     list_sessions,
+    open_session,
 )
 from webapp.auth import services
 from webapp.auth.forms import ChangePasswordForm
@@ -112,6 +113,8 @@ def end_one(session_id: int) -> Response:
     """Sign one of one's sessions out; ending this one is a logout."""
     back = url_for("account.profile", _anchor="sessions")
     back_to(back)
+    if open_session(_user().id, session_id) is None:
+        abort(404)  # someone else's, or already ended: ids are not to be probed
     if not EmptyForm().validate_on_submit():
         return redirect(back)
     current = current_session_id()
