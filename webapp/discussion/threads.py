@@ -17,7 +17,6 @@ from flask import abort
 
 from criteria import Node
 from webapp import audit
-from webapp.appraisal.leaves import area_of
 from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError
 from webapp.extensions import db
@@ -49,6 +48,9 @@ def may_take_part(user: User, assessment: Assessment, code: str) -> bool:
         return user.unit_id == assessment.unit_id
     if user.role != "appraiser":
         return False
+    # Imported here: the appraisal package's routes import this module.
+    from webapp.appraisal.leaves import area_of
+
     areas = db.session.scalars(
         sa.select(AppraiserAssignment.area_codes).where(
             AppraiserAssignment.user_id == user.id,
