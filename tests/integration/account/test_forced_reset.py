@@ -1,4 +1,4 @@
-"""A temporary password (set by the coordinator) must be replaced before anything else."""
+"""A temporary password (set by the coordinator) must be replaced before all else."""
 
 from __future__ import annotations
 

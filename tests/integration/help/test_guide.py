@@ -58,7 +58,8 @@ def test_the_unit_editor_sees_the_deadline_and_progress_in_order(
         "Hạn tự đánh giá: 15/12/2026 lúc 23:59 · còn 13 ngày 13 giờ"
     )
     steps = _steps(html)
-    assert steps[0] == f"Trả lời các tiêu chí: đã trả lời {len(leaves) - 3}/{len(leaves)}"
+    answered = f"{len(leaves) - 3}/{len(leaves)}"
+    assert steps[0] == f"Trả lời các tiêu chí: đã trả lời {answered}"
     assert steps[1].startswith("Đính kèm tài liệu kiểm chứng:")
     assert steps[2] == "Báo lãnh đạo đơn vị kiểm tra và gửi hồ sơ"
     # The unanswered leaves are named, with links to them on the criteria page.
@@ -104,7 +105,9 @@ def test_the_appraiser_sees_the_appraisal_deadline_and_the_units_to_appraise(
     login_as("thamdinh")
     html = client.get("/help/").get_data(as_text=True)
     assert "Hướng dẫn cho thành viên thẩm định" in html
-    assert _deadline(html).startswith("Hạn thẩm định: 15/01/2027 lúc 23:59 · còn 44 ngày")
+    assert _deadline(html).startswith(
+        "Hạn thẩm định: 15/01/2027 lúc 23:59 · còn 44 ngày"
+    )
     steps = _steps(html)
     assert steps[0] == "Thẩm định hồ sơ đã gửi: 1 đơn vị"
     assert steps[1] == "Chờ 1 đơn vị được phân công gửi hồ sơ"
