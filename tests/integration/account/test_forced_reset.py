@@ -117,8 +117,8 @@ def test_an_account_created_by_the_coordinator_starts_with_a_temporary_password(
     assert "lần đăng nhập đầu" in newcomer.get("/account/password").get_data(
         as_text=True
     )
-    assert newcomer.get("/assessments/").headers["Location"].endswith(
-        "/account/password"
+    assert (
+        newcomer.get("/assessments/").headers["Location"].endswith("/account/password")
     )
     # Logging out stays possible while the temporary password is in use.
     assert _is_login_redirect(newcomer.post("/auth/logout"))

@@ -76,9 +76,9 @@ def test_sign_out_everywhere_else_stops_the_other_browsers_only(
     assert home.get("/assessments/").status_code == 200
     response = office.post("/account/sessions/end-others")
     assert response.status_code == 302
-    assert "Đã đăng xuất 2 phiên đăng nhập khác." in office.get(
-        "/account/"
-    ).get_data(as_text=True)
+    assert "Đã đăng xuất 2 phiên đăng nhập khác." in office.get("/account/").get_data(
+        as_text=True
+    )
     assert _is_login_redirect(home.get("/assessments/"))
     assert _is_login_redirect(phone.get("/assessments/"))
     assert office.get("/assessments/").status_code == 200
