@@ -160,7 +160,8 @@ def _unit_guide(user: User) -> Guide:
     step.more = max(0, len(unanswered) - LISTED)
     guide.steps.append(step)
 
-    missing = [v for v in view.self_leaves() if v.evidence_missing]
+    # Answered leaves only: an unanswered one is already in the step above.
+    missing = [v for v in view.self_leaves() if v.answered and v.evidence_missing]
     step = Step(
         f"Đính kèm tài liệu kiểm chứng: {len(missing)} tiêu chí còn thiếu",
         "Tiêu chí có điểm cần tài liệu kiểm chứng (văn bản, báo cáo…) hoặc giải trình "
