@@ -29,7 +29,14 @@ MUST_CHANGE_MESSAGE = (
 # Reachable while a temporary password is still in use: the change page itself,
 # logging out, and the static files the page needs.
 MUST_CHANGE_EXEMPT = frozenset(
-    {"static", "account.password", "auth.change_password", "auth.logout", "auth.login"}
+    {
+        "static",
+        "account.password",
+        "auth.change_password",
+        "auth.logout",
+        "auth.login",
+        "main.healthz",
+    }
 )
 
 CSP = (
