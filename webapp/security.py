@@ -17,7 +17,12 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 
-from webapp.account.sessions import current_session_id, open_session, touch
+from webapp.account.sessions import (
+    current_session_id,
+    expire_idle,
+    open_session,
+    touch,
+)
 from webapp.clock import now
 from webapp.errors import wants_json
 from webapp.extensions import db, login_manager
@@ -81,6 +86,9 @@ def init_app(app: Flask) -> None:
         now_ts = now().timestamp()
         last = session.get("last_seen")
         if last is not None and now_ts - float(last) > limit.total_seconds():
+            record = g.get("parindex_session")
+            if record is not None:
+                expire_idle(record)
             logout_user()
             session.clear()
             flash(

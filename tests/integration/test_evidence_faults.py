@@ -408,7 +408,6 @@ def test_a_database_down_before_any_byte_is_stored_still_answers_the_widget_in_j
 ) -> None:
     from webapp.evidence.routes import SYSTEM_FAILED
     from webapp.extensions import db
-
     from webapp.models import UserSession
 
     login_as("truclam.chuyenvien")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request, session
+from flask import current_app, has_request_context, request, session
 
 from webapp import audit
 from webapp.clock import utcnow
@@ -61,14 +62,24 @@ def touch(row: UserSession) -> None:
         db.session.commit()
 
 
+def _open_rows(user: User) -> sa.Select[Any]:
+    return (
+        sa.select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    )
+
+
 def list_sessions(user: User) -> list[UserSession]:
-    """The user's open sessions, most recently used first."""
+    """The sessions still usable, most recently used first.
+
+    A browser closed without logging out leaves its row open; once idle past the
+    limit its cookie is refused anyway, so it is no longer listed.
+    """
+    idle = timedelta(minutes=int(current_app.config["IDLE_TIMEOUT_MINUTES"]))
+    since = utcnow() - idle - TOUCH_EVERY
     return list(
-        db.session.scalars(
-            sa.select(UserSession)
-            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
-        )
+        db.session.scalars(_open_rows(user).where(UserSession.last_seen_at >= since))
     )
 
 
@@ -85,7 +96,21 @@ def close_rows(rows: Iterable[UserSession]) -> list[int]:
 
 def close_all(user: User, *, keep: int | None = None) -> list[int]:
     """End every open row of the user but ``keep``; return the ids ended."""
-    return close_rows(s for s in list_sessions(user) if s.id != keep)
+    return close_rows(s for s in db.session.scalars(_open_rows(user)) if s.id != keep)
+
+
+def expire_idle(row: UserSession) -> None:
+    """Close the record of a session the idle limit has just ended."""
+    close_rows([row])
+    audit.record(
+        "user.session_idle",
+        "user",
+        row.user_id,
+        after={"ended": [row.id]},
+        unit_id=row.user.unit_id,
+        actor=row.user,
+    )
+    db.session.commit()
 
 
 def end_session(user: User, session_id: int, *, current: int | None) -> None:

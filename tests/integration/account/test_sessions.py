@@ -156,3 +156,30 @@ def test_deactivation_ends_every_listed_session(
     user = demo["users"]["truclam.chuyenvien"]
     assert admin.post(f"/admin/users/{user.id}/deactivate").status_code == 302
     assert _open_sessions("truclam.chuyenvien") == []
+
+
+def test_an_idle_session_is_closed_and_no_longer_listed(
+    app: Any, browser: Any, clock: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    start = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    clock.value = start
+    office = browser("truclam.lanhdao", CHROME)
+    forgotten = browser("truclam.lanhdao", FIREFOX)
+    browser("truclam.lanhdao", CHROME.replace("Safari/537.36", "Safari/537.36 Edg/131"))
+    _office_row, forgotten_row, overnight = _open_sessions("truclam.lanhdao")
+    # A browser left open overnight: its last activity is hours old.
+    overnight.last_seen_at = overnight.last_seen_at - timedelta(hours=10)
+    db.session.commit()
+    html = office.get("/account/").get_data(as_text=True)
+    assert "Edge trên Windows" not in html and "Firefox trên Linux" in html
+    # Coming back after the idle limit ends that session and closes its record.
+    limit = timedelta(minutes=int(app.config["IDLE_TIMEOUT_MINUTES"]))
+    clock.value = start + limit + timedelta(minutes=1)
+    assert _is_login_redirect(forgotten.get("/assessments/"))
+    assert forgotten_row.id not in [s.id for s in _open_sessions("truclam.lanhdao")]
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "user.session_idle")
+    )
+    assert event is not None and event.after["ended"] == [forgotten_row.id]

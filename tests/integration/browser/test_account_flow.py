@@ -73,12 +73,11 @@ def test_first_login_asks_for_a_new_password_then_the_guide_and_a_message(
     page.goto(f"{base}/assessments/{assessment.id}")
     page.click(f'[id="leaf-{code}"] .thread-link a')
     page.wait_for_url(f"{base}/discussion/assessments/{assessment.id}/leaves/{code}")
-    page.fill('textarea[name="body"]', "Đơn vị xin hỏi: báo cáo quý có được tính không?")
+    question = "Đơn vị xin hỏi: báo cáo quý có được tính không?"
+    page.fill('textarea[name="body"]', question)
     page.click('button:has-text("Gửi trao đổi")')
     expect(page.locator(".send-state")).to_have_text("Đã gửi.")
-    expect(page.locator("#thread .thread > li .body")).to_have_text(
-        "Đơn vị xin hỏi: báo cáo quý có được tính không?"
-    )
+    expect(page.locator("#thread .thread > li .body")).to_have_text(question)
     expect(page.locator('textarea[name="body"]')).to_have_value("")
     screenshot(page, "discussion-1366x768.png")
     assert page.problems == []
