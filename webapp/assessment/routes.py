@@ -141,6 +141,7 @@ def area_fragment(assessment_id: int, code: str) -> str:
         area=area,
         forms=leaf_forms(view, {}, codes=page.leaf_codes),
         notices={},
+        message_counts=message_counts(assessment),
     )
 
 
