@@ -1,7 +1,7 @@
 """accounts: user sessions (listed, ended one by one) and leaf "Trao đổi" messages
 
 Revision ID: 0005_accounts
-Revises: 0004_accounts_base
+Revises: 0005_notify
 Create Date: 2026-12-02 02:10:00
 
 """
@@ -14,7 +14,7 @@ from webapp.models import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0005_accounts"
-down_revision = "0004_accounts_base"
+down_revision = "0005_notify"
 branch_labels = None
 depends_on = None
 
