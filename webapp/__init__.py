@@ -106,13 +106,16 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from webapp import api, errors, formatting, lifecycle
+    from webapp.account import bp as account_bp
     from webapp.admin import bp as admin_bp
     from webapp.appraisal import bp as appraisal_bp
     from webapp.assessment import bp as assessment_bp
     from webapp.auth import bp as auth_bp
     from webapp.cli import register_commands
+    from webapp.discussion import bp as discussion_bp
     from webapp.dossier import bp as dossier_bp
     from webapp.evidence import bp as evidence_bp
+    from webapp.help import bp as help_bp
     from webapp.main import bp as main_bp
     from webapp.notify import bp as notify_bp
     from webapp.plan import bp as plan_bp
@@ -124,6 +127,8 @@ def register_blueprints(app: Flask) -> None:
     for bp in (
         main_bp,
         auth_bp,
+        account_bp,
+        help_bp,
         admin_bp,
         assessment_bp,
         evidence_bp,
@@ -132,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
         dossier_bp,
         plan_bp,
         notify_bp,
+        discussion_bp,
     ):
         app.register_blueprint(bp)
     api.init_app(app)

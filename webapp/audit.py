@@ -76,6 +76,13 @@ ACTION_LABELS = {
     # The JSON API (issue 14).
     "api_token.create": "Tạo mã truy cập API",
     "api_token.revoke": "Thu hồi mã truy cập API",
+    # Accounts and help (issue 15).
+    "user.profile": "Sửa hồ sơ cá nhân",
+    "user.session_end": "Đăng xuất một phiên đăng nhập",
+    "user.sessions_end_others": "Đăng xuất tất cả nơi khác",
+    "user.session_idle": "Phiên đăng nhập hết hạn do không thao tác",
+    "user.force_password_change": "Buộc đổi mật khẩu",
+    "leaf_message.post": "Gửi trao đổi về tiêu chí",
 }
 
 

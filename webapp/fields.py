@@ -197,6 +197,42 @@ def clean_text(text: str, *, label: str = "Nội dung", field: str | None = None
     return text.strip()
 
 
+# An address a mail server would take: one @, a dotted domain, no spaces. Stricter
+# checks (does the domain exist?) would refuse working addresses on closed networks.
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_PHONE_RE = re.compile(r"\+?[\d .()-]+")
+
+
+def parse_email(text: str, *, field: str | None = "email") -> str | None:
+    """An e-mail address, lower-cased domain; None when left blank."""
+    text = clean_text(text, label="Thư điện tử", field=field)
+    if not text:
+        return None
+    if len(text) > 254 or not _EMAIL_RE.fullmatch(text):
+        raise InvalidInput(
+            f"Địa chỉ thư điện tử “{_shown(text)}” không hợp lệ "
+            "(ví dụ: nguyenvana@thanhhoa.gov.vn).",
+            field,
+        )
+    local, domain = text.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def parse_phone(text: str, *, field: str | None = "phone") -> str | None:
+    """A phone number of 9 to 15 digits (spaces, dots, dashes allowed); None: blank."""
+    text = clean_text(text, label="Số điện thoại", field=field)
+    if not text:
+        return None
+    digits = sum(ch.isdigit() for ch in text)
+    if not _PHONE_RE.fullmatch(text) or not 9 <= digits <= 15 or len(text) > 32:
+        raise InvalidInput(
+            f"Số điện thoại “{_shown(text)}” không hợp lệ: "
+            "gồm 9 đến 15 chữ số (ví dụ: 0237 3852 123 hoặc +84 912 345 678).",
+            field,
+        )
+    return text
+
+
 def text_arg(args: Mapping[str, str], name: str, *, label: str = "Từ khóa") -> str:
     """A free-text query-string value (a search), cleaned like a form field."""
     return clean_text(args.get(name, ""), label=label, field=name)

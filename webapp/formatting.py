@@ -80,6 +80,36 @@ def no_store_downloads(response: Response) -> Response:
     return response
 
 
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("coc_coc_browser", "Cốc Cốc"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def user_agent_label(agent: str | None) -> str:
+    """A browser string read as people say it: "Chrome trên Windows"."""
+    if not agent:
+        return "Không rõ trình duyệt"
+    browser = next((name for key, name in _BROWSERS if key in agent), "")
+    system = next((name for key, name in _SYSTEMS if key in agent), "")
+    if browser and system:
+        return f"{browser} trên {system}"
+    return browser or system or agent[:60]
+
+
 def init_app(app: Flask) -> None:
     filters: dict[str, Any] = {
         "points": points,
@@ -89,6 +119,7 @@ def init_app(app: Flask) -> None:
         "vn_time": vn_time,
         "iso_vn_datetime": iso_vn_datetime,
         "filesize": filesize,
+        "user_agent_label": user_agent_label,
     }
     app.jinja_env.filters.update(filters)
     # The print header's time; print.js refreshes it when the page is printed later.

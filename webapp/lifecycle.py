@@ -480,6 +480,22 @@ def ensure_editable(assessment: Assessment, code: str | None = None) -> None:
     raise NotEditable("Hồ sơ đã gửi và được khóa: không thể thay đổi.")
 
 
+# -- "Trao đổi" threads ----------------------------------------------------------------
+
+
+def thread_open(period: Period) -> bool:
+    """A leaf's Trao đổi thread takes messages until the period closes."""
+    return period.status in (P.DRAFT, P.OPEN)
+
+
+def ensure_thread_open(period: Period) -> None:
+    if not thread_open(period):
+        raise NotEditable(
+            "Kỳ đánh giá đã đóng hoặc đã công bố kết quả: "
+            "phần trao đổi chỉ còn để xem, không gửi thêm được."
+        )
+
+
 def init_app(app: Flask) -> None:
     """Templates compare statuses with the enums and ask `status_badge` for colours."""
     app.jinja_env.globals.update(

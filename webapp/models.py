@@ -606,3 +606,48 @@ class SignedReport(db.Model):  # type: ignore[name-defined]
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     uploaded_by: Mapped[User | None] = relationship()
+
+
+class UserSession(db.Model):  # type: ignore[name-defined]
+    """One login (a browser): listed on the profile, ended one by one or all at once.
+
+    Its id sits in the signed Flask session; the user loader refuses a cookie whose
+    session has ended, so ending a row signs that browser (and any copy of its
+    cookie) out.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Refreshed at most once a minute: one write per minute of activity, not per page.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(300), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class LeafMessage(db.Model):  # type: ignore[name-defined]
+    """A message of a leaf's "Trao đổi" thread between a unit and its appraisers.
+
+    Outside formal return requests: it changes no score and no status.
+    """
+
+    __tablename__ = "leaf_messages"
+    __table_args__ = (
+        sa.Index("ix_leaf_messages_assessment_code", "assessment_id", "criterion_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id"))
+    criterion_code: Mapped[str] = mapped_column(sa.String(32))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User] = relationship()

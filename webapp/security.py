@@ -4,12 +4,45 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
 
+from webapp.account.sessions import (
+    current_session_id,
+    expire_idle,
+    open_session,
+    touch,
+)
 from webapp.clock import now
+from webapp.errors import wants_json
 from webapp.extensions import db, login_manager
 from webapp.models import User
+
+MUST_CHANGE_MESSAGE = (
+    "Bạn đang dùng mật khẩu tạm thời: hãy đổi mật khẩu trước khi tiếp tục."
+)
+# Reachable while a temporary password is still in use: the change page itself,
+# logging out, and the static files the page needs.
+MUST_CHANGE_EXEMPT = frozenset(
+    {
+        "static",
+        "account.password",
+        "auth.change_password",
+        "auth.logout",
+        "auth.login",
+        "main.healthz",
+    }
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,6 +69,12 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, uid)
         if user is None or not user.is_active or user.session_version != version:
             return None
+        # The login's own record must still be open: "sign out this session" and
+        # "everywhere else" end records, not versions.
+        record = open_session(user.id, current_session_id())
+        if record is None:
+            return None
+        g.parindex_session = record
         return user
 
     @app.before_request
@@ -47,6 +86,9 @@ def init_app(app: Flask) -> None:
         now_ts = now().timestamp()
         last = session.get("last_seen")
         if last is not None and now_ts - float(last) > limit.total_seconds():
+            record = g.get("parindex_session")
+            if record is not None:
+                expire_idle(record)
             logout_user()
             session.clear()
             flash(
@@ -56,7 +98,24 @@ def init_app(app: Flask) -> None:
             return redirect(url_for("auth.login"))  # type: ignore[return-value]
         session["last_seen"] = now_ts
         session.permanent = True
+        record = g.get("parindex_session")
+        if record is not None:
+            touch(record)
         return None
+
+    @app.before_request
+    def require_new_password() -> Response | None:
+        """A temporary password (set by the coordinator) must be changed first."""
+        if request.endpoint in MUST_CHANGE_EXEMPT or not current_user.is_authenticated:
+            return None
+        if not current_user.must_change_password:
+            return None
+        if wants_json():
+            response = jsonify({"ok": False, "error": MUST_CHANGE_MESSAGE})
+            response.status_code = 403
+            return response
+        flash(MUST_CHANGE_MESSAGE, "warning")
+        return redirect(url_for("account.password"))  # type: ignore[return-value]
 
     @app.after_request
     def security_headers(response: Response) -> Response:

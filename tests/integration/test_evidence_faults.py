@@ -408,9 +408,14 @@ def test_a_database_down_before_any_byte_is_stored_still_answers_the_widget_in_j
 ) -> None:
     from webapp.evidence.routes import SYSTEM_FAILED
     from webapp.extensions import db
+    from webapp.models import UserSession
 
     login_as("truclam.chuyenvien")
     assessment_id = demo["assessments"]["TRUCLAM"].id
+    # The database goes down once the request is authenticated: the login's session
+    # row stays loaded here, as the demo fixture keeps the user loaded.
+    signed_in = list(db.session.scalars(sa.select(UserSession)))
+    assert signed_in
 
     def refuse(*_: Any, **__: Any) -> None:
         raise sa.exc.OperationalError("SELECT", {}, Exception("connection refused"))

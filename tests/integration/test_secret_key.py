@@ -20,14 +20,28 @@ OLD_CONSTANT = "dev-only-change-me"
 
 
 def _cookie_signed_with(key: str, user: Any) -> str:
-    """The session cookie an attacker who knows `key` would send for `user`."""
+    """The session cookie an attacker who knows `key` would send for `user`.
+
+    It names an open session record of the user: record ids are small integers an
+    attacker can guess, so the signing key is what stands in the way.
+    """
+    from webapp.account.sessions import start_session
+    from webapp.extensions import db
+
+    record = start_session(user)
+    db.session.commit()
     forger = Flask("forger")
     forger.secret_key = key
     serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
     assert serializer is not None
     return str(
         serializer.dumps(
-            {"_user_id": user.get_id(), "_fresh": True, "last_seen": time.time()}
+            {
+                "_user_id": user.get_id(),
+                "_fresh": True,
+                "last_seen": time.time(),
+                "sid": record.id,
+            }
         )
     )
 

@@ -43,6 +43,7 @@ OBJECT_TYPE_LABELS = {
     "evidence": "Tài liệu kiểm chứng",
     "return_request": "Yêu cầu giải trình, bổ sung",
     "assignment": "Phân công thẩm định",
+    "leaf_message": "Trao đổi về tiêu chí",
 }
 FIELD_LABELS = {
     "code": "Mã",
@@ -59,6 +60,15 @@ FIELD_LABELS = {
     "role": "Vai trò",
     "unit": "Đơn vị",
     "session_version": "Phiên đăng nhập",
+    "must_change_password": "Phải đổi mật khẩu",
+    "email": "Thư điện tử",
+    "phone": "Số điện thoại",
+    "email_notifications": "Nhận thông báo qua thư điện tử",
+    "session": "Phiên đăng nhập",
+    "ended": "Phiên đã kết thúc",
+    "current": "Phiên đang dùng",
+    "criterion_code": "Tiêu chí",
+    "body": "Nội dung",
     "year": "Năm",
     "criteria_set_id": "Bộ tiêu chí",
     "units": "Đơn vị tham gia",

@@ -78,6 +78,7 @@ from webapp.admin.units import (
 )
 from webapp.admin.users import (
     create_user,
+    force_password_change,
     get_user,
     list_users,
     reset_password,
@@ -306,6 +307,23 @@ def user_password(user_id: int) -> Page:
             )
             return redirect(url_for("admin.users"))
     return render_template("admin/user_password.html", form=form, user=user)
+
+
+@bp.post("/users/<int:user_id>/force-password-change")
+@roles_required("admin")
+def user_force_password_change(user_id: int) -> Response:
+    """Buộc đổi mật khẩu: sessions end, the next login asks for a new password."""
+    user = _user_or_404(user_id)
+    back = url_for("admin.users")
+    if _button_posted():
+        back_to(back)
+        force_password_change(user, actor=_actor())
+        flash(
+            f"Đã buộc {user.username} đổi mật khẩu: các phiên đăng nhập đã kết thúc, "
+            "lần đăng nhập tới phải đặt mật khẩu mới.",
+            "success",
+        )
+    return redirect(back)
 
 
 @bp.post("/users/<int:user_id>/deactivate")

@@ -1,6 +1,8 @@
 """Coordinator services for user accounts.
 
-List, create, edit, reset a password, (de)activate.
+List, create, edit, reset a password, force a password change, (de)activate. A
+password the coordinator sets is a temporary one: its owner must replace it at the
+next login (``User.must_change_password``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def _user_snapshot(user: User) -> dict[str, Any]:
         "role": user.role,
         "unit": user.unit.code if user.unit else None,
         "is_active": user.is_active,
+        "must_change_password": user.must_change_password,
     }
 
 
@@ -100,6 +103,8 @@ def create_user(
         role=role,
         unit=unit,
         password_hash=password_hash,
+        # The coordinator knows this password: the owner chooses their own at login.
+        must_change_password=True,
     )
     db.session.add(user)
     try:
@@ -158,19 +163,60 @@ def reset_password(user: User, new_password: str, *, actor: User) -> None:
         user.password_hash = hash_password(new_password)
     except PasswordPolicyError as exc:
         raise FieldError("password", str(exc)) from exc
-    before = {"session_version": user.session_version}
-    end_sessions(user)
+    before = {
+        "session_version": user.session_version,
+        "must_change_password": user.must_change_password,
+    }
+    user.must_change_password = True
+    ended = end_sessions(user)
     revoked = revoke_user_tokens(user, "password_reset")
     audit.record(
         "user.reset_password",
         "user",
         user.id,
         before=before,
-        after={"session_version": user.session_version, "api_tokens_revoked": revoked},
+        after={
+            "session_version": user.session_version,
+            "must_change_password": True,
+            "ended": ended,
+            "api_tokens_revoked": revoked,
+        },
         unit_id=user.unit_id,
     )
     db.session.commit()
     logger.info("password of %s reset by %s", user.username, actor.username)
+
+
+def force_password_change(user: User, *, actor: User) -> None:
+    """Buộc đổi mật khẩu: end the user's sessions; their next login asks for a new
+    password before anything else."""
+    if user.id == actor.id:
+        raise AdminError(
+            "Hãy dùng trang “Đổi mật khẩu” để đổi mật khẩu của chính mình."
+        )
+    if not user.is_active:
+        raise AdminError("Tài khoản đã bị khóa: không cần buộc đổi mật khẩu.")
+    before = {
+        "session_version": user.session_version,
+        "must_change_password": user.must_change_password,
+    }
+    user.must_change_password = True
+    ended = end_sessions(user)
+    audit.record(
+        "user.force_password_change",
+        "user",
+        user.id,
+        before=before,
+        after={
+            "session_version": user.session_version,
+            "must_change_password": True,
+            "ended": ended,
+        },
+        unit_id=user.unit_id,
+        actor=actor,
+    )
+    db.session.commit()
+    logger.info("password change of %s forced by %s", user.username, actor.username)
 
 
 def set_user_active(user: User, active: bool, *, actor: User) -> None:

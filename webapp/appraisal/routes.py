@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from evidence_store.text import content_disposition
 from webapp.access import get_assessment_or_404, roles_required
 from webapp.appraisal import bp
 from webapp.appraisal.assignments import (
@@ -41,7 +42,14 @@ from webapp.appraisal.survey import (
     save_survey_values,
     survey_grid,
 )
+from webapp.appraisal.survey_template import (
+    XLSX_MIMETYPE,
+    template_csv,
+    template_filename,
+    template_xlsx,
+)
 from webapp.criteria_sets import criteria_for
+from webapp.discussion.threads import message_counts
 from webapp.errors import ParIndexError, show_on_form
 from webapp.extensions import db
 from webapp.fields import EmptyForm
@@ -164,6 +172,7 @@ def _render_screen(
         focus=focus,
         failed=failed,
         return_form=return_form or ReturnForm(formdata=None),
+        message_counts=message_counts(assessment),
     ), status
 
 
@@ -289,6 +298,34 @@ def survey(period_id: int) -> Response | tuple[str, int]:
         return _render_survey(period, typed=typed, cell_errors=cells, status=exc.status)
     flash(f"Đã lưu kết quả điều tra XHH ({changed} ô thay đổi).", "success")
     return redirect(url_for("appraisal.survey", period_id=period.id))
+
+
+def _template_response(
+    period: Period, data: bytes, mimetype: str, ext: str
+) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(
+        template_filename(period, ext)
+    )
+    return response
+
+
+@bp.get("/periods/<int:period_id>/survey/template.xlsx")
+@roles_required("admin")
+def survey_template_xlsx(period_id: int) -> Response:
+    """Tệp mẫu Excel: the import's three columns, every unit and survey leaf."""
+    period = _period_or_404(period_id)
+    return _template_response(period, template_xlsx(period), XLSX_MIMETYPE, "xlsx")
+
+
+@bp.get("/periods/<int:period_id>/survey/template.csv")
+@roles_required("admin")
+def survey_template_csv(period_id: int) -> Response:
+    """Tệp mẫu CSV: the same three columns."""
+    period = _period_or_404(period_id)
+    return _template_response(
+        period, template_csv(period), "text/csv; charset=utf-8", "csv"
+    )
 
 
 @bp.post("/periods/<int:period_id>/survey/import")

@@ -29,6 +29,7 @@ from criteria import (
     Node,
     RatioRule,
     Rule,
+    SurveyRule,
     TiersRule,
 )
 from scoring import format_date, format_points
@@ -272,6 +273,105 @@ RULE_FORMS: dict[type[Rule], RuleForm[Any]] = {
     DeductionRule: RuleForm(lambda rule: "deduction", _deduction_fields),
     ManualRule: RuleForm(lambda rule: "manual", _manual_fields),
 }
+
+
+@dataclass(frozen=True)
+class RuleHelp:
+    """Hướng dẫn trả lời: what a rule class asks of the unit, in plain Vietnamese."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+_EVIDENCE_LINE = (
+    "Đính kèm tài liệu kiểm chứng (văn bản, báo cáo, quyết định…) cho phần được "
+    "tính điểm; nếu chưa có, ghi giải trình ở ô “Thuyết minh”."
+)
+
+# One entry per rule class, beside RULE_FORMS: a rule class added without its help
+# fails tests/integration/test_help.py.
+RULE_HELP: dict[type[Rule], RuleHelp] = {
+    BinaryRule: RuleHelp(
+        "Tiêu chí đạt / không đạt",
+        (
+            "Chọn “Đạt” khi đơn vị đã thực hiện đầy đủ yêu cầu của tiêu chí trong năm "
+            "đánh giá; chọn “Không đạt” nếu chưa thực hiện hoặc thực hiện chưa đủ.",
+            "Điểm là số điểm ghi cạnh lựa chọn.",
+            _EVIDENCE_LINE,
+        ),
+    ),
+    TiersRule: RuleHelp(
+        "Tiêu chí chấm theo mức",
+        (
+            "Nhập kết quả đạt được: tỷ lệ phần trăm (ví dụ 92,5), hoặc tử số và mẫu số "
+            "để hệ thống tự tính tỷ lệ; với tiêu chí theo ngày, nhập ngày dd/mm/yyyy.",
+            "Điểm là điểm của mức đầu tiên mà kết quả đạt (xem “Cách tính điểm”).",
+            _EVIDENCE_LINE,
+        ),
+    ),
+    RatioRule: RuleHelp(
+        "Tiêu chí chấm theo tỷ lệ",
+        (
+            "Nhập tỷ lệ phần trăm (ví dụ 87,5), hoặc tử số và mẫu số để hệ thống tự "
+            "tính.",
+            "Điểm tỷ lệ thuận với kết quả so với chỉ tiêu, không quá điểm tối đa; "
+            "dưới ngưỡng tối thiểu được 0 điểm.",
+            _EVIDENCE_LINE,
+        ),
+    ),
+    ChecklistRule: RuleHelp(
+        "Tiêu chí gồm nhiều nội dung",
+        (
+            "Đánh dấu từng nội dung đơn vị đã thực hiện; để trống nội dung chưa làm.",
+            "Điểm là tổng điểm các nội dung được đánh dấu.",
+            _EVIDENCE_LINE,
+        ),
+    ),
+    DeductionRule: RuleHelp(
+        "Tiêu chí trừ điểm theo số lần",
+        (
+            "Nhập số lần xảy ra từng sự việc trong năm đánh giá; nhập 0 nếu không có.",
+            "Điểm bắt đầu từ điểm tối đa và bị trừ theo từng lần, không thấp hơn mức "
+            "sàn.",
+            "Ghi rõ nguồn số liệu ở ô “Thuyết minh”.",
+        ),
+    ),
+    ManualRule: RuleHelp(
+        "Tiêu chí chọn mức đánh giá",
+        (
+            "Chọn một mức mô tả đúng nhất tình hình của đơn vị.",
+            "Thành viên thẩm định xem xét tài liệu kiểm chứng và có thể điều chỉnh "
+            "mức đã chọn.",
+            _EVIDENCE_LINE,
+        ),
+    ),
+    SurveyRule: RuleHelp(
+        "Tiêu chí đánh giá qua điều tra xã hội học",
+        (
+            "Đơn vị không tự chấm tiêu chí này: Sở Nội vụ nhập kết quả điều tra (%).",
+            "Điểm = điểm tối đa × kết quả điều tra ÷ 100.",
+        ),
+    ),
+}
+
+_NOT_APPLICABLE_LINE = {
+    "full_points": "Nếu trong năm không phát sinh việc phải làm, đánh dấu “Không phát "
+    "sinh”: tiêu chí được tính điểm tối đa.",
+    "exclude_from_max": "Nếu trong năm không phát sinh việc phải làm, đánh dấu "
+    "“Không phát sinh”: tiêu chí không tính vào điểm tối đa của đơn vị.",
+}
+
+
+def rule_help(leaf: Node) -> RuleHelp | None:
+    """The answering help of the leaf's rule class, with its "không phát sinh" line."""
+    rule = leaf.rule
+    found = None if rule is None else RULE_HELP.get(type(rule))
+    if found is None:
+        return None
+    extra = _NOT_APPLICABLE_LINE.get(leaf.not_applicable or "")
+    if extra and not isinstance(rule, SurveyRule):
+        return RuleHelp(found.title, (*found.lines, extra))
+    return found
 
 
 def rule_kind(leaf: Node) -> FormKind | None:

@@ -28,6 +28,7 @@ from webapp.assessment.forms import (
     ReopenForm,
     SubmitForm,
     build_leaf_form,
+    rule_help,
 )
 from webapp.assessment.leaf_inputs import leaf_forms
 from webapp.assessment.overview import (
@@ -50,6 +51,7 @@ from webapp.assessment.submission import (
     submit_assessment,
 )
 from webapp.criteria_sets import criteria_for
+from webapp.discussion.threads import message_counts
 from webapp.errors import back_to, wants_json
 from webapp.lifecycle import NotEditable, check_submit
 from webapp.models import Assessment, User
@@ -80,6 +82,12 @@ def leaf_url(assessment_id: int, code: str) -> str:
 
 def _leaf_url(assessment: Assessment, code: str) -> str:
     return leaf_url(assessment.id, code)
+
+
+@bp.app_template_global("rule_help")
+def _rule_help(leaf: Any) -> Any:
+    # The leaf partial asks for the answering help of its rule class (forms.RULE_HELP).
+    return rule_help(leaf)
 
 
 @bp.get("/")
@@ -133,6 +141,7 @@ def area_fragment(assessment_id: int, code: str) -> str:
         area=area,
         forms=leaf_forms(view, {}, codes=page.leaf_codes),
         notices={},
+        message_counts=message_counts(assessment),
     )
 
 
@@ -264,6 +273,7 @@ def _render_detail(
         reopen_form=reopen_form
         or (ReopenForm(formdata=None) if _user().role == "admin" else None),
         filters=LEAF_FILTERS,
+        message_counts=message_counts(assessment),
     )
     return html if status == 200 else (html, status)
 

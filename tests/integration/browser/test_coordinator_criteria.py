@@ -140,6 +140,7 @@ def test_coordinator_imports_a_set_from_the_template_and_a_unit_scores_it(
     assessment = db.session.scalars(
         sa.select(Assessment).where(Assessment.period_id == period.id)
     ).one()
+    page.click(".usermenu > summary")  # logout sits in the user menu
     page.click('button:has-text("Đăng xuất")')
 
     # The unit answers the bonus leaf: it adds to the total, outside the maximum.

@@ -106,6 +106,7 @@ def test_unit_answers_uploads_and_submits(
     page.goto(f"{base}/assessments/")
     screenshot(page, "dashboard-1366x768.png")
     assert page.locator("tr.risk-row").count() == 0
+    page.click(".usermenu > summary")  # logout sits in the user menu
     page.click('button:has-text("Đăng xuất")')
 
     # -- the unit head: review and submit ---------------------------------------
