@@ -92,16 +92,18 @@ def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event
 
     with app.app_context():
-        engine = db.engine
+        # A module-level listener: a closure here would sit in a reference cycle with
+        # its engine and be collected in some later request's garbage collection.
+        event.listen(db.engine, "connect", _sqlite_on_connect)
 
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # SQLite leaves foreign keys off; WAL lets readers run during a write.
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=5000")
-            cur.close()
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # SQLite leaves foreign keys off; WAL lets readers run during a write.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
 
 
 def register_blueprints(app: Flask) -> None:
