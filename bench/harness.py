@@ -29,10 +29,18 @@ PASSWORD = "ParIndex@2026"
 UNIT_USER = "truclam.chuyenvien"
 BUCKET = "parindex-bench"
 NGINX = "/usr/sbin/nginx"
+# One database per checkout: engineers benchmarking side by side do not share one.
 PG_URL = os.environ.get(
     "PARINDEX_BENCH_DATABASE_URL",
-    "postgresql+psycopg://postgres@127.0.0.1:5432/parindex_test_perf",
+    f"postgresql+psycopg://postgres@127.0.0.1:5432/parindex_bench_{ROOT.name}",
 )
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the kernel picks it), on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def wait_port(
@@ -129,7 +137,7 @@ class Servers(contextlib.ExitStack):
             "    add_header X-Parindex-Instance $upstream_addr always;",
         )
         conf = conf.replace("/srv/parindex/static/", f"{ROOT / 'static'}/")
-        prefix = self.tmp / "nginx"
+        prefix = self.tmp / f"nginx-{port}"
         for sub in ("body", "proxy", "logs"):
             (prefix / sub).mkdir(parents=True, exist_ok=True)
         main = f"""

@@ -38,14 +38,13 @@ from bench.harness import (  # noqa: E402
     Client,
     Servers,
     app_env,
+    free_port,
     multipart,
     pdf_bytes,
     percentile,
     prepare_database,
     verdict,
 )
-
-APP_PORT, S3_PORT = 5211, 5212
 
 
 def raw_write(directory: Path, blobs: list[bytes]) -> float:
@@ -150,15 +149,16 @@ def raw_read_s3(client: Any) -> tuple[float, int]:
 def run(backend: str, small: int, large: int) -> None:
     tag = f"[{backend}]"
     with Servers() as servers:
-        endpoint = servers.moto(S3_PORT) if backend == "s3" else None
+        endpoint = servers.moto(free_port()) if backend == "s3" else None
         env = app_env(
             servers.tmp,
             database_url=f"sqlite:///{servers.tmp / 'parindex.sqlite'}",
             s3_endpoint=endpoint,
         )
         prepare_database(env)
-        servers.gunicorn(env, APP_PORT)
-        client = Client(f"http://127.0.0.1:{APP_PORT}")
+        port = free_port()
+        servers.gunicorn(env, port)
+        client = Client(f"http://127.0.0.1:{port}")
         s3 = s3_client(endpoint) if endpoint else None
 
         p50, p95, size = page_figures(client)

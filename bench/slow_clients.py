@@ -42,6 +42,7 @@ from bench.harness import (  # noqa: E402
     Client,
     Servers,
     app_env,
+    free_port,
     multipart,
     pdf_bytes,
     percentile,
@@ -49,14 +50,6 @@ from bench.harness import (  # noqa: E402
     verdict,
 )
 
-APP_A, APP_B, NGINX_ONE, NGINX_TWO, S3_PORT, REDIS_PORT = (
-    5215,
-    5216,
-    5213,
-    5214,
-    5217,
-    5218,
-)
 TWO = "nginx → 2 instances"
 BODY_BYTES = 10 * 1000 * 1000
 RATE = 100 * 1000  # bytes per second per slow client
@@ -251,22 +244,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     with Servers() as servers:
-        endpoint = servers.moto(S3_PORT)
-        redis_url = servers.redis(REDIS_PORT)
+        endpoint = servers.moto(free_port())
+        redis_url = servers.redis(free_port())
         env = app_env(
             servers.tmp, database_url=PG_URL, s3_endpoint=endpoint, redis_url=redis_url
         )
         env["PARINDEX_TRUSTED_PROXIES"] = "1"
         prepare_database(env)
-        servers.gunicorn(env, APP_A, "gunicorn-a")
-        servers.gunicorn(env, APP_B, "gunicorn-b")
-        one = servers.nginx(NGINX_ONE, [APP_A])
+        app_a, app_b = free_port(), free_port()
+        servers.gunicorn(env, app_a, "gunicorn-a")
+        servers.gunicorn(env, app_b, "gunicorn-b")
+        one = servers.nginx(free_port(), [app_a])
         load_phase(servers, "nginx → gunicorn", one, args.seconds, args.clients)
         load_phase(
-            servers, "gunicorn without nginx", f"http://127.0.0.1:{APP_A}",
+            servers, "gunicorn without nginx", f"http://127.0.0.1:{app_a}",
             args.seconds, args.clients,
         )  # fmt: skip
-        two = servers.nginx(NGINX_TWO, [APP_A, APP_B])
+        two = servers.nginx(free_port(), [app_a, app_b])
         load_phase(servers, TWO, two, args.seconds, args.clients)
         spread_phase(two, args.rounds)
 
