@@ -220,7 +220,7 @@ def export_zip(
 
     def chunks() -> Iterator[bytes]:
         try:
-            # Word and Excel are built when the ZIP reaches them, after the evidence.
+            # Word and Excel are built on a thread while the evidence streams.
             yield from stream_dossier(
                 dossier,
                 read=reader.chunks,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import IO, Any, BinaryIO
 
 from flask import Request, request
+from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from evidence_store import (
     EvidenceStore,
@@ -173,8 +174,38 @@ def close_intake() -> None:
         intake.close()
 
 
+#: The multipart parser's read size: each read is one write into the stage (hash,
+#: CRC, write) and one pass of the parser's Python loop, so large rather than 64 KiB;
+#: the decoder refuses to hold more than max_form_memory_size at once, so at most half.
+PARSE_BUFFER = 1 << 20
+
+
+class _FormParser(FormDataParser):
+    def _parse_multipart(
+        self,
+        stream: IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str],
+    ) -> Any:
+        parser = MultiPartParser(
+            stream_factory=self.stream_factory,
+            max_form_memory_size=self.max_form_memory_size,
+            max_form_parts=self.max_form_parts,
+            cls=self.cls,
+            buffer_size=min(PARSE_BUFFER, (self.max_form_memory_size or 1 << 30) // 2),
+        )
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("Missing boundary")
+        form, files = parser.parse(stream, boundary, content_length)
+        return stream, form, files
+
+
 class StreamingRequest(Request):
     """Flask's request, whose uploaded files go into the store on upload routes."""
+
+    form_data_parser_class = _FormParser
 
     def _get_file_stream(
         self,

@@ -457,7 +457,7 @@ def _stream_into_store(assessment: Assessment) -> None:
 @roles_required(*UNIT_ROLES)
 def upload(assessment_id: int) -> Any:
     """Upload one file (the widget's XHR: JSON) or several (plain form: redirect)."""
-    assessment = get_assessment_or_404(assessment_id)
+    assessment = get_assessment_or_404(assessment_id, options=services.UPLOAD_LOADS)
     _stream_into_store(assessment)
     form = UploadForm()
     back_to(url_for("evidence.library"))

@@ -25,7 +25,7 @@ from typing import IO, Any, BinaryIO, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from criteria import Node
 from evidence_store import (
@@ -106,6 +106,18 @@ class UploadResult:
 
 
 # --- reads ----------------------------------------------------------------------------
+
+
+#: What an upload reads of its assessment, loaded with it in one round trip: the unit
+#: (storage key), the period with its criteria sets and extensions (editable leaves,
+#: deadlines), instead of one lazy load each.
+UPLOAD_LOADS = (
+    joinedload(Assessment.unit),
+    joinedload(Assessment.period).selectinload(Period.family_sets),
+    joinedload(Assessment.period).selectinload(Period.extensions),
+    joinedload(Assessment.period).joinedload(Period.criteria_set),
+    undefer(Assessment.snapshot),  # may a wrong upload be deleted (the item's button)
+)
 
 
 def link_choices(
@@ -780,7 +792,14 @@ def _commit_or_compensate(write: Callable[[], T], store: EvidenceStore, key: str
     object, and say truthfully whether that delete worked."""
     try:
         result = write()
-        db.session.commit()
+        # What was just written is what the answer shows: no reload of each row and
+        # relation after the commit (the next request has a session of its own).
+        session = db.session()
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True
         return result
     except BaseException as exc:
         try:
