@@ -138,6 +138,7 @@ class Servers(contextlib.ExitStack):
         )
         conf = conf.replace("/srv/parindex/static/", f"{ROOT / 'static'}/")
         prefix = self.tmp / f"nginx-{port}"
+        conf = conf.replace("/var/lib/nginx/body", f"{prefix}/body")
         for sub in ("body", "proxy", "logs"):
             (prefix / sub).mkdir(parents=True, exist_ok=True)
         main = f"""
@@ -149,7 +150,6 @@ events {{ worker_connections 1024; }}
 http {{
     include /etc/nginx/mime.types;
     access_log off;
-    client_body_temp_path {prefix}/body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/proxy;
     uwsgi_temp_path {prefix}/proxy;

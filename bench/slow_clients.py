@@ -9,6 +9,7 @@ Phases, each bounded to --seconds (20 by default), everything on 127.0.0.1:
    criteria page in a loop; prints req/s, p99 and errors of the readers and the
    number of gunicorn worker timeouts. Targets: ≥ 200 req/s, p99 < 500 ms, 0 errors,
    0 worker timeouts.
+   Before it, the readers alone (no slow client), for comparison: the page's own cost.
 2. the same straight to gunicorn, without nginx, for comparison.
 3. nginx → two instances sharing PostgreSQL, S3 and Redis: the same load, then
    clients that log in, upload, download and read pages with nginx spreading their
@@ -117,7 +118,13 @@ def worker_timeouts(servers: Servers) -> int:
 
 
 def load_phase(
-    servers: Servers, name: str, base: str, seconds: float, clients: int
+    servers: Servers,
+    name: str,
+    base: str,
+    seconds: float,
+    clients: int,
+    *,
+    targets: bool = True,
 ) -> None:
     port = int(base.rsplit(":", 1)[1])
     owner = Client(base)
@@ -141,10 +148,13 @@ def load_phase(
     with figures.lock:
         figures.times.clear()
         figures.errors.clear()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     time.sleep(seconds)
     stop.set()
     elapsed = time.perf_counter() - start
+    # This process's CPU (readers, trickling clients): if it neared one core, the
+    # figure would be the client's, not the server's.
+    client_cpu = (time.process_time() - cpu_start) / elapsed
     for t in threads:
         t.join(timeout=35)
     time.sleep(0.5)
@@ -152,13 +162,18 @@ def load_phase(
     n = len(figures.times)
     rate = n / elapsed
     p99 = percentile(figures.times, 0.99) * 1000 if n else float("inf")
+    p50 = percentile(figures.times, 0.5) * 1000 if n else float("inf")
     errors = len(figures.errors)
     kinds = ", ".join(sorted(set(figures.errors))) if errors else "none"
     print(
         f"[{name}] {clients} slow uploads at {RATE // 1000} KB/s + criteria page: "
-        f"{rate:.1f} req/s, p99 {p99:.0f} ms, {errors} errors ({kinds}), "
-        f"{timeouts} worker timeouts"
+        f"{rate:.1f} req/s, p50 {p50:.0f} ms, p99 {p99:.0f} ms, {errors} errors "
+        f"({kinds}), {timeouts} worker timeouts; bench client CPU {client_cpu:.0%} "
+        "of one core"
     )
+    if not targets:
+        sys.stdout.flush()
+        return
     for text, ok in (
         (f"{rate:.1f} req/s ≥ 200", rate >= 200),
         (f"p99 {p99:.0f} ms < 500 ms", p99 < 500),
@@ -255,6 +270,11 @@ def main() -> None:
         servers.gunicorn(env, app_a, "gunicorn-a")
         servers.gunicorn(env, app_b, "gunicorn-b")
         one = servers.nginx(free_port(), [app_a])
+        # What the readers get with no slow client at all: the page's own cost.
+        load_phase(
+            servers, "nginx → gunicorn, readers only", one, args.seconds, 0,
+            targets=False,
+        )  # fmt: skip
         load_phase(servers, "nginx → gunicorn", one, args.seconds, args.clients)
         load_phase(
             servers, "gunicorn without nginx", f"http://127.0.0.1:{app_a}",

@@ -57,9 +57,13 @@ class IntakeFile(io.RawIOBase):
         if self.refusal or self.failure:
             return size  # the rest of the body is read and dropped
         self._size += size
-        if len(self._head) < HEAD_SIZE:
+        head_was_short = len(self._head) < HEAD_SIZE
+        if head_was_short:
             self._head += data[: HEAD_SIZE - len(self._head)]
-        if len(self._head) >= HEAD_SIZE or self._size > self._limits.max_bytes:
+        # The head is checked once, when it is complete; the size on every write.
+        if (
+            head_was_short and len(self._head) >= HEAD_SIZE
+        ) or self._size > self._limits.max_bytes:
             self._check()
             if self.refusal:
                 return size
