@@ -162,6 +162,30 @@ http {{
         self.spawn("nginx", [NGINX, "-p", str(prefix), "-c", str(path)], port)
         return f"http://127.0.0.1:{port}"
 
+    def production(
+        self,
+        *,
+        database_url: str,
+        s3: bool,
+        redis: bool = False,
+        instances: int = 1,
+        **extra: str,
+    ) -> tuple[dict[str, str], list[int]]:
+        """The production profile on free ports: moto S3 and Redis if asked, a fresh
+        database with the demo data, ``instances`` gunicorns; their env and ports."""
+        endpoint = self.moto(free_port()) if s3 else None
+        redis_url = self.redis(free_port()) if redis else None
+        env = app_env(
+            self.tmp, database_url=database_url, s3_endpoint=endpoint,
+            redis_url=redis_url,
+        )  # fmt: skip
+        env.update(extra)
+        prepare_database(env)
+        ports = [free_port() for _ in range(instances)]
+        for n, port in enumerate(ports):
+            self.gunicorn(env, port, f"gunicorn-{chr(ord('a') + n)}")
+        return env, ports
+
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:

@@ -37,12 +37,9 @@ from bench.harness import (  # noqa: E402
     MIB,
     Client,
     Servers,
-    app_env,
-    free_port,
     multipart,
     pdf_bytes,
     percentile,
-    prepare_database,
     verdict,
 )
 
@@ -149,15 +146,11 @@ def raw_read_s3(client: Any) -> tuple[float, int]:
 def run(backend: str, small: int, large: int) -> None:
     tag = f"[{backend}]"
     with Servers() as servers:
-        endpoint = servers.moto(free_port()) if backend == "s3" else None
-        env = app_env(
-            servers.tmp,
+        env, (port,) = servers.production(
             database_url=f"sqlite:///{servers.tmp / 'parindex.sqlite'}",
-            s3_endpoint=endpoint,
+            s3=backend == "s3",
         )
-        prepare_database(env)
-        port = free_port()
-        servers.gunicorn(env, port)
+        endpoint = env.get("PARINDEX_S3_ENDPOINT_URL")
         client = Client(f"http://127.0.0.1:{port}")
         s3 = s3_client(endpoint) if endpoint else None
 

@@ -42,12 +42,10 @@ from bench.harness import (  # noqa: E402
     PG_URL,
     Client,
     Servers,
-    app_env,
     free_port,
     multipart,
     pdf_bytes,
     percentile,
-    prepare_database,
     verdict,
 )
 
@@ -259,16 +257,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     with Servers() as servers:
-        endpoint = servers.moto(free_port())
-        redis_url = servers.redis(free_port())
-        env = app_env(
-            servers.tmp, database_url=PG_URL, s3_endpoint=endpoint, redis_url=redis_url
-        )
-        env["PARINDEX_TRUSTED_PROXIES"] = "1"
-        prepare_database(env)
-        app_a, app_b = free_port(), free_port()
-        servers.gunicorn(env, app_a, "gunicorn-a")
-        servers.gunicorn(env, app_b, "gunicorn-b")
+        _, (app_a, app_b) = servers.production(
+            database_url=PG_URL, s3=True, redis=True, instances=2,
+            PARINDEX_TRUSTED_PROXIES="1",
+        )  # fmt: skip
         one = servers.nginx(free_port(), [app_a])
         # What the readers get with no slow client at all: the page's own cost.
         load_phase(

@@ -12,6 +12,7 @@ import os
 import tempfile
 import threading
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -264,6 +265,7 @@ class LocalStore:
 #: background every this many bytes: the disk works while the request is still being
 #: parsed and hashed, and the fsync at the end only waits for the tail.
 FLUSH_EVERY = 8 << 20
+HASH_ASIDE_AFTER = 4 << 20
 _flusher: ThreadPoolExecutor | None = None
 _flusher_lock = threading.Lock()
 
@@ -291,6 +293,28 @@ class _LocalStaged:
         self._size = 0
         self._unflushed = 0
         self._flushing: Future[None] | None = None
+        # Past the first MiBs, SHA-256 runs on a thread of its own while this one
+        # computes the CRC and writes (both release the GIL): one core each.
+        self._hasher: ThreadPoolExecutor | None = None
+        self._hashing: deque[Future[None]] = deque()
+
+    def _hash(self, data: bytes) -> None:
+        if self._hasher is None and self._size < HASH_ASIDE_AFTER:
+            self._digest.update(data)
+            return
+        if self._hasher is None:
+            self._hasher = ThreadPoolExecutor(1, thread_name_prefix="evidence-sha256")
+        while len(self._hashing) >= 2:  # two chunks in flight at most: flat memory
+            self._hashing.popleft().result()
+        self._hashing.append(self._hasher.submit(self._digest.update, data))
+
+    def _hex_digest(self) -> str:
+        while self._hashing:
+            self._hashing.popleft().result()
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=False)
+            self._hasher = None
+        return self._digest.hexdigest()
 
     def _flush_early(self) -> None:
         """Start writing back what is written so far, unless a flush still runs.
@@ -310,7 +334,7 @@ class _LocalStaged:
     def write(self, data: bytes) -> int:
         if self._out is None:
             raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã đóng.")
-        self._digest.update(data)
+        self._hash(data)
         self._crc32 = zlib.crc32(data, self._crc32)
         self._size += len(data)
         view = memoryview(data)
@@ -336,7 +360,7 @@ class _LocalStaged:
                 logger.warning("evidence put %s failed: %r", self.key, exc)
                 raise _save_error(exc) from exc
             self._out = None
-        return StoredObject(self.key, self._size, self._digest.hexdigest(), self._crc32)
+        return StoredObject(self.key, self._size, self._hex_digest(), self._crc32)
 
     def open_staged(self) -> BinaryIO:
         if self._tmp is None:
@@ -358,6 +382,7 @@ class _LocalStaged:
         # Close before unlinking: a descriptor kept open (for instance by a
         # traceback cycle) keeps the blocks of a deleted file allocated, so after
         # ENOSPC the next upload would fail too.
+        self._hex_digest()  # the hashing thread ends with the stage
         if self._out is not None:
             with contextlib.suppress(OSError):
                 self._wait_flush()
