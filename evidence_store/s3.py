@@ -311,8 +311,11 @@ class S3Store:
             logger.warning("evidence put %s failed: %r", key, exc)
             raise self._error("Không lưu được tệp vào kho lưu trữ", exc) from exc
 
-    def _put_single(self, key: str, data: bytes, content_type: str) -> StoredObject:
-        digest = hashlib.sha256(data)
+    def _put_single(
+        self, key: str, data: bytes, content_type: str, digest: Any = None
+    ) -> StoredObject:
+        # ``digest``: the data's SHA-256 object when the caller hashed it already.
+        digest = digest or hashlib.sha256(data)
         self._client.put_object(
             Bucket=self._bucket,
             Key=key,
@@ -629,13 +632,19 @@ class _S3Staged:
         upload_id = self._upload_id
         assert upload_id is not None
         self._wait()
-        checksum = _b64(hashlib.sha256(data).digest())
         number = len(self._parts) + 1
         if self._sender is None:
             self._sender = ThreadPoolExecutor(1, thread_name_prefix="s3-part")
+        # The part's own SHA-256 (S3 checks it) is computed on the helper thread too.
         self._inflight = self._sender.submit(
-            self._store._upload_part, self.key, upload_id, number, data, checksum
+            self._hash_and_send, upload_id, number, data
         )
+
+    def _hash_and_send(
+        self, upload_id: str, number: int, data: bytes
+    ) -> CompletedPartTypeDef:
+        checksum = _b64(hashlib.sha256(data).digest())
+        return self._store._upload_part(self.key, upload_id, number, data, checksum)
 
     def _wait(self) -> None:
         if self._inflight is not None:
@@ -678,7 +687,7 @@ class _S3Staged:
         if not self._visible:
             try:
                 self._store._put_single(
-                    self.key, bytes(self._pending), self._content_type
+                    self.key, bytes(self._pending), self._content_type, self._digest
                 )
             except Exception as exc:
                 raise self._fail(exc) from exc
