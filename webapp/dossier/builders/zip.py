@@ -76,6 +76,19 @@ COMPRESSED_KINDS = frozenset({
 ChunkReader = Callable[[EvidenceFile], Iterable[bytes]]
 
 
+class HashedChunks:
+    """A file's chunks from a reader that hashes them itself as it reads (on its own
+    thread): ``sha256`` and ``size`` are set once the last chunk has been taken."""
+
+    def __init__(self) -> None:
+        self.source: Iterable[bytes] = ()  # set by the reader
+        self.sha256: str | None = None
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.source)
+
+
 class IntegrityError(Exception):
     """A stored evidence file no longer matches its recorded hash (or is missing)."""
 
@@ -275,18 +288,23 @@ def _verified(
 ) -> Iterator[bytes | memoryview]:
     """Pass the chunks through, hashing them; at the end compare with the recorded hash.
 
-    Each chunk is hashed on ``hasher`` (one thread) while the ZIP writer computes its
-    CRC-32 and sends it: hashlib and zlib release the GIL, so the two overlap. At most
-    ``HASH_AHEAD`` chunks wait for the hash (memory stays flat); one thread keeps order.
+    A reader that hashes as it reads (:class:`HashedChunks`, the app's read-ahead
+    thread) gives its digest at the end. Otherwise each chunk is hashed on ``hasher``
+    (one thread) while the ZIP writer computes its CRC-32 and sends it: hashlib and
+    zlib release the GIL, so the two overlap. At most ``HASH_AHEAD`` chunks wait for
+    the hash (memory stays flat); one thread keeps order. ``whole``: stored members
+    pass each chunk as it is; deflated ones in pieces (see ``DEFLATE_PIECE``).
     """
     digest = hashlib.sha256()
     size = 0
     pending: deque[Future[None]] = deque()
+    prehashed = isinstance(chunks, HashedChunks)
     for chunk in chunks:
-        if len(pending) >= HASH_AHEAD:
-            pending.popleft().result()
-        pending.append(hasher.submit(digest.update, chunk))
-        size += len(chunk)
+        if not prehashed:
+            if len(pending) >= HASH_AHEAD:
+                pending.popleft().result()
+            pending.append(hasher.submit(digest.update, chunk))
+            size += len(chunk)
         if whole:  # stored: the chunk goes out as it is, no copy
             yield chunk
             continue
@@ -296,7 +314,10 @@ def _verified(
             yield view[start : start + DEFLATE_PIECE]
     while pending:
         pending.popleft().result()
-    actual = digest.hexdigest()
+    if isinstance(chunks, HashedChunks):
+        actual, size = chunks.sha256 or "", chunks.size
+    else:
+        actual = digest.hexdigest()
     if actual != ev.sha256 or size != ev.size:
         raise IntegrityError(
             ev,
