@@ -37,17 +37,7 @@ from dataclasses import dataclass, field  # noqa: E402
 
 import requests  # noqa: E402
 
-from bench.harness import (  # noqa: E402
-    MIB,
-    PG_URL,
-    Client,
-    Servers,
-    free_port,
-    multipart,
-    pdf_bytes,
-    percentile,
-    verdict,
-)
+from bench import harness  # noqa: E402
 
 TWO = "nginx → 2 instances"
 BODY_BYTES = 10 * 1000 * 1000
@@ -91,7 +81,7 @@ def trickle(
         pass  # the server may hang up on a slow client; the readers are what we measure
 
 
-def read_pages(client: Client, stop: threading.Event, figures: Figures) -> None:
+def read_pages(client: harness.Client, stop: threading.Event, figures: Figures) -> None:
     url = f"{client.base}/assessments/{client.assessment_id}"
     while not stop.is_set():
         start = time.perf_counter()
@@ -107,7 +97,7 @@ def read_pages(client: Client, stop: threading.Event, figures: Figures) -> None:
                 figures.errors.append(what)
 
 
-def worker_timeouts(servers: Servers) -> int:
+def worker_timeouts(servers: harness.Servers) -> int:
     return sum(
         log.read_text(errors="replace").count("WORKER TIMEOUT")
         for log in servers.logs
@@ -116,7 +106,7 @@ def worker_timeouts(servers: Servers) -> int:
 
 
 def load_phase(
-    servers: Servers,
+    servers: harness.Servers,
     name: str,
     base: str,
     seconds: float,
@@ -125,9 +115,9 @@ def load_phase(
     targets: bool = True,
 ) -> None:
     port = int(base.rsplit(":", 1)[1])
-    owner = Client(base)
+    owner = harness.Client(base)
     cookie = "; ".join(f"{k}={v}" for k, v in owner.http.cookies.items())
-    readers = [Client(base) for _ in range(READERS)]
+    readers = [harness.Client(base) for _ in range(READERS)]
     stop = threading.Event()
     figures = Figures()
     before = worker_timeouts(servers)
@@ -159,8 +149,8 @@ def load_phase(
     timeouts = worker_timeouts(servers) - before
     n = len(figures.times)
     rate = n / elapsed
-    p99 = percentile(figures.times, 0.99) * 1000 if n else float("inf")
-    p50 = percentile(figures.times, 0.5) * 1000 if n else float("inf")
+    p99 = harness.percentile(figures.times, 0.99) * 1000 if n else float("inf")
+    p50 = harness.percentile(figures.times, 0.5) * 1000 if n else float("inf")
     errors = len(figures.errors)
     kinds = ", ".join(sorted(set(figures.errors))) if errors else "none"
     print(
@@ -178,7 +168,7 @@ def load_phase(
         (f"{errors} errors = 0", errors == 0),
         (f"{timeouts} worker timeouts = 0", timeouts == 0),
     ):
-        print(f"[{name}] ratio {text}: {verdict(ok)}")
+        print(f"[{name}] ratio {text}: {harness.verdict(ok)}")
     sys.stdout.flush()
 
 
@@ -188,9 +178,9 @@ def spread_phase(base: str, rounds: int) -> None:
     served: dict[str, int] = {}
     for i in range(rounds):
         try:
-            client = Client(base)
-            data = pdf_bytes(MIB)
-            body, boundary = multipart(data, f"Hai máy {i}.pdf")
+            client = harness.Client(base)
+            data = harness.pdf_bytes(harness.MIB)
+            body, boundary = harness.multipart(data, f"Hai máy {i}.pdf")
             response = client.upload(body, boundary)
             name = response.headers.get("X-Parindex-Instance", "?")
             served[name] = served.get(name, 0) + 1
@@ -210,7 +200,7 @@ def spread_phase(base: str, rounds: int) -> None:
                     errors.append(f"GET {got.status_code}")
                 elif (
                     url.endswith("/download")
-                    and got.content != body[body.index(b"%PDF") :][:MIB]
+                    and got.content != body[body.index(b"%PDF") :][: harness.MIB]
                 ):
                     errors.append("download differs from upload")
         except (requests.RequestException, AssertionError, KeyError, ValueError) as exc:
@@ -221,8 +211,8 @@ def spread_phase(base: str, rounds: int) -> None:
         f"{len(errors)} errors, requests per instance {spread}"
     )
     both = len([k for k in served if k != "?"]) >= 2
-    print(f"[{TWO}] ratio requests served by both instances: {verdict(both)}")
-    print(f"[{TWO}] ratio {len(errors)} errors = 0: {verdict(not errors)}")
+    print(f"[{TWO}] ratio requests served by both instances: {harness.verdict(both)}")
+    print(f"[{TWO}] ratio {len(errors)} errors = 0: {harness.verdict(not errors)}")
 
     # Wrong passwords for one account: the sixth is refused whichever instance gets it.
     page = requests.get(f"{base}/auth/login", timeout=30)
@@ -247,7 +237,7 @@ def spread_phase(base: str, rounds: int) -> None:
     print(
         f"[{TWO}] login throttle: statuses {statuses} from {len(instances)} instances"
     )
-    print(f"[{TWO}] ratio throttle counted across both: {verdict(held)}")
+    print(f"[{TWO}] ratio throttle counted across both: {harness.verdict(held)}")
 
 
 def main() -> None:
@@ -256,12 +246,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    with Servers() as servers:
+    with harness.Servers() as servers:
         _, (app_a, app_b) = servers.production(
-            database_url=PG_URL, s3=True, redis=True, instances=2,
+            database_url=harness.PG_URL, s3=True, redis=True, instances=2,
             PARINDEX_TRUSTED_PROXIES="1",
         )  # fmt: skip
-        one = servers.nginx(free_port(), [app_a])
+        one = servers.nginx(harness.free_port(), [app_a])
         # What the readers get with no slow client at all: the page's own cost.
         load_phase(
             servers, "nginx → gunicorn, readers only", one, args.seconds, 0,
@@ -272,7 +262,7 @@ def main() -> None:
             servers, "gunicorn without nginx", f"http://127.0.0.1:{app_a}",
             args.seconds, args.clients,
         )  # fmt: skip
-        two = servers.nginx(free_port(), [app_a, app_b])
+        two = servers.nginx(harness.free_port(), [app_a, app_b])
         load_phase(servers, TWO, two, args.seconds, args.clients)
         spread_phase(two, args.rounds)
 
