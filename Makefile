@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/parindex_test
 
-.PHONY: run test install install-dev browser lint test-sqlite test-postgres bench clean
+.PHONY: run test install install-dev browser lint nginx-check test-sqlite test-postgres bench clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,9 @@ lint: install-dev
 	$(BIN)/mypy --strict criteria scoring evidence_store
 	$(BIN)/mypy --strict webapp  # third-party allowances: pyproject.toml [tool.mypy]
 
+nginx-check:
+	bash scripts/check-nginx-config.sh
+
 test-sqlite: install-dev
 	$(BIN)/pytest
 
@@ -47,6 +50,7 @@ bench: install-dev
 	$(BIN)/python bench/dossier.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/http.py
+	bash scripts/check-nginx-config.sh
 	$(BIN)/python bench/slow_clients.py
 
 clean:

@@ -47,3 +47,14 @@ loglevel = os.environ.get("PARINDEX_LOG_LEVEL", "info")
 # Each worker builds its own app: database pools and the Redis client are never shared
 # across a fork.
 preload_app = False
+
+
+def post_worker_init(worker: object) -> None:
+    """Before a worker takes its first request: pay the imports that the first PDF
+    upload (pyHanko's signature check, seconds) and the first dossier (python-docx,
+    openpyxl) would otherwise add to that user's wait."""
+    import docx  # noqa: F401
+    import openpyxl  # noqa: F401
+    import pyhanko.pdf_utils.reader  # noqa: F401
+    import pyhanko.sign.validation  # noqa: F401
+    import pyhanko_certvalidator  # noqa: F401

@@ -29,10 +29,18 @@ PASSWORD = "ParIndex@2026"
 UNIT_USER = "truclam.chuyenvien"
 BUCKET = "parindex-bench"
 NGINX = "/usr/sbin/nginx"
+# One database per checkout: engineers benchmarking side by side do not share one.
 PG_URL = os.environ.get(
     "PARINDEX_BENCH_DATABASE_URL",
-    "postgresql+psycopg://postgres@127.0.0.1:5432/parindex_test_perf",
+    f"postgresql+psycopg://postgres@127.0.0.1:5432/parindex_bench_{ROOT.name}",
 )
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the kernel picks it), on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def wait_port(
@@ -129,7 +137,8 @@ class Servers(contextlib.ExitStack):
             "    add_header X-Parindex-Instance $upstream_addr always;",
         )
         conf = conf.replace("/srv/parindex/static/", f"{ROOT / 'static'}/")
-        prefix = self.tmp / "nginx"
+        prefix = self.tmp / f"nginx-{port}"
+        conf = conf.replace("/var/lib/nginx/body", f"{prefix}/body")
         for sub in ("body", "proxy", "logs"):
             (prefix / sub).mkdir(parents=True, exist_ok=True)
         main = f"""
@@ -141,7 +150,6 @@ events {{ worker_connections 1024; }}
 http {{
     include /etc/nginx/mime.types;
     access_log off;
-    client_body_temp_path {prefix}/body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/proxy;
     uwsgi_temp_path {prefix}/proxy;
@@ -153,6 +161,30 @@ http {{
         path.write_text(main)
         self.spawn("nginx", [NGINX, "-p", str(prefix), "-c", str(path)], port)
         return f"http://127.0.0.1:{port}"
+
+    def production(
+        self,
+        *,
+        database_url: str,
+        s3: bool,
+        redis: bool = False,
+        instances: int = 1,
+        **extra: str,
+    ) -> tuple[dict[str, str], list[int]]:
+        """The production profile on free ports: moto S3 and Redis if asked, a fresh
+        database with the demo data, ``instances`` gunicorns; their env and ports."""
+        endpoint = self.moto(free_port()) if s3 else None
+        redis_url = self.redis(free_port()) if redis else None
+        env = app_env(
+            self.tmp, database_url=database_url, s3_endpoint=endpoint,
+            redis_url=redis_url,
+        )  # fmt: skip
+        env.update(extra)
+        prepare_database(env)
+        ports = [free_port() for _ in range(instances)]
+        for n, port in enumerate(ports):
+            self.gunicorn(env, port, f"gunicorn-{chr(ord('a') + n)}")
+        return env, ports
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

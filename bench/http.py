@@ -37,15 +37,11 @@ from bench.harness import (  # noqa: E402
     MIB,
     Client,
     Servers,
-    app_env,
     multipart,
     pdf_bytes,
     percentile,
-    prepare_database,
     verdict,
 )
-
-APP_PORT, S3_PORT = 5211, 5212
 
 
 def raw_write(directory: Path, blobs: list[bytes]) -> float:
@@ -150,15 +146,12 @@ def raw_read_s3(client: Any) -> tuple[float, int]:
 def run(backend: str, small: int, large: int) -> None:
     tag = f"[{backend}]"
     with Servers() as servers:
-        endpoint = servers.moto(S3_PORT) if backend == "s3" else None
-        env = app_env(
-            servers.tmp,
+        env, (port,) = servers.production(
             database_url=f"sqlite:///{servers.tmp / 'parindex.sqlite'}",
-            s3_endpoint=endpoint,
+            s3=backend == "s3",
         )
-        prepare_database(env)
-        servers.gunicorn(env, APP_PORT)
-        client = Client(f"http://127.0.0.1:{APP_PORT}")
+        endpoint = env.get("PARINDEX_S3_ENDPOINT_URL")
+        client = Client(f"http://127.0.0.1:{port}")
         s3 = s3_client(endpoint) if endpoint else None
 
         p50, p95, size = page_figures(client)

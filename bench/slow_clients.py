@@ -9,6 +9,7 @@ Phases, each bounded to --seconds (20 by default), everything on 127.0.0.1:
    criteria page in a loop; prints req/s, p99 and errors of the readers and the
    number of gunicorn worker timeouts. Targets: ≥ 200 req/s, p99 < 500 ms, 0 errors,
    0 worker timeouts.
+   Before it, the readers alone (no slow client), for comparison: the page's own cost.
 2. the same straight to gunicorn, without nginx, for comparison.
 3. nginx → two instances sharing PostgreSQL, S3 and Redis: the same load, then
    clients that log in, upload, download and read pages with nginx spreading their
@@ -36,27 +37,8 @@ from dataclasses import dataclass, field  # noqa: E402
 
 import requests  # noqa: E402
 
-from bench.harness import (  # noqa: E402
-    MIB,
-    PG_URL,
-    Client,
-    Servers,
-    app_env,
-    multipart,
-    pdf_bytes,
-    percentile,
-    prepare_database,
-    verdict,
-)
+from bench import harness  # noqa: E402
 
-APP_A, APP_B, NGINX_ONE, NGINX_TWO, S3_PORT, REDIS_PORT = (
-    5215,
-    5216,
-    5213,
-    5214,
-    5217,
-    5218,
-)
 TWO = "nginx → 2 instances"
 BODY_BYTES = 10 * 1000 * 1000
 RATE = 100 * 1000  # bytes per second per slow client
@@ -99,7 +81,7 @@ def trickle(
         pass  # the server may hang up on a slow client; the readers are what we measure
 
 
-def read_pages(client: Client, stop: threading.Event, figures: Figures) -> None:
+def read_pages(client: harness.Client, stop: threading.Event, figures: Figures) -> None:
     url = f"{client.base}/assessments/{client.assessment_id}"
     while not stop.is_set():
         start = time.perf_counter()
@@ -115,7 +97,7 @@ def read_pages(client: Client, stop: threading.Event, figures: Figures) -> None:
                 figures.errors.append(what)
 
 
-def worker_timeouts(servers: Servers) -> int:
+def worker_timeouts(servers: harness.Servers) -> int:
     return sum(
         log.read_text(errors="replace").count("WORKER TIMEOUT")
         for log in servers.logs
@@ -124,12 +106,18 @@ def worker_timeouts(servers: Servers) -> int:
 
 
 def load_phase(
-    servers: Servers, name: str, base: str, seconds: float, clients: int
+    servers: harness.Servers,
+    name: str,
+    base: str,
+    seconds: float,
+    clients: int,
+    *,
+    targets: bool = True,
 ) -> None:
     port = int(base.rsplit(":", 1)[1])
-    owner = Client(base)
+    owner = harness.Client(base)
     cookie = "; ".join(f"{k}={v}" for k, v in owner.http.cookies.items())
-    readers = [Client(base) for _ in range(READERS)]
+    readers = [harness.Client(base) for _ in range(READERS)]
     stop = threading.Event()
     figures = Figures()
     before = worker_timeouts(servers)
@@ -148,31 +136,39 @@ def load_phase(
     with figures.lock:
         figures.times.clear()
         figures.errors.clear()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     time.sleep(seconds)
     stop.set()
     elapsed = time.perf_counter() - start
+    # This process's CPU (readers, trickling clients): if it neared one core, the
+    # figure would be the client's, not the server's.
+    client_cpu = (time.process_time() - cpu_start) / elapsed
     for t in threads:
         t.join(timeout=35)
     time.sleep(0.5)
     timeouts = worker_timeouts(servers) - before
     n = len(figures.times)
     rate = n / elapsed
-    p99 = percentile(figures.times, 0.99) * 1000 if n else float("inf")
+    p99 = harness.percentile(figures.times, 0.99) * 1000 if n else float("inf")
+    p50 = harness.percentile(figures.times, 0.5) * 1000 if n else float("inf")
     errors = len(figures.errors)
     kinds = ", ".join(sorted(set(figures.errors))) if errors else "none"
     print(
         f"[{name}] {clients} slow uploads at {RATE // 1000} KB/s + criteria page: "
-        f"{rate:.1f} req/s, p99 {p99:.0f} ms, {errors} errors ({kinds}), "
-        f"{timeouts} worker timeouts"
+        f"{rate:.1f} req/s, p50 {p50:.0f} ms, p99 {p99:.0f} ms, {errors} errors "
+        f"({kinds}), {timeouts} worker timeouts; bench client CPU {client_cpu:.0%} "
+        "of one core"
     )
+    if not targets:
+        sys.stdout.flush()
+        return
     for text, ok in (
         (f"{rate:.1f} req/s ≥ 200", rate >= 200),
         (f"p99 {p99:.0f} ms < 500 ms", p99 < 500),
         (f"{errors} errors = 0", errors == 0),
         (f"{timeouts} worker timeouts = 0", timeouts == 0),
     ):
-        print(f"[{name}] ratio {text}: {verdict(ok)}")
+        print(f"[{name}] ratio {text}: {harness.verdict(ok)}")
     sys.stdout.flush()
 
 
@@ -182,9 +178,9 @@ def spread_phase(base: str, rounds: int) -> None:
     served: dict[str, int] = {}
     for i in range(rounds):
         try:
-            client = Client(base)
-            data = pdf_bytes(MIB)
-            body, boundary = multipart(data, f"Hai máy {i}.pdf")
+            client = harness.Client(base)
+            data = harness.pdf_bytes(harness.MIB)
+            body, boundary = harness.multipart(data, f"Hai máy {i}.pdf")
             response = client.upload(body, boundary)
             name = response.headers.get("X-Parindex-Instance", "?")
             served[name] = served.get(name, 0) + 1
@@ -204,7 +200,7 @@ def spread_phase(base: str, rounds: int) -> None:
                     errors.append(f"GET {got.status_code}")
                 elif (
                     url.endswith("/download")
-                    and got.content != body[body.index(b"%PDF") :][:MIB]
+                    and got.content != body[body.index(b"%PDF") :][: harness.MIB]
                 ):
                     errors.append("download differs from upload")
         except (requests.RequestException, AssertionError, KeyError, ValueError) as exc:
@@ -215,8 +211,8 @@ def spread_phase(base: str, rounds: int) -> None:
         f"{len(errors)} errors, requests per instance {spread}"
     )
     both = len([k for k in served if k != "?"]) >= 2
-    print(f"[{TWO}] ratio requests served by both instances: {verdict(both)}")
-    print(f"[{TWO}] ratio {len(errors)} errors = 0: {verdict(not errors)}")
+    print(f"[{TWO}] ratio requests served by both instances: {harness.verdict(both)}")
+    print(f"[{TWO}] ratio {len(errors)} errors = 0: {harness.verdict(not errors)}")
 
     # Wrong passwords for one account: the sixth is refused whichever instance gets it.
     page = requests.get(f"{base}/auth/login", timeout=30)
@@ -241,7 +237,7 @@ def spread_phase(base: str, rounds: int) -> None:
     print(
         f"[{TWO}] login throttle: statuses {statuses} from {len(instances)} instances"
     )
-    print(f"[{TWO}] ratio throttle counted across both: {verdict(held)}")
+    print(f"[{TWO}] ratio throttle counted across both: {harness.verdict(held)}")
 
 
 def main() -> None:
@@ -250,23 +246,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    with Servers() as servers:
-        endpoint = servers.moto(S3_PORT)
-        redis_url = servers.redis(REDIS_PORT)
-        env = app_env(
-            servers.tmp, database_url=PG_URL, s3_endpoint=endpoint, redis_url=redis_url
-        )
-        env["PARINDEX_TRUSTED_PROXIES"] = "1"
-        prepare_database(env)
-        servers.gunicorn(env, APP_A, "gunicorn-a")
-        servers.gunicorn(env, APP_B, "gunicorn-b")
-        one = servers.nginx(NGINX_ONE, [APP_A])
+    with harness.Servers() as servers:
+        _, (app_a, app_b) = servers.production(
+            database_url=harness.PG_URL, s3=True, redis=True, instances=2,
+            PARINDEX_TRUSTED_PROXIES="1",
+        )  # fmt: skip
+        one = servers.nginx(harness.free_port(), [app_a])
+        # What the readers get with no slow client at all: the page's own cost.
+        load_phase(
+            servers, "nginx → gunicorn, readers only", one, args.seconds, 0,
+            targets=False,
+        )  # fmt: skip
         load_phase(servers, "nginx → gunicorn", one, args.seconds, args.clients)
         load_phase(
-            servers, "gunicorn without nginx", f"http://127.0.0.1:{APP_A}",
+            servers, "gunicorn without nginx", f"http://127.0.0.1:{app_a}",
             args.seconds, args.clients,
         )  # fmt: skip
-        two = servers.nginx(NGINX_TWO, [APP_A, APP_B])
+        two = servers.nginx(harness.free_port(), [app_a, app_b])
         load_phase(servers, TWO, two, args.seconds, args.clients)
         spread_phase(two, args.rounds)
 

@@ -10,8 +10,11 @@ import hmac
 import logging
 import os
 import tempfile
+import threading
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from io import FileIO
 from pathlib import Path
@@ -258,6 +261,23 @@ class LocalStore:
         return None
 
 
+#: While a large upload arrives, what is already written is flushed to disk in the
+#: background every this many bytes: the disk works while the request is still being
+#: parsed and hashed, and the fsync at the end only waits for the tail.
+FLUSH_EVERY = 8 << 20
+HASH_ASIDE_AFTER = 4 << 20
+_flusher: ThreadPoolExecutor | None = None
+_flusher_lock = threading.Lock()
+
+
+def _flush_pool() -> ThreadPoolExecutor:
+    global _flusher
+    with _flusher_lock:
+        if _flusher is None:
+            _flusher = ThreadPoolExecutor(4, thread_name_prefix="evidence-flush")
+        return _flusher
+
+
 class _LocalStaged:
     """One upload in a ``.tmp-*.part`` file next to its target: fsynced by ``finish``,
     renamed over the target by ``commit``, unlinked by ``abort``."""
@@ -271,11 +291,50 @@ class _LocalStaged:
         self._digest = hashlib.sha256()
         self._crc32 = 0
         self._size = 0
+        self._unflushed = 0
+        self._flushing: Future[None] | None = None
+        # Past the first MiBs, SHA-256 runs on a thread of its own while this one
+        # computes the CRC and writes (both release the GIL): one core each.
+        self._hasher: ThreadPoolExecutor | None = None
+        self._hashing: deque[Future[None]] = deque()
+
+    def _hash(self, data: bytes) -> None:
+        if self._hasher is None and self._size < HASH_ASIDE_AFTER:
+            self._digest.update(data)
+            return
+        if self._hasher is None:
+            self._hasher = ThreadPoolExecutor(1, thread_name_prefix="evidence-sha256")
+        while len(self._hashing) >= 2:  # two chunks in flight at most: flat memory
+            self._hashing.popleft().result()
+        self._hashing.append(self._hasher.submit(self._digest.update, data))
+
+    def _hex_digest(self) -> str:
+        while self._hashing:
+            self._hashing.popleft().result()
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=False)
+            self._hasher = None
+        return self._digest.hexdigest()
+
+    def _flush_early(self) -> None:
+        """Start writing back what is written so far, unless a flush still runs.
+
+        Its error is kept and raised by ``finish``: the kernel reports a failed
+        writeback once, to whichever sync asks first."""
+        if self._out is None or (self._flushing and not self._flushing.done()):
+            return
+        self._unflushed = 0
+        self._flushing = _flush_pool().submit(os.fdatasync, self._out.fileno())
+
+    def _wait_flush(self) -> None:
+        flushing, self._flushing = self._flushing, None
+        if flushing is not None:
+            flushing.result()  # OSError: the write-back failed
 
     def write(self, data: bytes) -> int:
         if self._out is None:
             raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã đóng.")
-        self._digest.update(data)
+        self._hash(data)
         self._crc32 = zlib.crc32(data, self._crc32)
         self._size += len(data)
         view = memoryview(data)
@@ -286,18 +345,22 @@ class _LocalStaged:
         except OSError as exc:
             logger.warning("evidence put %s failed: %r", self.key, exc)
             raise _save_error(exc) from exc
+        self._unflushed += len(data)
+        if self._unflushed >= FLUSH_EVERY:
+            self._flush_early()
         return len(data)
 
     def finish(self) -> StoredObject:
         if self._out is not None:
             try:
+                self._wait_flush()
                 os.fsync(self._out.fileno())
                 self._out.close()
             except OSError as exc:
                 logger.warning("evidence put %s failed: %r", self.key, exc)
                 raise _save_error(exc) from exc
             self._out = None
-        return StoredObject(self.key, self._size, self._digest.hexdigest(), self._crc32)
+        return StoredObject(self.key, self._size, self._hex_digest(), self._crc32)
 
     def open_staged(self) -> BinaryIO:
         if self._tmp is None:
@@ -319,7 +382,10 @@ class _LocalStaged:
         # Close before unlinking: a descriptor kept open (for instance by a
         # traceback cycle) keeps the blocks of a deleted file allocated, so after
         # ENOSPC the next upload would fail too.
+        self._hex_digest()  # the hashing thread ends with the stage
         if self._out is not None:
+            with contextlib.suppress(OSError):
+                self._wait_flush()
             with contextlib.suppress(OSError):
                 self._out.close()
             self._out = None

@@ -12,6 +12,7 @@ import hmac
 import io
 import logging
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ MIB = 1 << 20
 #: S3's limits: every part but the last is at least 5 MiB; at most 10 000 parts.
 MIN_PART_SIZE = 5 * MIB
 MAX_PART_SIZE = 5 * 1024 * MIB
+PARTS_IN_FLIGHT = (
+    3  # parts of one upload sent at once (S3, MinIO take them in parallel)
+)
 MAX_PARTS = 10_000
 
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -311,8 +315,11 @@ class S3Store:
             logger.warning("evidence put %s failed: %r", key, exc)
             raise self._error("Không lưu được tệp vào kho lưu trữ", exc) from exc
 
-    def _put_single(self, key: str, data: bytes, content_type: str) -> StoredObject:
-        digest = hashlib.sha256(data)
+    def _put_single(
+        self, key: str, data: bytes, content_type: str, digest: Any = None
+    ) -> StoredObject:
+        # ``digest``: the data's SHA-256 object when the caller hashed it already.
+        digest = digest or hashlib.sha256(data)
         self._client.put_object(
             Bucket=self._bucket,
             Key=key,
@@ -592,7 +599,7 @@ class _S3Staged:
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
         self._sender: ThreadPoolExecutor | None = None
-        self._inflight: Future[CompletedPartTypeDef] | None = None
+        self._inflight: deque[Future[CompletedPartTypeDef]] = deque()
         self._stored: StoredObject | None = None
         self._visible = False  # an object exists under the key
 
@@ -624,23 +631,43 @@ class _S3Staged:
         return len(data)
 
     def _send(self, data: bytes) -> None:
-        # One part in flight on a helper thread while the request body is parsed
-        # into the next (boto3 and sockets release the GIL): memory ~ two parts.
+        # Up to PARTS_IN_FLIGHT parts go up on helper threads while the request body
+        # is parsed into the next (boto3 and sockets release the GIL): memory ~ that
+        # many parts, plus the one being filled.
         upload_id = self._upload_id
         assert upload_id is not None
-        self._wait()
-        checksum = _b64(hashlib.sha256(data).digest())
-        number = len(self._parts) + 1
+        while len(self._inflight) >= PARTS_IN_FLIGHT:
+            self._parts.append(self._inflight.popleft().result())
+        number = len(self._parts) + len(self._inflight) + 1
         if self._sender is None:
-            self._sender = ThreadPoolExecutor(1, thread_name_prefix="s3-part")
-        self._inflight = self._sender.submit(
-            self._store._upload_part, self.key, upload_id, number, data, checksum
+            self._sender = ThreadPoolExecutor(
+                PARTS_IN_FLIGHT, thread_name_prefix="s3-part"
+            )
+        # The part's own SHA-256 (S3 checks it) is computed on the helper thread too.
+        self._inflight.append(
+            self._sender.submit(self._hash_and_send, upload_id, number, data)
         )
 
+    def _hash_and_send(
+        self, upload_id: str, number: int, data: bytes
+    ) -> CompletedPartTypeDef:
+        checksum = _b64(hashlib.sha256(data).digest())
+        return self._store._upload_part(self.key, upload_id, number, data, checksum)
+
     def _wait(self) -> None:
-        if self._inflight is not None:
-            inflight, self._inflight = self._inflight, None
-            self._parts.append(inflight.result())
+        """Every part in flight has ended; the first failure is raised, once all
+        have (an abort must not race a part still going up)."""
+        failure: BaseException | None = None
+        while self._inflight:
+            try:
+                part = self._inflight.popleft().result()
+            except BaseException as exc:  # noqa: BLE001 - raised below, after the rest
+                failure = failure or exc
+                continue
+            if failure is None:
+                self._parts.append(part)
+        if failure is not None:
+            raise failure
 
     def _stop_sender(self) -> None:
         if self._sender is not None:
@@ -678,7 +705,7 @@ class _S3Staged:
         if not self._visible:
             try:
                 self._store._put_single(
-                    self.key, bytes(self._pending), self._content_type
+                    self.key, bytes(self._pending), self._content_type, self._digest
                 )
             except Exception as exc:
                 raise self._fail(exc) from exc

@@ -6,7 +6,7 @@ never use a route gets 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -65,11 +65,16 @@ def visible_assessments(user: User) -> sa.Select[Assessment]:
     return q.where(sa.false())
 
 
-def get_assessment_or_404(assessment_id: int, user: User | None = None) -> Assessment:
-    """Load an assessment the user may read, or 404 whatever the id."""
+def get_assessment_or_404(
+    assessment_id: int, user: User | None = None, *, options: Sequence[Any] = ()
+) -> Assessment:
+    """Load an assessment the user may read, or 404 whatever the id (``options``:
+    loader options, so a route gets what it reads in one round trip)."""
     user = user or current_user._get_current_object()
     found: Assessment | None = db.session.scalar(
-        visible_assessments(user).where(Assessment.id == assessment_id)
+        visible_assessments(user)
+        .where(Assessment.id == assessment_id)
+        .options(*options)
     )
     if found is None:
         abort(404)

@@ -119,6 +119,7 @@
         var list = listFor(container);
         addItem(list, body.item_html);
         refreshBadge(list);
+        if (body.proposal_url) { fetchProposal(list, body.proposal_url, token, notes); }
       } else {
         fail(xhr.status, body);
       }
@@ -141,6 +142,32 @@
     }
     xhr.send(data);
   }
+
+  // The citation read from a PDF or DOCX comes after the upload (reading it takes about
+  // half a second): it fills the document's citation form unless the user began typing.
+  function fetchProposal(list, url, token, notes) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.setRequestHeader("Accept", "application/json");
+    if (token) { xhr.setRequestHeader("X-CSRFToken", token.value); }
+    xhr.addEventListener("load", function () {
+      var body = parseJSON(xhr);
+      if (xhr.status !== 200 || !body || !body.ok || !list) { return; }
+      var holder = document.createElement("ul");
+      holder.innerHTML = (body.item_html || "").trim();
+      var fresh = holder.firstElementChild;
+      var old = fresh && list.querySelector('.evidence-item[data-evidence-id="' + fresh.getAttribute("data-evidence-id") + '"]');
+      if (old && !old.querySelector("form.citation-form.dirty")) { old.replaceWith(fresh); }
+      (body.warnings || []).forEach(function (w) { notes.appendChild(el("li", "", w)); });
+    });
+    xhr.send();
+  }
+
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form.citation-form");
+    if (form) { form.classList.add("dirty"); }
+  });
 
   function uploadAll(container, form, files) {
     var list = Array.prototype.slice.call(files);

@@ -490,6 +490,23 @@ def upload_file(client: Any) -> Callable[..., Any]:
     return post
 
 
+@pytest.fixture
+def read_proposal(client: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """What the upload widget does right after an upload: ask the proposal_url of the
+    upload's answer for the citation read from the file; its JSON answer."""
+
+    def ask(uploaded: dict[str, Any]) -> dict[str, Any]:
+        url = uploaded["proposal_url"]
+        assert url, "no proposal to read for this upload"
+        headers = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
+        response = client.post(url, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        answer: dict[str, Any] = response.get_json()
+        return answer
+
+    return ask
+
+
 # ---- appraisal and results (thẩm định, kết quả) -------------------------------------
 
 

@@ -33,20 +33,36 @@ EXPECTED = {
 
 
 def test_prefill_from_a_real_docx(
-    demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
+    demo: dict[str, Any],
+    login_as: Any,
+    upload_file: Any,
+    read_proposal: Any,
+    evidence_files: Any,
+    evidence_store: Any,
 ) -> None:
+    from webapp.extensions import db
+    from webapp.models import Evidence
+
     login_as("truclam.chuyenvien")
     docx = evidence_files.docx(HEADER, BODY)
     response = upload_file(demo["assessments"]["TRUCLAM"].id, "KH CCHC 2026.docx", docx)
     assert response.status_code == 200
     body = response.get_json()
-    assert body["prefill"] == EXPECTED
+    # The upload answers at once; the file's text is read when the widget asks next.
+    assert body["prefill"] is None and "Sửa trích dẫn" in body["item_html"]
     assert body["warnings"] == []
+    proposal = read_proposal(body)
+    assert proposal["prefill"] == EXPECTED
+    assert proposal["warnings"] == []
     # The widget shows the proposal in the document's citation form, for the user to
     # confirm.
-    html = body["item_html"]
+    html = proposal["item_html"]
     assert 'value="125/KH-UBND"' in html and "Xác nhận trích dẫn" in html
     assert 'class="field proposed"' in html
+    # Read once and kept: asked again without the file, the same proposal comes back.
+    evidence = db.session.get(Evidence, body["evidence"]["id"])
+    evidence_store.delete(evidence.storage_key)
+    assert read_proposal(body)["prefill"] == EXPECTED
 
 
 def test_prefill_from_a_real_pdf(
@@ -54,6 +70,7 @@ def test_prefill_from_a_real_pdf(
     demo: dict[str, Any],
     login_as: Any,
     upload_file: Any,
+    read_proposal: Any,
     evidence_files: Any,
 ) -> None:
     login_as("truclam.chuyenvien")
@@ -71,11 +88,15 @@ def test_prefill_from_a_real_pdf(
     )
     response = upload_file(demo["assessments"]["TRUCLAM"].id, "KH CCHC 2026.pdf", pdf)
     assert response.status_code == 200
-    assert response.get_json()["prefill"] == EXPECTED
+    assert read_proposal(response.get_json())["prefill"] == EXPECTED
 
 
 def test_what_the_user_typed_wins_over_the_proposal(
-    demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
+    demo: dict[str, Any],
+    login_as: Any,
+    upload_file: Any,
+    read_proposal: Any,
+    evidence_files: Any,
 ) -> None:
     login_as("truclam.chuyenvien")
     response = upload_file(
@@ -84,7 +105,7 @@ def test_what_the_user_typed_wins_over_the_proposal(
         evidence_files.docx(HEADER, BODY),
         doc_number="126/KH-UBND",
     )
-    html = response.get_json()["item_html"]
+    html = read_proposal(response.get_json())["item_html"]
     assert 'value="126/KH-UBND"' in html and 'value="125/KH-UBND"' not in html
     assert 'value="05/01/2026"' in html  # the empty date is still proposed
 
@@ -96,6 +117,7 @@ def test_files_without_text_propose_nothing(
     body = upload_file(
         demo["assessments"]["TRUCLAM"].id, "Ảnh.png", evidence_files.png()
     ).get_json()
+    assert body["proposal_url"] is None  # nothing to read in an image
     assert body["prefill"] == {
         "doc_type": "",
         "doc_number": "",
@@ -106,7 +128,11 @@ def test_files_without_text_propose_nothing(
 
 
 def test_a_document_dated_outside_the_assessed_year_is_accepted_with_a_warning(
-    demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
+    demo: dict[str, Any],
+    login_as: Any,
+    upload_file: Any,
+    read_proposal: Any,
+    evidence_files: Any,
 ) -> None:
     from webapp.extensions import db
     from webapp.models import Evidence
@@ -123,7 +149,7 @@ def test_a_document_dated_outside_the_assessed_year_is_accepted_with_a_warning(
         evidence_files.docx(header, BODY),
     )
     assert response.status_code == 200
-    assert response.get_json()["warnings"] == [
+    assert read_proposal(response.get_json())["warnings"] == [
         "Ngày ban hành 22/12/2025 không thuộc năm đánh giá 2026: "
         "vui lòng kiểm tra lại văn bản hoặc ngày ban hành."
     ]
@@ -336,6 +362,7 @@ def test_a_document_dated_in_the_future_is_warned_about(
     clock: Any,
     login_as: Any,
     upload_file: Any,
+    read_proposal: Any,
     evidence_files: Any,
 ) -> None:
     from datetime import datetime
@@ -347,7 +374,7 @@ def test_a_document_dated_in_the_future_is_warned_about(
     response = upload_file(
         demo["assessments"]["TRUCLAM"].id, "KH.docx", evidence_files.docx(HEADER, BODY)
     )
-    assert response.get_json()["warnings"] == [
+    assert read_proposal(response.get_json())["warnings"] == [
         "Ngày ban hành 05/01/2026 là ngày trong tương lai: "
         "vui lòng kiểm tra lại ngày ban hành."
     ]

@@ -1,6 +1,6 @@
-"""The citation pre-fill is bounded: read once at upload from the first pages or the
-first KB of text (never the whole document), stored with the document, and a document
-past the bound gets no proposal but is still uploaded."""
+"""The citation pre-fill is bounded: read once, right after the upload, from the first
+pages or the first KB of text (never the whole document), stored with the document,
+and a document past the bound gets no proposal but is still uploaded."""
 
 from __future__ import annotations
 
@@ -33,14 +33,22 @@ NO_PROPOSAL = {
 }
 
 
-def _upload(upload_file: Any, demo: dict[str, Any], name: str, data: bytes) -> Any:
+@pytest.fixture
+def upload_and_read(upload_file: Any, read_proposal: Any) -> Any:
+    """Upload as the widget does, then ask for the proposal: its answer and the row."""
     from webapp.extensions import db
     from webapp.models import Evidence
 
-    response = upload_file(demo["assessments"]["TRUCLAM"].id, name, data)
-    assert response.status_code == 200, response.get_json()
-    body = response.get_json()
-    return body, db.session.get(Evidence, body["evidence"]["id"])
+    def upload(demo: dict[str, Any], name: str, data: bytes) -> Any:
+        response = upload_file(demo["assessments"]["TRUCLAM"].id, name, data)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["prefill"] is None  # not read on the upload's path
+        proposal = read_proposal(body)
+        db.session.expire_all()
+        return proposal, db.session.get(Evidence, body["evidence"]["id"])
+
+    return upload
 
 
 @pytest.fixture
@@ -51,11 +59,11 @@ def large_docx(evidence_files: Any) -> bytes:
 
 
 def test_a_6_mb_docx_is_proposed_from_its_first_part_only(
-    demo: dict[str, Any], login_as: Any, upload_file: Any, large_docx: bytes
+    demo: dict[str, Any], login_as: Any, upload_and_read: Any, large_docx: bytes
 ) -> None:
     login_as("truclam.chuyenvien")
 
-    body, evidence = _upload(upload_file, demo, "Kế hoạch lớn.docx", large_docx)
+    body, evidence = upload_and_read(demo, "Kế hoạch lớn.docx", large_docx)
 
     assert body["prefill"]["doc_number"] == "125/KH-UBND"
     assert evidence.citation_proposal["doc_number"] == "125/KH-UBND"
@@ -66,49 +74,47 @@ def test_a_6_mb_docx_is_proposed_from_its_first_part_only(
 
 
 def test_a_docx_whose_header_lies_past_the_reading_bound_gets_no_proposal(
-    demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
+    demo: dict[str, Any], login_as: Any, upload_and_read: Any, evidence_files: Any
 ) -> None:
     login_as("truclam.chuyenvien")
     data = evidence_files.docx(HEADER, BODY, filler_bytes=1_000_000, filler_first=True)
 
-    body, evidence = _upload(upload_file, demo, "Phụ lục.docx", data)
+    body, evidence = upload_and_read(demo, "Phụ lục.docx", data)
 
     assert body["prefill"] == NO_PROPOSAL
-    assert evidence.citation_proposal is None
+    assert evidence.citation_proposal == {}  # read: nothing kept
     assert "125/KH-UBND" not in textread.docx_text(io.BytesIO(data))
 
 
 def test_a_small_pdf_that_inflates_massively_gets_no_proposal(
-    demo: dict[str, Any], login_as: Any, upload_file: Any, evidence_files: Any
+    demo: dict[str, Any], login_as: Any, upload_and_read: Any, evidence_files: Any
 ) -> None:
     login_as("truclam.chuyenvien")
     heavy = evidence_files.pdf(PDF_LINES, filler_ops=1_500_000)
     assert len(heavy) < 20_000  # 10 MB of page content once inflated
 
-    body, evidence = _upload(upload_file, demo, "Quyết định nặng.pdf", heavy)
+    body, evidence = upload_and_read(demo, "Quyết định nặng.pdf", heavy)
 
     assert body["prefill"] == NO_PROPOSAL  # uploaded all the same
-    assert evidence.citation_proposal is None
+    assert evidence.citation_proposal == {}  # read: nothing kept
     with pytest.raises(textread.TooHeavy):
         textread.pdf_text(io.BytesIO(heavy))
     # The same page without the filler is proposed: the bound, not the text, said no.
-    light, _ = _upload(
-        upload_file, demo, "Quyết định.pdf", evidence_files.pdf(PDF_LINES)
-    )
+    light, _ = upload_and_read(demo, "Quyết định.pdf", evidence_files.pdf(PDF_LINES))
     assert light["prefill"]["doc_number"] == "125/KH-UBND"
 
 
 def test_the_detail_page_reads_the_stored_proposal_not_the_file(
     demo: dict[str, Any],
     login_as: Any,
-    upload_file: Any,
+    upload_and_read: Any,
     evidence_files: Any,
     evidence_store: Any,
     client: Any,
 ) -> None:
     login_as("truclam.chuyenvien")
-    _, evidence = _upload(
-        upload_file, demo, "Kế hoạch.docx", evidence_files.docx(HEADER, BODY)
+    _, evidence = upload_and_read(
+        demo, "Kế hoạch.docx", evidence_files.docx(HEADER, BODY)
     )
     evidence_store.delete(evidence.storage_key)  # nothing left to read again
 
@@ -122,15 +128,15 @@ def test_a_reader_past_its_time_limit_gives_no_proposal_and_the_upload_stands(
     app: Any,
     demo: dict[str, Any],
     login_as: Any,
-    upload_file: Any,
+    upload_and_read: Any,
     evidence_files: Any,
 ) -> None:
     app.config["PREFILL_TIMEOUT"] = 0.001
     login_as("truclam.chuyenvien")
 
-    body, evidence = _upload(
-        upload_file, demo, "Kế hoạch.docx", evidence_files.docx(HEADER, BODY)
+    body, evidence = upload_and_read(
+        demo, "Kế hoạch.docx", evidence_files.docx(HEADER, BODY)
     )
 
     assert body["prefill"] == NO_PROPOSAL
-    assert evidence.citation_proposal is None and evidence.size > 0
+    assert evidence.citation_proposal == {}  # read: nothing kept and evidence.size > 0

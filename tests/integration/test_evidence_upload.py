@@ -284,6 +284,8 @@ def test_plain_form_upload_redirects_to_the_document_to_confirm_its_citation(
         or 'value="Kế hoạch" selected' in page
     )
     assert row.doc_number == ""  # nothing is saved until the user confirms
+    # Read once, before the redirect, and kept: reopening the page reads no file.
+    assert row.citation_proposal["doc_number"] == "125/KH-UBND"
 
 
 def test_plain_form_upload_of_several_files_reports_each(

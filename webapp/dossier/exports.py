@@ -31,6 +31,7 @@ from webapp.dossier.builders.text import safe_name
 from webapp.dossier.builders.types import Dossier, EvidenceFile, UnitInfo
 from webapp.dossier.builders.xlsx import RankingRow, build_ranking, build_score_table
 from webapp.dossier.builders.zip import (
+    HashedChunks,
     IntegrityError,
     document_names,
     manifest_digest,
@@ -220,7 +221,7 @@ def export_zip(
 
     def chunks() -> Iterator[bytes]:
         try:
-            # Word and Excel are built when the ZIP reaches them, after the evidence.
+            # Word and Excel are built on a thread while the evidence streams.
             yield from stream_dossier(
                 dossier,
                 read=reader.chunks,
@@ -245,7 +246,6 @@ def export_zip(
 
 READ_AHEAD_CHUNK = 4 << 20  # big reads: fewer trips through boto3 per byte
 READ_AHEAD_CHUNKS = 4  # chunks kept ready: ~16 MiB of memory per download
-_END = object()
 
 
 class ReadAhead:
@@ -284,18 +284,29 @@ class ReadAhead:
         for ev in self._files:
             if not ev.storage_key:
                 continue  # refused by chunks() before anything is read
+            # Hashed here, as read: the writer's thread is left the CRC and the
+            # socket, and no chunk goes through a third thread.
+            digest = hashlib.sha256()
+            size = 0
             try:
                 for chunk in self._store.iter_chunks(ev.storage_key, READ_AHEAD_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
                     if not self._put((ev.id, chunk)):
                         return
             except BaseException as exc:  # handed to the writer, raised there
                 self._put((ev.id, exc))
                 return
-            if not self._put((ev.id, _END)):
+            if not self._put((ev.id, (digest.hexdigest(), size))):
                 return
 
-    def chunks(self, ev: EvidenceFile) -> Iterator[bytes]:
-        """Yield one file's bytes, as read ahead by the helper thread."""
+    def chunks(self, ev: EvidenceFile) -> HashedChunks:
+        """One file's bytes, as read (and hashed) ahead by the helper thread."""
+        hashed = HashedChunks()
+        hashed.source = self._take(ev, hashed)
+        return hashed
+
+    def _take(self, ev: EvidenceFile, hashed: HashedChunks) -> Iterator[bytes]:
         if not ev.storage_key:
             raise IntegrityError(
                 ev,
@@ -311,7 +322,8 @@ class ReadAhead:
             evidence_id, item = self._queue.get()
             if evidence_id != ev.id:
                 raise RuntimeError(f"read-ahead out of order: {evidence_id} != {ev.id}")
-            if item is _END:
+            if isinstance(item, tuple):  # the end: what was read, hashed
+                hashed.sha256, hashed.size = item
                 return
             if isinstance(item, StorageError):
                 raise IntegrityError(

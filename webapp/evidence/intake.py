@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import IO, Any, BinaryIO
 
 from flask import Request, request
+from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from evidence_store import (
     EvidenceStore,
@@ -56,9 +57,13 @@ class IntakeFile(io.RawIOBase):
         if self.refusal or self.failure:
             return size  # the rest of the body is read and dropped
         self._size += size
-        if len(self._head) < HEAD_SIZE:
+        head_was_short = len(self._head) < HEAD_SIZE
+        if head_was_short:
             self._head += data[: HEAD_SIZE - len(self._head)]
-        if len(self._head) >= HEAD_SIZE or self._size > self._limits.max_bytes:
+        # The head is checked once, when it is complete; the size on every write.
+        if (
+            head_was_short and len(self._head) >= HEAD_SIZE
+        ) or self._size > self._limits.max_bytes:
             self._check()
             if self.refusal:
                 return size
@@ -173,8 +178,38 @@ def close_intake() -> None:
         intake.close()
 
 
+#: The multipart parser's read size: each read is one write into the stage (hash,
+#: CRC, write) and one pass of the parser's Python loop, so large rather than 64 KiB;
+#: the decoder refuses to hold more than max_form_memory_size at once, so at most half.
+PARSE_BUFFER = 1 << 20
+
+
+class _FormParser(FormDataParser):
+    def _parse_multipart(
+        self,
+        stream: IO[bytes],
+        mimetype: str,
+        content_length: int | None,
+        options: dict[str, str],
+    ) -> Any:
+        parser = MultiPartParser(
+            stream_factory=self.stream_factory,
+            max_form_memory_size=self.max_form_memory_size,
+            max_form_parts=self.max_form_parts,
+            cls=self.cls,
+            buffer_size=min(PARSE_BUFFER, (self.max_form_memory_size or 1 << 30) // 2),
+        )
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("Missing boundary")
+        form, files = parser.parse(stream, boundary, content_length)
+        return stream, form, files
+
+
 class StreamingRequest(Request):
     """Flask's request, whose uploaded files go into the store on upload routes."""
+
+    form_data_parser_class = _FormParser
 
     def _get_file_stream(
         self,

@@ -4,9 +4,9 @@ trích yếu) from the text of a document in the Nghị định 30/2020/NĐ-CP l
 `propose_citation` is a pure function over text; `bounded_proposal` reads the first
 pages of a PDF or the first paragraphs of a DOCX in a child process with time, memory,
 page and byte bounds (`webapp.evidence.textread`), so a huge or hostile file costs the
-web worker nothing and at most about a second. It runs once, at upload; the proposal
-is stored with the document. A proposal is only a suggestion: the user confirms or
-corrects it.
+web worker nothing and at most about a second. It runs once, when the proposal is
+first asked for (not on the upload's path); the proposal is stored with the
+document. A proposal is only a suggestion: the user confirms or corrects it.
 """
 
 from __future__ import annotations
@@ -455,6 +455,8 @@ def _capitalised(word: str) -> str:
 #: Files larger than this get no proposal: a scan has no text layer anyway, and
 #: copying it to the reader would be the biggest cost.
 PREFILL_MAX_BYTES = 20 * 1024 * 1024
+#: The kinds whose text is read for a proposal.
+PROPOSAL_KINDS = ("pdf", "docx")
 _PIPE_CHUNK = 1024 * 1024
 
 
@@ -464,7 +466,7 @@ def bounded_proposal(
     """Propose a citation from a PDF or DOCX, or None when there is none to make
     (another kind, too large, unreadable, or past a bound of `textread`, or slower than
     ``timeout`` seconds). The file object must be seekable; it is rewound after."""
-    if kind not in ("pdf", "docx"):
+    if kind not in PROPOSAL_KINDS:
         return None
     try:
         text = _read_in_child(fileobj, kind, timeout)

@@ -183,14 +183,16 @@ def _item_html(
     assessment: Assessment,
     leaf_code: str,
     proposal: CitationProposal | None,
+    *,
+    editable: bool = True,
 ) -> str:
     return render_template(
         "evidence/_evidence_item.html",
         evidence=evidence,
         assessment=assessment,
         leaf_code=leaf_code,
-        editable=True,
-        proposal=proposal,
+        editable=editable,
+        proposal=proposal if editable else None,
         next_url=next_url(""),
     )
 
@@ -316,7 +318,8 @@ def _detail_page(
     can_edit = unit_user and services.editable_for(evidence, assessment)
     proposal = None
     if can_edit and prefill:
-        proposal = services.stored_proposal(evidence)
+        # A GET never writes: a proposal not read yet is read, and not kept, here.
+        proposal = services.citation_proposal(evidence, store=get_store(), keep=False)
         override = REPLACED_FIELDS if prefill == "replaced" else ()
         _fill_empty(form, proposal, override)
     unlinkable, linkable = services.link_choices(
@@ -454,7 +457,7 @@ def _stream_into_store(assessment: Assessment) -> None:
 @roles_required(*UNIT_ROLES)
 def upload(assessment_id: int) -> Any:
     """Upload one file (the widget's XHR: JSON) or several (plain form: redirect)."""
-    assessment = get_assessment_or_404(assessment_id)
+    assessment = get_assessment_or_404(assessment_id, options=services.UPLOAD_LOADS)
     _stream_into_store(assessment)
     form = UploadForm()
     back_to(url_for("evidence.library"))
@@ -495,19 +498,59 @@ def _upload_json(
     leaf_code = codes[0] if codes else ""
     return _stored_json(
         result,
+        leaf_code=leaf_code,
         item_html=_item_html(result.evidence, assessment, leaf_code, result.prefill),
     )
 
 
 def _stored_json(result: services.UploadResult, **extra: Any) -> Any:
-    """The upload widget's answer for a stored file: the row, its citation, warnings."""
+    """The upload widget's answer for a stored file: the row, its citation, warnings.
+
+    A PDF or DOCX's proposal is not read yet ("prefill": null): the widget asks
+    ``proposal_url`` for it right after, so the upload answers at disk speed."""
+    evidence = result.evidence
+    pending = result.prefill is None
     return jsonify(
         {
             "ok": True,
-            "evidence": evidence_json(result.evidence),
-            "prefill": result.prefill.as_dict(),
+            "evidence": evidence_json(evidence),
+            "prefill": None if result.prefill is None else result.prefill.as_dict(),
+            "proposal_url": url_for(
+                "evidence.proposal",
+                evidence_id=evidence.id,
+                code=extra.pop("leaf_code", "") or None,
+            )
+            if pending
+            else None,
             "warnings": result.warnings,
             **extra,
+        }
+    )
+
+
+@bp.post("/<int:evidence_id>/proposal")
+@roles_required(*UNIT_ROLES)
+def proposal(evidence_id: int) -> Any:
+    """The citation read from the file (read on the first request, then kept), with
+    the document's list item re-rendered around it for the leaf ``code``. A POST: the
+    first one stores what was read, and a GET never writes."""
+    evidence = get_evidence_or_404(evidence_id)
+    found = services.citation_proposal(evidence, store=get_store())
+    assessment = services.assessment_of(evidence)
+    code = request.args.get("code", "").strip()
+    html = _item_html(
+        evidence,
+        assessment,
+        code if code in evidence.criterion_codes else "",
+        found,
+        editable=services.editable_for(evidence, assessment),
+    )
+    return jsonify(
+        {
+            "ok": True,
+            "prefill": found.as_dict(),
+            "warnings": services.proposal_warnings(evidence, found),
+            "item_html": html,
         }
     )
 
@@ -532,7 +575,9 @@ def _upload_form(
         for warning in results[-1].warnings:
             flash(warning, "warning")
     if len(files) == 1 and results:
-        # Let the user confirm the citation read from the file before going back.
+        # Let the user confirm the citation read from the file before going back: read
+        # it now, once, for the page that follows.
+        services.citation_proposal(results[0].evidence, store=get_store())
         url = url_for(
             "evidence.detail", evidence_id=results[0].evidence.id, prefill=1, next=back
         )
@@ -650,6 +695,7 @@ def replace(evidence_id: int) -> Any:
     )
     for warning in result.warnings:
         flash(warning, "warning")
+    services.citation_proposal(result.evidence, store=get_store())
     return redirect(
         url_for("evidence.detail", evidence_id=result.evidence.id, prefill="replaced")
     )

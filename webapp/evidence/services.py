@@ -1,12 +1,14 @@
 """Evidence services: upload, link, unlink, replace, cite, search (one transaction
 each).
 
-Write order for a file (DESIGN.md §7, "nothing is lost"): validate by content and
-read its citation proposal (bounded) → `store.put` (streamed, atomic) → every query,
-insert and audit event → commit. Nothing touches the database between `put` and the
-compensation scope: if the store fails there is no row; if anything fails after `put`
-the transaction is rolled back and the object deleted again (compensation), and the
-user is told if that delete failed too. What a killed worker leaves (an object without
+Write order for a file (DESIGN.md §7, "nothing is lost"): validate by content →
+`store.put` (streamed, atomic) → every query, insert and audit event → commit. The
+citation proposal (a bounded child process, ~0.5 s) is not on that path: it is read
+from the stored file once, when the user first asks for it (`citation_proposal`).
+Nothing touches the database between `put` and the compensation scope: if the store
+fails there is no row; if anything fails after `put` the transaction is rolled back
+and the object deleted again (compensation), and the user is told if that delete
+failed too. What a killed worker leaves (an object without
 its row, a `.tmp-*.part` file, an S3 multipart upload) is found and cleaned by
 `flask evidence sweep`.
 """
@@ -14,14 +16,16 @@ its row, a `.tmp-*.part` file, an S3 multipart upload) is found and cleaned by
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO, Any, BinaryIO, TypeVar
+from typing import IO, Any, BinaryIO, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from criteria import Node
 from evidence_store import (
@@ -40,7 +44,12 @@ from webapp.clock import now, to_vn
 from webapp.criteria_sets import criteria_for
 from webapp.errors import ParIndexError
 from webapp.evidence.intake import IntakeFile
-from webapp.evidence.prefill import CitationProposal, bounded_proposal
+from webapp.evidence.prefill import (
+    PREFILL_MAX_BYTES,
+    PROPOSAL_KINDS,
+    CitationProposal,
+    bounded_proposal,
+)
 from webapp.evidence.preview import HTML_PREVIEW_TYPES
 from webapp.extensions import db
 from webapp.formatting import fold
@@ -88,14 +97,27 @@ class EvidenceError(ParIndexError):
 
 @dataclass
 class UploadResult:
-    """A stored document, the citation read from its text, and non-blocking warnings."""
+    """A stored document, the citation read from its text (None: not read yet, see
+    `citation_proposal`), and non-blocking warnings."""
 
     evidence: Evidence
-    prefill: CitationProposal = field(default_factory=CitationProposal)
+    prefill: CitationProposal | None = field(default_factory=CitationProposal)
     warnings: list[str] = field(default_factory=list)
 
 
 # --- reads ----------------------------------------------------------------------------
+
+
+#: What an upload reads of its assessment, loaded with it in one round trip: the unit
+#: (storage key), the period with its criteria sets and extensions (editable leaves,
+#: deadlines), instead of one lazy load each.
+UPLOAD_LOADS = (
+    joinedload(Assessment.unit),
+    joinedload(Assessment.period).selectinload(Period.family_sets),
+    joinedload(Assessment.period).selectinload(Period.extensions),
+    joinedload(Assessment.period).joinedload(Period.criteria_set),
+    undefer(Assessment.snapshot),  # may a wrong upload be deleted (the item's button)
+)
 
 
 def link_choices(
@@ -239,10 +261,64 @@ def date_warnings(issued_on: date | None, year: int) -> list[str]:
     return warnings
 
 
-def stored_proposal(evidence: Evidence) -> CitationProposal:
-    """The citation read from the file at upload (detail page pre-fill); empty when
-    the file had none or exceeded the reading bound."""
-    return CitationProposal.from_stored(evidence.citation_proposal)
+def proposal_pending(evidence: Evidence) -> bool:
+    """Whether the file's citation proposal has not been read yet (PDF and DOCX only;
+    it is read on first request and kept: {} means read, nothing found)."""
+    return evidence.citation_proposal is None and evidence.kind in PROPOSAL_KINDS
+
+
+def citation_proposal(
+    evidence: Evidence, *, store: EvidenceStore, keep: bool = True
+) -> CitationProposal:
+    """The citation read from the file's text, read once and kept on the document
+    (``keep=False``: read but not kept, for a GET).
+
+    Empty when the file has none, is too large, or went past a reading bound. The
+    reading runs in a bounded child process (`bounded_proposal`); two first requests
+    at once may both read it, and both keep the same result."""
+    if not proposal_pending(evidence):
+        return CitationProposal.from_stored(evidence.citation_proposal)
+    proposal = _read_proposal(evidence, store) or CitationProposal()
+    if keep:
+        # Derived from the file like search_text, not a change of the document: no
+        # audit event.
+        evidence.citation_proposal = proposal.stored() or {}
+        db.session.commit()
+    return proposal
+
+
+def proposal_warnings(evidence: Evidence, proposal: CitationProposal) -> list[str]:
+    """The date warnings of the citation as the form shows it (typed, else proposed)."""
+    assessment = assessment_of(evidence)
+    return date_warnings(
+        evidence.issued_on or proposal.issued_on, assessment.period.year
+    )
+
+
+def _read_proposal(evidence: Evidence, store: EvidenceStore) -> CitationProposal | None:
+    if evidence.size > PREFILL_MAX_BYTES:
+        return None  # a scan has no text layer anyway: never copy it to the reader
+    try:
+        # A seekable copy for the reader (the S3 body is a stream); memory stays small,
+        # the rest spills to a temporary file.
+        with (
+            store.open(evidence.storage_key) as source,
+            tempfile.SpooledTemporaryFile(max_size=4 << 20) as copy,
+        ):
+            shutil.copyfileobj(source, copy, 1 << 20)
+            copy.seek(0)
+            return bounded_proposal(
+                cast(IO[bytes], copy),
+                evidence.kind,
+                timeout=float(current_app.config["PREFILL_TIMEOUT"]),
+            )
+    except StorageError:
+        logger.warning(
+            "citation proposal of evidence %s: file unreadable",
+            evidence.id,
+            exc_info=True,
+        )
+        return None
 
 
 def signature_warnings(evidence: Evidence, assessment: Assessment) -> list[str]:
@@ -303,7 +379,7 @@ def upload_evidence(
     codes = _clean_codes(assessment, codes)
     _ensure_codes_editable(assessment, codes)
     citation = _clean_citation(citation)
-    validated, prefill = _check_file(fileobj, filename, limits=limits)
+    validated = _check_file(fileobj, filename, limits=limits)
     stored = _put(fileobj, validated, store=store, unit_code=assessment.unit.code)
     original = validated.filename  # NFC, as typed: kept for display and download
     signature = None
@@ -313,7 +389,7 @@ def upload_evidence(
 
     def write() -> tuple[Evidence, list[Evidence]]:
         duplicates = _same_content(assessment, stored.sha256)
-        evidence = _new_row(assessment, validated, stored, prefill, user, now())
+        evidence = _new_row(assessment, validated, stored, user, now())
         evidence.signature = signature
         for name, value in citation.items():
             setattr(evidence, name, value)
@@ -345,9 +421,8 @@ def upload_evidence(
         stored.size,
         ",".join(codes) or "-",
     )
-    warnings = date_warnings(
-        evidence.issued_on or prefill.issued_on, assessment.period.year
-    )
+    prefill = None if proposal_pending(evidence) else CitationProposal()
+    warnings = date_warnings(evidence.issued_on, assessment.period.year)
     warnings += signature_warnings(evidence, assessment)
     warnings += [
         f"Tệp này trùng nội dung với tài liệu “{d.original_filename}” "
@@ -506,13 +581,13 @@ def replace_evidence(
     assessment = assessment_of(evidence)
     _ensure_current(evidence)
     _ensure_document_editable(evidence, assessment)
-    validated, prefill = _check_file(fileobj, filename, limits=limits)
+    validated = _check_file(fileobj, filename, limits=limits)
     stored = _put(fileobj, validated, store=store, unit_code=assessment.unit.code)
     original = validated.filename
 
     def write() -> Evidence:
         at = now()
-        new = _new_row(assessment, validated, stored, prefill, user, at)
+        new = _new_row(assessment, validated, stored, user, at)
         for name in CITATION_FIELDS:
             setattr(new, name, getattr(evidence, name))
         new.search_text = _search_text(new)
@@ -549,7 +624,7 @@ def replace_evidence(
     logger.info("evidence %s replaced by %s (user %s)", evidence.id, new.id, user.id)
     return UploadResult(
         evidence=new,
-        prefill=prefill,
+        prefill=None if proposal_pending(new) else CitationProposal(),
         warnings=date_warnings(new.issued_on, assessment.period.year),
     )
 
@@ -653,10 +728,9 @@ def _refused(exc: UploadRejected) -> EvidenceError:
 
 def _check_file(
     fileobj: BinaryIO, filename: str, *, limits: UploadLimits
-) -> tuple[ValidatedUpload, CitationProposal]:
-    """Validate by content and read the citation proposal, before any byte is stored
-    (so the proposal's bounded work never widens the put → commit window). A file
-    streamed into its stage while the request arrived (intake) is validated there."""
+) -> ValidatedUpload:
+    """Validate by content, before any byte is stored. A file streamed into its stage
+    while the request arrived (intake) is validated there."""
     try:
         if isinstance(fileobj, IntakeFile):
             fileobj.finish()  # a refusal met on the way, or a failed stage write
@@ -667,9 +741,7 @@ def _check_file(
         logger.error("evidence stage failed: %s", exc, exc_info=True)
         raise _storage_failure(exc) from exc
     fileobj.seek(0)
-    prefill = _prefill(fileobj, validated)
-    fileobj.seek(0)
-    return validated, prefill
+    return validated
 
 
 def _put(
@@ -698,7 +770,6 @@ def _new_row(
     assessment: Assessment,
     validated: ValidatedUpload,
     stored: StoredObject,
-    prefill: CitationProposal,
     user: User,
     at: datetime,
 ) -> Evidence:
@@ -714,7 +785,8 @@ def _new_row(
         original_filename=validated.filename,
         uploaded_by_id=user.id,
         uploaded_at=at,
-        citation_proposal=prefill.stored(),
+        # None: to be read on first request; {}: nothing to read in this kind.
+        citation_proposal=None if validated.kind in PROPOSAL_KINDS else {},
     )
 
 
@@ -723,7 +795,14 @@ def _commit_or_compensate(write: Callable[[], T], store: EvidenceStore, key: str
     object, and say truthfully whether that delete worked."""
     try:
         result = write()
-        db.session.commit()
+        # What was just written is what the answer shows: no reload of each row and
+        # relation after the commit (the next request has a session of its own).
+        session = db.session()
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True
         return result
     except BaseException as exc:
         try:
@@ -759,13 +838,6 @@ def _same_content(assessment: Assessment, sha256: str) -> list[Evidence]:
             )
         )
     )
-
-
-def _prefill(fileobj: IO[bytes], validated: ValidatedUpload) -> CitationProposal:
-    proposal = bounded_proposal(
-        fileobj, validated.kind, timeout=float(current_app.config["PREFILL_TIMEOUT"])
-    )
-    return proposal or CitationProposal()
 
 
 def _audit_view(evidence: Evidence) -> dict[str, Any]:

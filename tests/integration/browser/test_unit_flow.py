@@ -138,3 +138,43 @@ def test_unit_answers_uploads_and_submits(
         "codes": ["1.1.3"],
     } in submitted.snapshot["evidence"]
     assert submitted.snapshot["answers"]["1.1.3"] == {"value": "92.5"}
+
+
+def test_the_citation_read_from_an_uploaded_file_fills_its_form_once_ready(
+    live_server: str,
+    browser_page: Any,
+    demo: dict[str, Any],
+    evidence_files: Any,
+    log_in: Callable[[Any, str, str], None],
+    screenshot: Callable[[Any, str], Path],
+    tmp_path: Path,
+) -> None:
+    page, base = browser_page, live_server
+    truclam = demo["assessments"]["TRUCLAM"]
+    docx = tmp_path / "KH CCHC 2026.docx"
+    docx.write_bytes(
+        evidence_files.docx(
+            [
+                ("ỦY BAN NHÂN DÂN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+                ("PHƯỜNG TRÚC LÂM", "Độc lập - Tự do - Hạnh phúc"),
+                ("Số: 125/KH-UBND", "Trúc Lâm, ngày 05 tháng 01 năm 2026"),
+            ],
+            ["KẾ HOẠCH", "Cải cách hành chính trên địa bàn phường Trúc Lâm năm 2026"],
+        )
+    )
+    log_in(page, base, "truclam.chuyenvien")
+    page.wait_for_url(f"{base}/assessments/")
+    page.goto(f"{base}/assessments/{truclam.id}")
+    leaf = page.locator('[id="leaf-1.1.1"]')
+    leaf.scroll_into_view_if_needed()
+    leaf.locator('.evidence-upload input[type="file"]').set_input_files(str(docx))
+    leaf.locator(".upload-queue .upload-item.done").wait_for()
+    # The upload answers first; the proposal read from the file follows and opens the
+    # document's citation form with the fields it could fill.
+    item = leaf.locator(".evidence-list .evidence-item").filter(has_text=docx.name)
+    expect(item.locator("details.citation-edit summary")).to_have_text(
+        "Xác nhận trích dẫn (đề xuất từ nội dung tệp)"
+    )
+    assert item.locator('input[name="doc_number"]').input_value() == "125/KH-UBND"
+    assert item.locator('input[name="issued_on"]').input_value() == "05/01/2026"
+    screenshot(page, "evidence-proposal-1366x768.png")

@@ -57,7 +57,10 @@ MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
 POINTER_NAME = "Tài liệu dùng chung (xem thư mục khác).txt"
 FORMAT = "parindex-dossier/1"
-CHUNK_SIZE = 1 << 18  # output pieces of 256 KiB: the HTTP layer sends each as it comes
+# Output blocks of 4 MiB, the store's read size: a stored file's chunks then pass
+# through stream-zip's re-blocking whole (no copy); the headers flush on their own, so
+# the first byte does not wait for a full block.
+CHUNK_SIZE = 4 << 20
 FILE_MODE = stat.S_IFREG | 0o644
 DEFLATE_PIECE = 64 * 1024
 HASH_AHEAD = 2  # chunks queued for hashing while the writer works on the next
@@ -71,6 +74,19 @@ COMPRESSED_KINDS = frozenset({
 # fmt: on
 
 ChunkReader = Callable[[EvidenceFile], Iterable[bytes]]
+
+
+class HashedChunks:
+    """A file's chunks from a reader that hashes them itself as it reads (on its own
+    thread): ``sha256`` and ``size`` are set once the last chunk has been taken."""
+
+    def __init__(self) -> None:
+        self.source: Iterable[bytes] = ()  # set by the reader
+        self.sha256: str | None = None
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.source)
 
 
 class IntegrityError(Exception):
@@ -164,8 +180,8 @@ def stream_dossier(
 ) -> Iterator[bytes]:
     """Yield the ZIP's bytes; raise :class:`IntegrityError` if a file fails its hash.
 
-    The evidence comes first and the generated Word and Excel files (built only when
-    they are reached) and the manifests last, so building them never delays the
+    The evidence comes first and the generated Word and Excel files (built on a
+    thread meanwhile) and the manifests last, so building them never delays the
     first byte. Already-compressed files are stored as they are when their CRC-32 is
     known from the upload; others are deflated. ``on_manifest`` gets manifest.json's
     bytes once every file has passed its hash, before they are written (the app
@@ -177,6 +193,11 @@ def stream_dossier(
     documents: list[dict[str, Any]] = []
     checked: dict[str, tuple[str, int]] = {}  # path -> (sha256, size) as streamed
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-sha256")
+    # The Word and Excel files are built on their own thread while the evidence streams
+    # (the writer spends its time in zlib, hashlib and the socket, which release the
+    # GIL): they go last, and are ready by then.
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-documents")
+    built = [builder.submit(xlsx), builder.submit(docx)]
 
     def in_memory(name: str, data: bytes, kind: str, level: int) -> tuple[Any, ...]:
         sha256 = hashlib.sha256(data).hexdigest()
@@ -198,16 +219,17 @@ def stream_dossier(
                 continue
             ev = item.evidence
             modified = to_vn(ev.uploaded_at) if ev.uploaded_at else exported
+            method, stored = _method(ev)
             yield (
                 item.path,
                 _zip_time(modified),
                 FILE_MODE,
-                _method(ev),
-                _verified(ev, read(ev), item.path, checked, hasher),
+                method,
+                _verified(ev, read(ev), item.path, checked, hasher, whole=stored),
             )
         # The .xlsx and .docx are zips already: stored without a second compression.
-        yield in_memory(xlsx_name, xlsx(), "score_table", 0)
-        yield in_memory(docx_name, docx(), "report", 0)
+        yield in_memory(xlsx_name, built[0].result(), "score_table", 0)
+        yield in_memory(docx_name, built[1].result(), "report", 0)
         if signed_pdf is not None:  # the report as the unit signed it (ký số)
             yield in_memory(signed_pdf[0], signed_pdf[1], "signed_report", 0)
         csv_data = manifest_csv(dossier, layout)
@@ -233,6 +255,7 @@ def stream_dossier(
         yield from stream_zip(members(), chunk_size=chunk_size)
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
+        builder.shutdown(wait=False, cancel_futures=True)
 
 
 def _zip_time(value: datetime) -> datetime:
@@ -240,12 +263,13 @@ def _zip_time(value: datetime) -> datetime:
     return value if value.year >= 1980 else value.replace(year=1980)
 
 
-def _method(ev: EvidenceFile) -> Any:
+def _method(ev: EvidenceFile) -> tuple[Any, bool]:
+    """The member's method, and whether its bytes are stored as they come."""
     if not _is_compressed(ev):
-        return ZIP_AUTO(ev.size, level=6)
+        return ZIP_AUTO(ev.size, level=6), False
     if ev.crc32 is not None:
-        return NO_COMPRESSION_64(ev.size, ev.crc32)
-    return ZIP_AUTO(ev.size, level=0)  # uploaded before the CRC was recorded
+        return NO_COMPRESSION_64(ev.size, ev.crc32), True
+    return ZIP_AUTO(ev.size, level=0), False  # uploaded before the CRC was recorded
 
 
 def _is_compressed(ev: EvidenceFile) -> bool:
@@ -259,28 +283,41 @@ def _verified(
     path: str,
     checked: dict[str, tuple[str, int]],
     hasher: ThreadPoolExecutor,
+    *,
+    whole: bool = False,
 ) -> Iterator[bytes | memoryview]:
     """Pass the chunks through, hashing them; at the end compare with the recorded hash.
 
-    Each chunk is hashed on ``hasher`` (one thread) while the ZIP writer computes its
-    CRC-32 and sends it: hashlib and zlib release the GIL, so the two overlap. At most
-    ``HASH_AHEAD`` chunks wait for the hash (memory stays flat); one thread keeps order.
+    A reader that hashes as it reads (:class:`HashedChunks`, the app's read-ahead
+    thread) gives its digest at the end. Otherwise each chunk is hashed on ``hasher``
+    (one thread) while the ZIP writer computes its CRC-32 and sends it: hashlib and
+    zlib release the GIL, so the two overlap. At most ``HASH_AHEAD`` chunks wait for
+    the hash (memory stays flat); one thread keeps order. ``whole``: stored members
+    pass each chunk as it is; deflated ones in pieces (see ``DEFLATE_PIECE``).
     """
     digest = hashlib.sha256()
     size = 0
     pending: deque[Future[None]] = deque()
+    prehashed = isinstance(chunks, HashedChunks)
     for chunk in chunks:
-        if len(pending) >= HASH_AHEAD:
-            pending.popleft().result()
-        pending.append(hasher.submit(digest.update, chunk))
-        size += len(chunk)
+        if not prehashed:
+            if len(pending) >= HASH_AHEAD:
+                pending.popleft().result()
+            pending.append(hasher.submit(digest.update, chunk))
+            size += len(chunk)
+        if whole:  # stored: the chunk goes out as it is, no copy
+            yield chunk
+            continue
         # zlib stores level-0 input ten times faster in pieces of 64 KiB than of 1 MiB.
         view = memoryview(chunk)
         for start in range(0, len(view), DEFLATE_PIECE):
             yield view[start : start + DEFLATE_PIECE]
     while pending:
         pending.popleft().result()
-    actual = digest.hexdigest()
+    if isinstance(chunks, HashedChunks):
+        actual, size = chunks.sha256 or "", chunks.size
+    else:
+        actual = digest.hexdigest()
     if actual != ev.sha256 or size != ev.size:
         raise IntegrityError(
             ev,
