@@ -1,7 +1,7 @@
 """dossier: the appraisal request letter (period setting, kind of signed PDF)
 
 Revision ID: 0005_dossier2
-Revises: 0005_notify (chained after the notify merge; was 0004_accounts_base)
+Revises: 0005_accounts (chained after main's head at rebase; was 0004_accounts_base)
 Create Date: 2026-12-02 02:05:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0005_dossier2"
-down_revision = "0005_notify"
+down_revision = "0005_accounts"
 branch_labels = None
 depends_on = None
 
