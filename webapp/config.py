@@ -55,6 +55,9 @@ class DefaultConfig:
     EVIDENCE_BACKEND = "local"
     EVIDENCE_LOCAL_ROOT: str | None = None  # defaults to instance/evidence
     UPLOAD_MAX_BYTES = 100 * 1024 * 1024
+    # A dossier ZIP brought to the verify page holds every evidence file: far more than
+    # one upload. Werkzeug spools it to a temporary file as it arrives, never memory.
+    VERIFY_MAX_BYTES = 8 * 1024 * 1024 * 1024
     # Seconds the citation pre-fill may take (a child process); past it, no proposal.
     PREFILL_TIMEOUT = 1.0
     S3_ENDPOINT_URL: str | None = None

@@ -242,6 +242,9 @@ class Period(db.Model):  # type: ignore[name-defined]
     report_recipient: Mapped[str] = mapped_column(sa.String(200), default="Sở Nội vụ")
     report_bases: Mapped[str] = mapped_column(sa.Text, default="")
     signed_report_required: Mapped[bool] = mapped_column(default=False)
+    # Whether the unit also files a signed appraisal request letter (công văn/tờ trình
+    # đề nghị thẩm định); without it the dossier ZIP is not issued.
+    request_letter_required: Mapped[bool] = mapped_column(default=False)
 
     criteria_set: Mapped[CriteriaSetRecord] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary=period_units, order_by=Unit.name)
@@ -588,14 +591,36 @@ class IssuedDossier(db.Model):  # type: ignore[name-defined]
     assessment: Mapped[Assessment] = relationship()
 
 
+class SignedKind(StrEnum):
+    """What a signed PDF filed with the dossier is."""
+
+    REPORT = "report"  # the unit's self-assessment report
+    REQUEST_LETTER = "request_letter"  # công văn/tờ trình đề nghị thẩm định
+
+    @property
+    def label(self) -> str:
+        return SIGNED_KIND_LABELS[self]
+
+
+SIGNED_KIND_LABELS = {
+    SignedKind.REPORT: "báo cáo tự đánh giá",
+    SignedKind.REQUEST_LETTER: "công văn đề nghị thẩm định",
+}
+
+
 class SignedReport(db.Model):  # type: ignore[name-defined]
-    """The signed PDF of the unit's report (ký số), uploaded after signing it."""
+    """A signed PDF (ký số) the unit files with its dossier: the report as it signed
+    it, or the appraisal request letter (``kind``)."""
 
     __tablename__ = "signed_reports"
+    __table_args__ = (sa.CheckConstraint(_check_in("kind", SignedKind), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(
         sa.ForeignKey("assessments.id"), index=True
+    )
+    kind: Mapped[SignedKind] = mapped_column(
+        Status(SignedKind), default=SignedKind.REPORT, server_default="report"
     )
     storage_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     sha256: Mapped[str] = mapped_column(sa.String(64))

@@ -838,3 +838,72 @@ def sql_statements(app: Any) -> Callable[[], Any]:
             event.remove(db.engine, "before_cursor_execute", on_execute)
 
     return record
+
+
+@pytest.fixture
+def sign_pdf() -> Callable[..., bytes]:
+    """Sign a PDF (ký số) with a key certified by a CA generated on the spot: no
+    private key is ever committed. ``sign_pdf(pdf, signer_name=...)``."""
+    return _sign
+
+
+def _sign(pdf: bytes, signer_name: str = "Lê Văn Minh") -> bytes:
+    """Sign ``pdf`` with a key certified by a CA generated for this call."""
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from asn1crypto import keys as akeys
+    from asn1crypto import x509 as ax509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    now = datetime.now(UTC)
+
+    def cert(subject: str, key: Any, issuer: x509.Name, sign_key: Any, ca: bool) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
+        )
+        return builder.sign(sign_key, hashes.SHA256())
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = cert("CA thử nghiệm", ca_key, name("CA thử nghiệm"), ca_key, True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf = cert(signer_name, key, ca.subject, ca_key, False)
+
+    def der(c: Any) -> Any:
+        return ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+
+    signer = signers.SimpleSigner(
+        signing_cert=der(leaf),
+        signing_key=akeys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ),
+        cert_registry=SimpleCertificateStore.from_certs([der(ca)]),
+    )
+    out = io.BytesIO()
+    signers.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)),
+        signers.PdfSignatureMetadata(field_name="KySo"),
+        signer=signer,
+        output=out,
+    )
+    return out.getvalue()

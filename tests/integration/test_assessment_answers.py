@@ -106,7 +106,7 @@ VALID = [
         {"numerator": "7", "denominator": "8"},
         {"numerator": 7, "denominator": 8},
     ),
-    ("1.3.2", "N/A full points", {"not_applicable": "y"}, {"not_applicable": True}),
+    ("1.3.2", "N/A out of the max", {"not_applicable": "y"}, {"not_applicable": True}),
 ]
 
 
@@ -142,13 +142,15 @@ def test_valid_answer_gets_the_engines_points(
     )
     assert event.object_id == f"{truclam.id}/{code}"
     assert event.before is None
-    assert event.after["self_points"] == str(expected.points)
+    # A leaf that did not arise (out of the maximum) has no points: null, shown "—".
+    stored = None if expected.points is None else str(expected.points)
+    assert event.after["self_points"] == stored
 
     page = client.get(f"/assessments/{truclam.id}?area=all").get_data(as_text=True)
     leaf_html = _leaf_html(page, code)
     assert expected.explanation in leaf_html
-    points = f"{format_decimal(expected.points)}/"
-    assert points in leaf_html
+    shown = "—" if expected.points is None else format_decimal(expected.points)
+    assert f"{shown}/" in leaf_html
     # Area and total follow: the engine over every stored answer gives the page's total.
     total = score_assessment(criteria_for(truclam), answers_of(truclam))
     assert (
@@ -174,7 +176,7 @@ def test_saved_answer_is_shown_back_as_typed(
     assert _input_value(page, "1.1.3-version") == "1"
 
 
-def test_full_points_not_applicable_and_zero_denominator(
+def test_not_applicable_leaves_the_maximum_and_zero_denominator(
     app: Any,
     demo: dict[str, Any],
     clock: Any,
@@ -182,14 +184,21 @@ def test_full_points_not_applicable_and_zero_denominator(
     client: Any,
     save_leaf: Any,
 ) -> None:
-    # N/A on a full-points deduction leaf gives the maximum; a denominator of 0 (case
-    # did not arise) on a not_allowed leaf is refused at the field.
+    # N/A on a deduction leaf the set excludes from the maximum (no VBQPPL issued)
+    # scores nothing and lowers the maximum; a denominator of 0 (case did not arise)
+    # on a not_allowed leaf is refused at the field.
+    from webapp.workflow import self_score
+
     clock.value = datetime(2026, 12, 1, tzinfo=VN_TZ)
     login_as("truclam.chuyenvien")
     a = demo["assessments"]["TRUCLAM"]
     leaf = criteria_for(a).node("2.1.2")
+    before = self_score(a).max_points
     assert save_leaf(a.id, "2.1.2", not_applicable="y").status_code == 303
-    assert _row(a, "2.1.2").self_points == leaf.max_points
+    assert _row(a, "2.1.2").self_points is None
+    assert self_score(a).max_points == before - leaf.max_points
+    page = client.get(f"/assessments/{a.id}?area=all").get_data(as_text=True)
+    assert "Không phát sinh (không tính vào điểm tối đa)" in page
     response = save_leaf(a.id, "1.1.3", numerator="0", denominator="0")
     assert "không được khai không phát sinh" in _field_error(
         _refused_page(client, response, "1.1.3"), "1.1.3", "denominator"

@@ -226,3 +226,23 @@ def test_assessment_page_shows_the_tree_rules_and_expected_documents(
     assert "đến 31/01/2026: 0,5 điểm" in leaf  # the rule in plain Vietnamese
     assert "Kế hoạch CCHC năm 2026 của UBND xã" in leaf  # the document it expects
     assert "Chưa trả lời" in leaf
+
+
+def test_a_leaf_that_did_not_arise_is_not_missing_documents(
+    truclam: Any, login_as: Any, client: Any
+) -> None:
+    from webapp.workflow import score_row
+
+    # 1.3.2 expects a report; "không phát sinh" takes it out of the maximum.
+    score_row(truclam, "1.3.2").answer = {"not_applicable": True}
+    score_row(truclam, "1.3.2").is_not_applicable = True
+    db.session.commit()
+    login_as("truclam.chuyenvien")
+    page = client.get(f"/assessments/{truclam.id}").get_data(as_text=True)
+    leaf = page[page.index('id="leaf-1.3.2"') : page.index('id="leaf-1.4.1"')]
+    assert "Không phát sinh" in leaf and "Không cần tài liệu" in leaf
+    assert "Thiếu tài liệu" not in leaf
+    before = page[page.index('id="leaf-1.3.1"') : page.index('id="leaf-1.3.2"')]
+    assert "Thiếu tài liệu" in before  # an unanswered neighbour still says so
+    risks = client.get("/assessments/").get_data(as_text=True)
+    assert 'data-code="1.3.2"' not in risks

@@ -242,7 +242,7 @@ def test_submit_refusal_lists_exactly_the_leaves_at_fault(
         )
 
     resave("1.1.3", {"value": "100"})  # points, no document, no explanation: at fault
-    resave("1.3.2", {"not_applicable": True})  # full points by N/A, unproven: at fault
+    resave("1.3.2", {"not_applicable": True})  # did not arise: out of the max, no proof
     resave("1.1.2", {"checked": []})  # claims nothing: no proof needed
     resave("2.3.3", {"value": False})  # claims nothing
     resave("2.2.1", {"value": True})  # proven by a document below
@@ -254,7 +254,7 @@ def test_submit_refusal_lists_exactly_the_leaves_at_fault(
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     listed = re.findall(r'<li class="problem" data-code="([^"]+)"', page)
-    assert listed == ["1.1.1", "1.1.3", "1.3.2", "3.3"]
+    assert listed == ["1.1.1", "1.1.3", "3.3"]
     assert "Chưa trả lời" in page
     assert "chưa có tài liệu kiểm chứng và chưa có giải trình" in page
     assert "Xác nhận gửi hồ sơ" not in page

@@ -371,3 +371,53 @@ def test_report_of_a_department_uses_its_parent_body_and_title(
     signer = [p.text for p in doc.tables[-2].rows[0].cells[1].paragraphs if p.text]
     assert signer[0] == "GIÁM ĐỐC"
     assert "Sở Nội vụ" in _all_text(doc)
+
+
+def _points(value: Any) -> str:
+    return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+@pytest.mark.parametrize("with_survey", [True, False])
+def test_area_table_agrees_with_the_engine_with_an_excluded_leaf(
+    dossier_case: dict[str, Any], login_as: Any, with_survey: bool
+) -> None:
+    """1.3.2 did not arise (the set excludes it from the maximum); the survey leaves
+    are pending, or not part of the period: the Word table and the Excel totals
+    follow the engine."""
+    assessment = dossier_case["assessment"]
+    assessment.period.include_survey = with_survey
+    db.session.commit()
+    own = self_score(assessment)
+    assert own.leaves["1.3.2"].status == "not_applicable"
+    assert own.leaves["1.3.2"].counted_max == 0
+    assert bool(own.pending) == with_survey
+    client = login_as("truclam.chuyenvien")
+    doc = _docx(client.get(f"/dossier/assessments/{assessment.id}/report.docx"))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT")
+    cs = criteria_for(assessment)
+    body = {r.cells[0].text: [c.text for c in r.cells] for r in table.rows[1:-1]}
+    assert list(body) == [area.code for area in cs.areas]
+    for area in cs.areas:
+        node = own.nodes[area.code]
+        assert body[area.code][2:5] == [
+            _points(node.max_points),
+            _points(node.points),
+            _points(node.index),
+        ], area.code
+    total = [c.text for c in table.rows[-1].cells]
+    assert total[2:5] == [
+        _points(own.max_points),
+        _points(own.points),
+        _points(own.index),
+    ]
+    # Area 1 counts 9 − 0,5 (1.3.2 did not arise) − 1 (survey leaf 1.8, pending or
+    # not part of the period); the whole set 68 − 0,5 of what the unit scores.
+    assert body["1"][2] == "7,50" and total[2] == "67,50"
+    text = _all_text(doc)
+    assert ("dự kiến" in text) == with_survey
+    ws = _sheet(client.get(f"/dossier/assessments/{assessment.id}/scores.xlsx"))
+    assert (
+        Decimal(str(_label_value(ws, "Tổng điểm tối đa được tính", 4)))
+        == own.max_points
+    )
+    assert Decimal(str(_label_value(ws, "Chỉ số cải cách hành chính", 4))) == own.index

@@ -110,3 +110,17 @@ def test_dashboard_shows_the_download_buttons(
     page = login_as("truclam.chuyenvien").get("/assessments/").get_data(as_text=True)
     for suffix in ("scores.xlsx", "report.docx", "dossier.zip", "settings"):
         assert f"/dossier/assessments/{assessment.id}/{suffix}" in page
+
+
+def test_the_page_calls_the_band_expected_while_survey_points_are_pending(
+    dossier_case: dict[str, Any], login_as: Any
+) -> None:
+    assessment = dossier_case["assessment"]
+    client = login_as("truclam.chuyenvien")
+    page = client.get(_url(assessment)).get_data(as_text=True)
+    assert "· dự kiến " in page
+    assert "chưa tính 10 tiêu chí điều tra xã hội học, chờ kết quả" in page
+    assessment.period.include_survey = False  # this round has no survey
+    db.session.commit()
+    page = client.get(_url(assessment)).get_data(as_text=True)
+    assert "dự kiến" not in page and "chờ kết quả" not in page

@@ -4,7 +4,7 @@ pyHanko against a throwaway CA made here (no private key is ever committed)."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,65 +13,6 @@ import sqlalchemy as sa
 from webapp.clock import to_vn
 from webapp.extensions import db
 from webapp.models import Evidence, SignedReport
-
-
-def _sign(pdf: bytes, signer_name: str = "Lê Văn Minh") -> bytes:
-    """Sign ``pdf`` with a key certified by a CA generated for this call."""
-    from asn1crypto import keys as akeys
-    from asn1crypto import x509 as ax509
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-    def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-    now = datetime.now(UTC)
-
-    def cert(subject: str, key: Any, issuer: x509.Name, sign_key: Any, ca: bool) -> Any:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(name(subject))
-            .issuer_name(issuer)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
-        )
-        return builder.sign(sign_key, hashes.SHA256())
-
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca = cert("CA thử nghiệm", ca_key, name("CA thử nghiệm"), ca_key, True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    leaf = cert(signer_name, key, ca.subject, ca_key, False)
-
-    def der(c: Any) -> Any:
-        return ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
-
-    signer = signers.SimpleSigner(
-        signing_cert=der(leaf),
-        signing_key=akeys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        ),
-        cert_registry=SimpleCertificateStore.from_certs([der(ca)]),
-    )
-    out = io.BytesIO()
-    signers.sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(pdf)),
-        signers.PdfSignatureMetadata(field_name="KySo"),
-        signer=signer,
-        output=out,
-    )
-    return out.getvalue()
 
 
 def _tampered(signed: bytes) -> bytes:
@@ -97,13 +38,16 @@ def report_pdf(evidence_files: Any) -> bytes:
 
 
 def test_a_signed_report_is_accepted_and_shows_signer_and_time(
-    dossier_case: dict[str, Any], login_as: Any, report_pdf: bytes
+    dossier_case: dict[str, Any],
+    login_as: Any,
+    report_pdf: bytes,
+    sign_pdf: Any,
 ) -> None:
     assessment = dossier_case["assessment"]
     assessment.period.signed_report_required = True
     db.session.commit()
     client = login_as("truclam.chuyenvien")
-    page = _post_report(client, assessment, _sign(report_pdf)).get_data(as_text=True)
+    page = _post_report(client, assessment, sign_pdf(report_pdf)).get_data(as_text=True)
     (row,) = db.session.scalars(sa.select(SignedReport)).all()
     assert row.signature["signed"] and row.signature["intact"]
     assert "Lê Văn Minh" in page and "CA thử nghiệm" in page
@@ -113,13 +57,16 @@ def test_a_signed_report_is_accepted_and_shows_signer_and_time(
 
 
 def test_a_report_changed_after_signing_or_unsigned_is_refused_when_required(
-    dossier_case: dict[str, Any], login_as: Any, report_pdf: bytes
+    dossier_case: dict[str, Any],
+    login_as: Any,
+    report_pdf: bytes,
+    sign_pdf: Any,
 ) -> None:
     assessment = dossier_case["assessment"]
     assessment.period.signed_report_required = True
     db.session.commit()
     client = login_as("truclam.chuyenvien")
-    changed = _post_report(client, assessment, _tampered(_sign(report_pdf)))
+    changed = _post_report(client, assessment, _tampered(sign_pdf(report_pdf)))
     assert changed.status_code == 422
     assert "bị thay đổi sau khi ký số" in changed.get_data(as_text=True)
     unsigned = _post_report(client, assessment, report_pdf)
@@ -129,7 +76,10 @@ def test_a_report_changed_after_signing_or_unsigned_is_refused_when_required(
 
 
 def test_an_unsigned_report_is_kept_with_a_warning_when_not_required(
-    dossier_case: dict[str, Any], login_as: Any, report_pdf: bytes
+    dossier_case: dict[str, Any],
+    login_as: Any,
+    report_pdf: bytes,
+    sign_pdf: Any,
 ) -> None:
     assessment = dossier_case["assessment"]
     client = login_as("truclam.chuyenvien")
@@ -143,10 +93,11 @@ def test_signed_evidence_shows_its_signer_and_proposes_the_signing_date(
     login_as: Any,
     upload_file: Any,
     evidence_files: Any,
+    sign_pdf: Any,
 ) -> None:
     assessment = dossier_case["assessment"]
     client = login_as("truclam.chuyenvien")
-    signed = _sign(evidence_files.pdf(["KE HOACH", "Cai cach hanh chinh 2026"]))
+    signed = sign_pdf(evidence_files.pdf(["KE HOACH", "Cai cach hanh chinh 2026"]))
     response = upload_file(assessment.id, "Kế hoạch đã ký.pdf", signed, ("1.1.1",))
     assert response.status_code == 200, response.get_json()
     row = db.session.scalars(

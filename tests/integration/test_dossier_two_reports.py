@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from docx import Document
+from openpyxl import load_workbook
 
 from webapp.extensions import db
 from webapp.workflow import final_score
@@ -72,3 +73,35 @@ def test_appraisal_result_waits_for_the_appraisal(
         f"/dossier/assessments/{assessment.id}/appraisal.docx"
     )
     assert response.status_code == 303
+
+
+def test_survey_rows_with_results_never_say_the_result_is_pending(
+    dossier_case: dict[str, Any],
+    submit_directly: Any,
+    appraise_directly: Any,
+    enter_survey: Any,
+    login_as: Any,
+) -> None:
+    assessment = dossier_case["assessment"]
+    submit_directly(assessment, dossier_case["users"]["truclam.lanhdao"])
+    enter_survey(assessment, "80")
+    appraise_directly(assessment)
+    final = final_score(assessment)
+    assert final.leaves["8.2"].points is not None and not final.pending
+    client = login_as("thamdinh")
+    base = f"/dossier/assessments/{assessment.id}"
+    response = client.get(f"{base}/scores.xlsx")
+    ws = load_workbook(io.BytesIO(response.data), data_only=True).active
+    rows = {str(r[0]): r for r in ws.iter_rows(values_only=True) if r[0]}
+    survey = rows["8.2"]
+    assert survey[6] == float(final.leaves["8.2"].points)  # the survey points…
+    notes = str(survey[5])
+    assert "chờ kết quả" not in notes.lower()  # …are not said to be pending
+    assert "Chờ kết quả" not in notes
+    assert "Kết quả điều tra xã hội học 80,00%" in notes
+    # The unit's report stays as submitted: no survey points, so "chờ kết quả" there
+    # stands beside empty cells only.
+    annex = _doc(client, f"{base}/report.docx").tables[-1]
+    by_code = {r.cells[0].text: [c.text for c in r.cells] for r in annex.rows}
+    assert by_code["8.2"][5] == "Điều tra XHH: chờ kết quả"
+    assert by_code["8.2"][3] == "" and by_code["8.2"][6] == ""

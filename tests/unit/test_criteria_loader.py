@@ -517,7 +517,7 @@ def test_all_problems_are_reported_together(ward_path: Path) -> None:
     text = ward_path.read_text(encoding="utf-8")
     text = text.replace('code: "1.1.1"', "code: 1.1", 1)  # unquoted, read as 1.1
     text = text.replace("type: checklist", "type: lottery", 1)
-    text = text.replace("not_applicable: full_points", "not_applicable: maybe", 1)
+    text = text.replace("not_applicable: exclude_from_max", "not_applicable: maybe", 1)
     text = text.replace("start: 3", "start: 2.5", 1)
     with pytest.raises(CriteriaError) as caught:
         parse_criteria_set(text, "thanhhoa.yaml")

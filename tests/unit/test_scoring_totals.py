@@ -25,18 +25,18 @@ ANSWERS: dict[str, dict[str, Any] | None] = {
     },  # 92.5%: 1 × 92.5 ÷ 100 = 0.925 → 0.93
     "1.2": {"counts": [1]},  # 1 − 0.25 = 0.75
     "1.3.1": {"checked": [0, 1]},  # 0.25 + 0.25 = 0.5
-    "1.3.2": {"not_applicable": True},  # full_points: 0.5
+    "1.3.2": {"not_applicable": True},  # exclude_from_max: out of points and max (0.5)
     "1.4.1": {"value": 85},  # [80, 100): 0.25
     "1.4.2": {"checked": [0, 1, 3]},  # 0.15 + 0.15 + 0.1 = 0.4
     "1.5": {"level": 1},  # 0.5
     "1.6": {"value": 100},  # ≥ 100: 1
     "1.7": {"counts": [3]},  # 1 − 1.5 < floor: 0
     "1.8": {"value": 80},  # survey: 1 × 80 ÷ 100 = 0.8
-    # Area 2 (max 8; 2.4 pending → counted max 6)
+    # Area 2 (max 8; 2.4 pending, 2.2.2 did not arise → counted max 5)
     "2.1.1": {"value": 90},  # [80, 100): 0.5
     "2.1.2": {"counts": [0, 1]},  # 1 − 0.25 = 0.75
     "2.2.1": {"value": True},  # 0.5
-    "2.2.2": {"numerator": 0, "denominator": 0},  # did not arise, full_points: 1
+    "2.2.2": {"numerator": 0, "denominator": 0},  # did not arise: out of the max (1)
     "2.3.1": {"value": 79.99},  # < 80: 0
     "2.3.2": {"value": 100},  # 0.5
     "2.3.3": {"value": False},  # 0
@@ -45,13 +45,13 @@ ANSWERS: dict[str, dict[str, Any] | None] = {
     # Area 3 (max 24)
     "3.1.1": {"value": 95},  # 1.5 × 95 ÷ 100 = 1.425 → 1.43 (half up)
     "3.1.2": {"value": True},  # 0.5
-    "3.1.3": {"not_applicable": True},  # full_points: 1
+    "3.1.3": {"not_applicable": True},  # exclude_from_max: out of the max (1)
     "3.2.1": {"checked": [0, 1, 2, 3]},  # 1
     "3.2.2": {"value": 97},  # [95, 98): 2
     "3.2.3": None,  # unanswered: 0 of 1
     "3.2.4": {"value": 60},  # ratio, target 80: 1 × 60 ÷ 80 = 0.75
     "3.2.5": {"value": 75},  # ratio, target 80: 1 × 75 ÷ 80 = 0.9375 → 0.94
-    "3.2.6": {"not_applicable": True},  # full_points: 1
+    "3.2.6": {"not_applicable": True},  # exclude_from_max: out of the max (1)
     "3.2.7": {"value": True},  # 0.5
     "3.2.8": None,  # unanswered: 0 of 0.5
     "3.3": {"value": "90.09"},  # ratio, target 100: 4 × 90.09 ÷ 100 = 3.6036 → 3.60
@@ -66,7 +66,7 @@ ANSWERS: dict[str, dict[str, Any] | None] = {
     "4.5": {"value": 70},  # survey: 2 × 70 ÷ 100 = 1.4
     # Area 5 (max 12)
     "5.1.1": {"value": True},  # 1
-    "5.1.2": {"not_applicable": True},  # full_points: 1
+    "5.1.2": {"not_applicable": True},  # exclude_from_max: out of the max (1)
     "5.2.1": {"value": True},  # 0.5
     "5.2.2": {"value": True},  # 0.5
     "5.2.3": {"value": True},  # 0.5
@@ -109,44 +109,39 @@ AREA_POINTS = {
     + D("0.93")
     + D("0.75")
     + D("0.5")
-    + D("0.5")
     + D("0.25")
     + D("0.4")
     + D("0.5")
     + D("1")
     + D("0")
-    + D("0.8"),  # = 6.23
+    + D("0.8"),  # = 5.73 (1.3.2 excluded)
     "2": D("0.5")
     + D("0.75")
     + D("0.5")
-    + D("1")
     + D("0")
     + D("0.5")
     + D("0")
-    + D("0.25"),  # = 3.50
+    + D("0.25"),  # = 2.50 (2.2.2 excluded)
     "3": D("1.43")
     + D("0.5")
-    + D("1")
     + D("1")
     + D("2")
     + D("0")
     + D("0.75")
     + D("0.94")
-    + D("1")
     + D("0.5")
     + D("0")
     + D("3.60")
-    + D("7"),  # = 19.72
+    + D("7"),  # = 17.72 (3.1.3, 3.2.6 excluded)
     "4": D("1") + D("1") + D("0") + D("1.28") + D("1") + D("0.5") + D("1.4"),  # = 6.18
     "5": D("1")
-    + D("1")
     + D("0.5")
     + D("0.5")
     + D("0.5")
     + D("1.2")
     + D("1")
     + D("0.5")
-    + D("2.7"),  # = 8.90
+    + D("2.7"),  # = 7.90 (5.1.2 excluded)
     "6": D("0.7")
     + D("0.95")
     + D("0.5")
@@ -166,8 +161,19 @@ AREA_POINTS = {
     + D("2.00"),  # = 10.59
     "8": D("1.78") + D("0") + D("0.5") + D("4.88") + D("1.5") + D("3"),  # = 11.66
 }
-# Area maxima; 2.4 (2 points) and 6.5 (1 point) are pending surveys, left out.
-AREA_MAX = {"1": 9, "2": 8 - 2, "3": 24, "4": 8, "5": 12, "6": 8 - 1, "7": 15, "8": 16}
+# Area maxima; 2.4 (2 points) and 6.5 (1 point) are pending surveys, left out, and so
+# are the leaves that did not arise (exclude_from_max): 1.3.2 (0.5), 2.2.2 (1), 3.1.3
+# (1), 3.2.6 (1), 5.1.2 (1).
+AREA_MAX = {
+    "1": D("9") - D("0.5"),
+    "2": 8 - 2 - 1,
+    "3": 24 - 1 - 1,
+    "4": 8,
+    "5": 12 - 1,
+    "6": 8 - 1,
+    "7": 15,
+    "8": 16,
+}
 
 
 def test_every_leaf_has_an_answer_entry(ward_set: CriteriaSet) -> None:
@@ -176,19 +182,19 @@ def test_every_leaf_has_an_answer_entry(ward_set: CriteriaSet) -> None:
 
 def test_hand_computed_area_sums() -> None:
     # The sums written out above, checked against their stated totals.
-    stated = ["6.23", "3.50", "19.72", "6.18", "8.90", "4.65", "10.59", "11.66"]
+    stated = ["5.73", "2.50", "17.72", "6.18", "7.90", "4.65", "10.59", "11.66"]
     assert [AREA_POINTS[area] for area in "12345678"] == [D(s) for s in stated]
 
 
 def test_score_report_equals_the_hand_computation(ward_set: CriteriaSet) -> None:
     report = score_report(ward_set, ANSWERS)
 
-    total = sum(AREA_POINTS.values(), D(0))  # 71.43
-    total_max = sum(AREA_MAX.values())  # 97
-    assert total == D("71.43") and total_max == 97
-    # 100 × 71.43 ÷ 97 = 73.6391… → 73.64, in "Khá (C)" (70 ≤ index < 80)
+    total = sum(AREA_POINTS.values(), D(0))  # 66.93
+    total_max = sum(AREA_MAX.values(), D(0))  # 92.5
+    assert total == D("66.93") and total_max == D("92.5")
+    # 100 × 66.93 ÷ 92.5 = 72.3567… → 72.36, in "Khá (C)" (70 ≤ index < 80)
     assert report["set"] == "thanhhoa-ubnd-xa-phuong-2026-draft"
-    assert report["total"] == {"points": "71.43", "max": "97.00", "index": "73.64"}
+    assert report["total"] == {"points": "66.93", "max": "92.50", "index": "72.36"}
     assert report["band"] == "Khá (C)"
     assert report["pending"] == ["2.4", "6.5"]
     for area, points in AREA_POINTS.items():
@@ -205,8 +211,8 @@ def test_score_report_equals_the_hand_computation(ward_set: CriteriaSet) -> None
         "max": "0.00",
         "explanation": "Chờ kết quả điều tra xã hội học",
     }
-    # 1 + 2 + 0 + 0.75 + 0.94 + 1 + 0.5 + 0
-    assert nodes["3.2"] == {"points": "6.19", "max": "9.00"}
+    # 1 + 2 + 0 + 0.75 + 0.94 + 0.5 + 0 (3.2.6 did not arise: out of the max)
+    assert nodes["3.2"] == {"points": "5.19", "max": "8.00"}
     assert nodes["6.1"] == {"points": "2.15", "max": "3.00"}  # 0.7 + 0.95 + 0.5
     assert nodes["7.2"] == {"points": "2.75", "max": "5.00"}  # 1.25 + 0.75 + 0.75
 
@@ -226,8 +232,9 @@ def test_score_report_equals_the_hand_computation(ward_set: CriteriaSet) -> None
         "Điểm khởi đầu 1, trừ 3 × 0,5 = 1,5, không thấp hơn mức sàn 0: 0,00/1 điểm"
     )
     assert nodes["2.2.2"]["explanation"] == (
-        "Không phát sinh (mẫu số bằng 0, tính tối đa): 1,00/1 điểm"
+        "Không phát sinh (mẫu số bằng 0, không tính vào điểm tối đa)"
     )
+    assert nodes["2.2.2"]["max"] == "0.00" and nodes["1.3.2"]["max"] == "0.00"
     assert nodes["3.2.3"]["explanation"] == "Chưa trả lời: 0,00/1 điểm"
     assert nodes["8.2"]["explanation"] == (
         "Kết quả điều tra xã hội học 81,25% (6 × 81,25 ÷ 100): 4,88/6 điểm"

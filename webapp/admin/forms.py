@@ -234,6 +234,9 @@ class PeriodForm(FlaskForm):
         "Kỳ này không điều tra xã hội học: bỏ các tiêu chí điều tra khỏi bộ tiêu chí"
     )
     signed_report_required = BooleanField("Yêu cầu báo cáo tự chấm điểm đã ký số")
+    request_letter_required = BooleanField(
+        "Yêu cầu công văn (tờ trình) đề nghị thẩm định đã ký số"
+    )
     report_recipient = TextField(
         "Kính gửi (nơi nhận báo cáo của đơn vị)",
         validators=[Optional(), Length(max=200)],

@@ -89,6 +89,7 @@ class PeriodInput:
     classification_bands: str = ""
     include_survey: bool = True
     signed_report_required: bool = False
+    request_letter_required: bool = False
     report_recipient: str = ""
     report_bases: str = ""
 
@@ -143,6 +144,7 @@ def _period_values(data: PeriodInput, period: Period | None) -> dict[str, Any]:
         "classification_bands": bands,
         "include_survey": data.include_survey,
         "signed_report_required": data.signed_report_required,
+        "request_letter_required": data.request_letter_required,
         "report_recipient": data.report_recipient.strip() or "Sở Nội vụ",
         "report_bases": "\n".join(
             line.strip() for line in data.report_bases.splitlines() if line.strip()
@@ -191,6 +193,7 @@ def _period_snapshot(period: Period) -> dict[str, Any]:
         "classification_bands": period.classification_bands,
         "include_survey": period.include_survey,
         "signed_report_required": period.signed_report_required,
+        "request_letter_required": period.request_letter_required,
     }
 
 

@@ -379,6 +379,7 @@ def _period_form(period: Period | None) -> PeriodForm:
             "classification_bands": format_bands(period.classification_bands),
             "exclude_survey": not period.include_survey,
             "signed_report_required": period.signed_report_required,
+            "request_letter_required": period.request_letter_required,
             "report_recipient": period.report_recipient,
             "report_bases": period.report_bases,
         }
@@ -405,6 +406,7 @@ def _period_input(form: PeriodForm) -> PeriodInput:
         classification_bands=form.classification_bands.data or "",
         include_survey=not form.exclude_survey.data,
         signed_report_required=bool(form.signed_report_required.data),
+        request_letter_required=bool(form.request_letter_required.data),
         report_recipient=form.report_recipient.data or "",
         report_bases=form.report_bases.data or "",
     )

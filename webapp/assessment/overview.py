@@ -164,8 +164,16 @@ class LeafView:
         return self.result.points is not None and self.result.points > 0
 
     @property
+    def did_not_arise(self) -> bool:
+        """Marked "không phát sinh" and left out of the maximum: nothing to prove, no
+        points claimed (submission accepts it as it is)."""
+        return self.result.status == "not_applicable" and self.result.points is None
+
+    @property
     def evidence_missing(self) -> bool:
         """Expects documents, has none, and the unit has not explained why."""
+        if self.did_not_arise:
+            return False
         return self.expects_evidence and not self.evidence and not self.has_note
 
     @property

@@ -52,6 +52,7 @@ from webapp.assessment.submission import (
 )
 from webapp.criteria_sets import criteria_for
 from webapp.discussion.threads import message_counts
+from webapp.dossier.signed import missing_request_letter
 from webapp.errors import back_to, wants_json
 from webapp.lifecycle import NotEditable, check_submit
 from webapp.models import Assessment, User
@@ -229,6 +230,8 @@ def submit(assessment_id: int) -> Page:
             assessment, form, problems=exc.problems, status=exc.status
         )
     flash("Đã gửi hồ sơ tự đánh giá. Hồ sơ đã được khóa.", "success")
+    if missing := missing_request_letter(assessment):
+        flash(missing, "warning")
     return redirect(url_for("assessment.dashboard"), 303)
 
 
@@ -301,5 +304,6 @@ def _render_submit(
         problems=problems,
         blocked=blocked,
         deadline=deadline_info(assessment),
+        missing_letter=missing_request_letter(assessment),
     )
     return html if status == 200 else (html, status)

@@ -24,7 +24,7 @@ cli = AppGroup("dossier", help="Hồ sơ tự chấm điểm: xuất và kiểm 
 def export_command(assessment_id: int, out: Path) -> None:
     """Write an assessment's dossier ZIP to OUT (exit 1 if a file fails its hash)."""
     from webapp.dossier.builders.zip import IntegrityError
-    from webapp.dossier.exports import export_zip
+    from webapp.dossier.exports import DossierIncomplete, export_zip
     from webapp.extensions import db
     from webapp.models import Assessment
     from webapp.storage import get_store
@@ -33,7 +33,11 @@ def export_command(assessment_id: int, out: Path) -> None:
     if assessment is None:
         click.echo(f"Không có hồ sơ tự đánh giá mã {assessment_id}.", err=True)
         sys.exit(1)
-    export = export_zip(assessment, None, store=get_store())
+    try:
+        export = export_zip(assessment, None, store=get_store())
+    except DossierIncomplete as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
     # Written under a temporary name and renamed at the end: a failed export leaves no
     # half-written ZIP that could be mistaken for a dossier.
     partial = out.with_name(out.name + ".part")
@@ -60,7 +64,7 @@ def export_command(assessment_id: int, out: Path) -> None:
 def verify_command(file: Path) -> None:
     """Check a dossier ZIP against manifest.json and the app's record of issued
     dossiers (exit 1 on any mismatch, or when this app never issued it)."""
-    from webapp.dossier.exports import issue_check, issued_text
+    from webapp.dossier.exports import issue_check, issued_text, signed_lines
 
     problems, record = issue_check(file)
     if problems:
@@ -70,5 +74,7 @@ def verify_command(file: Path) -> None:
     else:
         click.echo(f"{file}: hợp lệ, mọi tệp khớp mã băm SHA-256 trong manifest.json.")
     click.echo(issued_text(record), err=record is None)
+    for line in signed_lines(file):
+        click.echo(line)
     if problems or record is None:
         sys.exit(1)

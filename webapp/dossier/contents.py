@@ -261,9 +261,13 @@ def _row(
     leaf = own.leaves[node.code]
     db_row = rows_by_code.get(node.code)
     appraised_points = db_row.appraised_points if db_row is not None else None
+    explanation = leaf.explanation
     if appraised_points is None and final is not None:
         # Survey leaves and leaves the appraiser kept as self-scored: the final points.
         appraised_points = final.leaves[node.code].points
+        if leaf.status == "pending" and appraised_points is not None:
+            # The survey result is in: say how it was counted, not "chờ kết quả".
+            explanation = final.leaves[node.code].explanation
     return Row(
         kind="leaf",
         code=node.code,
@@ -275,7 +279,7 @@ def _row(
         is_leaf=True,
         status=leaf.status,
         assessed_by=node.assessed_by or "",
-        explanation=leaf.explanation,
+        explanation=explanation,
         note=notes.get(node.code, ""),
         expected_evidence=tuple(node.evidence),
         evidence=tuple(by_leaf.get(node.code, ())),

@@ -33,17 +33,28 @@ from webapp.dossier.builders.xlsx import RankingRow, build_ranking, build_score_
 from webapp.dossier.builders.zip import (
     HashedChunks,
     IntegrityError,
+    SignedPdf,
     document_names,
     manifest_digest,
     plan_layout,
+    signed_documents,
+    signed_name,
+    signed_text,
     stream_dossier,
     verify_zip,
 )
 from webapp.dossier.contents import as_submitted, build_dossier, totals, uses_snapshot
-from webapp.dossier.signed import latest_signed_report
+from webapp.dossier.signed import latest_signed, missing_request_letter
 from webapp.extensions import db
 from webapp.lifecycle import AssessmentStatus
-from webapp.models import Assessment, AuditEvent, IssuedDossier, Period, User
+from webapp.models import (
+    Assessment,
+    AuditEvent,
+    IssuedDossier,
+    Period,
+    SignedKind,
+    User,
+)
 from webapp.results.ranking import period_results  # the one ranking the UI shows too
 
 logger = logging.getLogger(__name__)
@@ -177,6 +188,17 @@ class NotAppraised(Exception):
     """The appraisal result is asked for before the appraisal is done."""
 
 
+class DossierIncomplete(Exception):
+    """The ZIP cannot be issued yet (a document the period requires is missing)."""
+
+
+# How each kind of signed PDF is named in manifest.json.
+MANIFEST_KINDS = {
+    SignedKind.REPORT: "signed_report",
+    SignedKind.REQUEST_LETTER: "request_letter",
+}
+
+
 def export_zip(
     assessment: Assessment,
     user: User | None,
@@ -188,7 +210,12 @@ def export_zip(
 
     The returned iterator re-checks every file's SHA-256 as it streams; on a mismatch
     (or a file gone from the store) it records ``dossier.export_failed`` and raises.
+    Raises DossierIncomplete (nothing audited or issued) when the period asks for an
+    appraisal request letter the unit has not uploaded.
     """
+    missing = missing_request_letter(assessment)
+    if missing:
+        raise DossierIncomplete(missing)
     dossier = build_dossier(assessment, exported_by=user.full_name if user else "")
     total = sum(ev.size for ev in dossier.evidence)
     _record_export(
@@ -208,11 +235,17 @@ def export_zip(
     # ahead of the writer (so the next GET starts while the current file is sent).
     reader = ReadAhead(store, [p.evidence for p in plan_layout(dossier).files])
 
-    signed = latest_signed_report(assessment)
-    signed_pdf = None
-    if signed is not None:
-        name = document_names(dossier)[1].removesuffix(".docx") + " (đã ký số).pdf"
-        signed_pdf = (name, b"".join(store.iter_chunks(signed.storage_key)))
+    # The signed PDFs are small (the upload limit bounds them): read before streaming.
+    signed_pdfs = [
+        SignedPdf(
+            name=signed_name(dossier, MANIFEST_KINDS[kind]),
+            data=b"".join(store.iter_chunks(row.storage_key)),
+            kind=MANIFEST_KINDS[kind],
+            original_filename=row.original_filename,
+            signature=dict(row.signature or {}),
+        )
+        for kind, row in sorted(latest_signed(assessment).items())
+    ]
 
     def issued(manifest: bytes) -> None:
         _record_issue(
@@ -228,7 +261,7 @@ def export_zip(
                 xlsx=lambda: build_score_table(dossier),
                 docx=lambda: build_report(as_submitted(dossier)),
                 on_manifest=issued,
-                signed_pdf=signed_pdf,
+                signed_pdfs=signed_pdfs,
             )
         except Exception as exc:
             _record_failure(failure, exc)
@@ -381,6 +414,14 @@ def issue_check(
     return problems, record
 
 
+def signed_lines(source: str | Path | IO[bytes]) -> list[str]:
+    """What the ZIP's signed PDFs (report, request letter) say about their signature;
+    their bytes are checked with every other file against manifest.json."""
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return [signed_text(doc) for doc in signed_documents(source)]
+
+
 def _record_failure(context: dict[str, Any], exc: Exception) -> None:
     """Write ``dossier.export_failed`` in its own session and transaction.
 
@@ -502,6 +543,7 @@ class VerifyResult:
     record: IssuedDossier | None
     digest: str
     message: str
+    signed: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -515,11 +557,12 @@ def verify_upload(stream: IO[bytes] | None, digest: str) -> VerifyResult:
             problems, record = issue_check(stream)
             stream.seek(0)
             found = manifest_digest(stream) or ""
+            signed = tuple(signed_lines(stream))
         except zipfile.BadZipFile:
             return VerifyResult(
                 ["Tệp tải lên không phải tệp ZIP hợp lệ."], None, "", ""
             )
-        return VerifyResult(problems, record, found, issued_text(record))
+        return VerifyResult(problems, record, found, issued_text(record), signed)
     digest = digest.lower()
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
         return VerifyResult(

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import (
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -23,6 +24,7 @@ from webapp.dossier import bp
 from webapp.dossier.builders.types import REPORT_SECTIONS
 from webapp.dossier.contents import build_dossier, report_sections
 from webapp.dossier.exports import (
+    DossierIncomplete,
     NotAppraised,
     export_appraisal,
     export_ranking,
@@ -42,14 +44,15 @@ from webapp.dossier.settings import (
 )
 from webapp.dossier.signed import (
     SignedReportRefused,
-    latest_signed_report,
+    latest_signed,
+    missing_request_letter,
     upload_signed_report,
 )
 from webapp.extensions import db
 from webapp.fields import InvalidInput
 from webapp.formatting import no_store_downloads
 from webapp.lifecycle import NotEditable
-from webapp.models import Assessment, Period
+from webapp.models import Assessment, Period, SignedKind
 from webapp.storage import get_store, upload_limits
 
 ALL_ROLES = ("admin", "unit_editor", "unit_head", "appraiser")
@@ -138,6 +141,17 @@ def signer(assessment_id: int) -> Any:
 @roles_required(*ALL_ROLES)
 def signed_report(assessment_id: int) -> Any:
     """Upload the signed PDF of the report; refused or warned as the period says."""
+    return _upload_signed(assessment_id, SignedKind.REPORT)
+
+
+@bp.post("/assessments/<int:assessment_id>/request-letter")
+@roles_required(*ALL_ROLES)
+def request_letter(assessment_id: int) -> Any:
+    """Upload the signed appraisal request letter (công văn đề nghị thẩm định)."""
+    return _upload_signed(assessment_id, SignedKind.REQUEST_LETTER)
+
+
+def _upload_signed(assessment_id: int, kind: SignedKind) -> Any:
     assessment = get_assessment_or_404(assessment_id)
     form = SignedReportForm()
     if not form.validate():
@@ -147,15 +161,16 @@ def signed_report(assessment_id: int) -> Any:
         _, warnings = upload_signed_report(
             assessment,
             form.file.data.stream,
-            form.file.data.filename or "bao-cao.pdf",
+            form.file.data.filename or "van-ban-da-ky.pdf",
             store=get_store(),
             limits=upload_limits(),
             user=_user(),
+            kind=kind,
         )
     except SignedReportRefused as exc:
         flash(exc.message, "error")
         return _render_settings(assessment, 422)
-    flash("Đã tải lên báo cáo đã ký số.", "success")
+    flash(f"Đã tải lên {kind.label} đã ký số.", "success")
     for warning in warnings:
         flash(warning, "warning")
     return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
@@ -172,7 +187,8 @@ def _render_settings(assessment: Assessment, status: int) -> tuple[str, int]:
         upload_form=SignedReportForm(),
         sections=REPORT_SECTIONS,
         edited=report_sections(assessment),
-        signed=latest_signed_report(assessment),
+        signed=latest_signed(assessment),
+        missing_letter=missing_request_letter(assessment),
         editable=can_edit_settings(assessment, _user()),
     )
     return page, status
@@ -224,14 +240,19 @@ def appraisal_docx(assessment_id: int) -> Any:
 
 @bp.get("/assessments/<int:assessment_id>/dossier.zip")
 @roles_required(*ALL_ROLES)
-def dossier_zip(assessment_id: int) -> Response:
+def dossier_zip(assessment_id: int) -> Any:
     """The whole dossier as a ZIP, streamed while it is built (never held in memory)."""
-    export = export_zip(
-        get_assessment_or_404(assessment_id),
-        _user(),
-        store=get_store(),
-        ip_address=request.remote_addr or "",
-    )
+    assessment = get_assessment_or_404(assessment_id)
+    try:
+        export = export_zip(
+            assessment,
+            _user(),
+            store=get_store(),
+            ip_address=request.remote_addr or "",
+        )
+    except DossierIncomplete as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("dossier.settings", assessment_id=assessment.id), 303)
     response = Response(stream_with_context(export.chunks), mimetype="application/zip")
     response.headers["Content-Disposition"] = content_disposition(export.filename)
     response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass it on as it comes
@@ -244,6 +265,8 @@ def verify() -> Any:
     """Check a dossier ZIP (or its manifest digest) against what this app issued."""
     result = None
     if request.method == "POST":
+        # Set before the body is parsed: the ZIP may be far larger than an upload.
+        request.max_content_length = current_app.config["VERIFY_MAX_BYTES"]
         if not ReportTextForm().validate():
             flash("Phiên làm việc đã hết hạn, vui lòng gửi lại.", "error")
             return render_template("dossier/verify.html", form=ReportTextForm()), 400

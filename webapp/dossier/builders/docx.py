@@ -707,7 +707,9 @@ def annex_values(row: Row, appraised: bool) -> list[str]:
     note = row.note.strip()
     if row.status == "not_applicable" and not note:
         note = "Không phát sinh"
-    if row.status == "pending":
+    if row.survey_in:
+        note = "Điều tra XHH: đã có kết quả"
+    elif row.status == "pending":
         note = "Điều tra XHH: chờ kết quả"
     elif row.assessed_by == "system" and not row.evidence and not note:
         note = "Số liệu từ hệ thống"

@@ -122,6 +122,11 @@ class Row:
         )
 
     @property
+    def survey_in(self) -> bool:
+        """A survey leaf (never self-scored) whose result is in the final score."""
+        return self.status == "pending" and self.appraised_points is not None
+
+    @property
     def needs_explanation(self) -> bool:
         """A self-scored leaf expecting proof with none, or proof lacking citation."""
         if not self.is_leaf or self.exempt_from_evidence:

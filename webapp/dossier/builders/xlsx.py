@@ -245,7 +245,10 @@ def _write_row(ws: Worksheet, r: int, row: Row, appraised: bool) -> None:
         evidence = "Chưa có tài liệu kiểm chứng. Yêu cầu: " + "; ".join(
             row.expected_evidence
         )
-    notes = [n for n in (row.note.strip(), _NA_NOTES.get(row.status, "")) if n]
+    status_note = _NA_NOTES.get(row.status, "")
+    if row.survey_in:  # its points sit beside it: not "chờ kết quả"
+        status_note = "Điều tra xã hội học: kết quả do Sở Nội vụ nhập (không tự chấm)"
+    notes = [n for n in (row.note.strip(), status_note) if n]
     if row.is_leaf and row.explanation:
         notes.append(f"Cách tính: {row.explanation}")
     # Group rows carry sums; a leaf's appraised column is filled as soon as it is set.

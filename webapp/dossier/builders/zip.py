@@ -99,6 +99,17 @@ class IntegrityError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class SignedPdf:
+    """A signed PDF the unit filed (its report, its request letter), for the ZIP."""
+
+    name: str  # path in the ZIP
+    data: bytes
+    kind: str  # manifest kind: "signed_report" | "request_letter"
+    original_filename: str
+    signature: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedFile:
     """Where one evidence file goes in the ZIP."""
 
@@ -121,6 +132,18 @@ def document_names(dossier: Dossier) -> tuple[str, str]:
     """Names of the score table and the report inside the ZIP (and as downloads)."""
     tail = f"{safe_name(dossier.unit.code, 30)} - {dossier.year}"
     return f"Bảng điểm tự đánh giá - {tail}.xlsx", f"Báo cáo tự đánh giá - {tail}.docx"
+
+
+SIGNED_NAMES = {
+    "signed_report": "Báo cáo tự đánh giá",
+    "request_letter": "Công văn đề nghị thẩm định",
+}
+
+
+def signed_name(dossier: Dossier, kind: str) -> str:
+    """Name in the ZIP of a signed PDF the unit filed (manifest kind)."""
+    tail = f"{safe_name(dossier.unit.code, 30)} - {dossier.year}"
+    return f"{SIGNED_NAMES[kind]} - {tail} (đã ký số).pdf"
 
 
 def plan_layout(dossier: Dossier) -> Layout:
@@ -176,7 +199,7 @@ def stream_dossier(
     docx: Callable[[], bytes],
     chunk_size: int = CHUNK_SIZE,
     on_manifest: Callable[[bytes], None] | None = None,
-    signed_pdf: tuple[str, bytes] | None = None,
+    signed_pdfs: Sequence[SignedPdf] = (),
 ) -> Iterator[bytes]:
     """Yield the ZIP's bytes; raise :class:`IntegrityError` if a file fails its hash.
 
@@ -185,7 +208,8 @@ def stream_dossier(
     first byte. Already-compressed files are stored as they are when their CRC-32 is
     known from the upload; others are deflated. ``on_manifest`` gets manifest.json's
     bytes once every file has passed its hash, before they are written (the app
-    records the digest of what it issues).
+    records the digest of what it issues). ``signed_pdfs`` (the signed report, the
+    request letter) go in as uploaded, listed with their validated signature.
     """
     layout = plan_layout(dossier)
     exported = to_vn(dossier.exported_at)
@@ -199,10 +223,12 @@ def stream_dossier(
     builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-documents")
     built = [builder.submit(xlsx), builder.submit(docx)]
 
-    def in_memory(name: str, data: bytes, kind: str, level: int) -> tuple[Any, ...]:
+    def in_memory(
+        name: str, data: bytes, kind: str, level: int, **extra: Any
+    ) -> tuple[Any, ...]:
         sha256 = hashlib.sha256(data).hexdigest()
         documents.append(
-            {"path": name, "kind": kind, "size": len(data), "sha256": sha256}
+            {"path": name, "kind": kind, "size": len(data), "sha256": sha256, **extra}
         )
         method = (
             NO_COMPRESSION_64(len(data), zlib.crc32(data))
@@ -230,8 +256,15 @@ def stream_dossier(
         # The .xlsx and .docx are zips already: stored without a second compression.
         yield in_memory(xlsx_name, built[0].result(), "score_table", 0)
         yield in_memory(docx_name, built[1].result(), "report", 0)
-        if signed_pdf is not None:  # the report as the unit signed it (ký số)
-            yield in_memory(signed_pdf[0], signed_pdf[1], "signed_report", 0)
+        for pdf in signed_pdfs:  # as the unit signed them (ký số)
+            yield in_memory(
+                pdf.name,
+                pdf.data,
+                pdf.kind,
+                0,
+                original_filename=pdf.original_filename,
+                signature=pdf.signature,
+            )
         csv_data = manifest_csv(dossier, layout)
         yield (
             MANIFEST_CSV,
@@ -493,6 +526,38 @@ def manifest_digest(source: str | Path | IO[bytes]) -> str | None:
             return hashlib.sha256(zf.read(MANIFEST_JSON)).hexdigest()
     except (KeyError, zipfile.BadZipFile, OSError):
         return None
+
+
+def signed_documents(source: str | Path | IO[bytes]) -> list[dict[str, Any]]:
+    """The signed PDFs a dossier ZIP's manifest lists (report, request letter)."""
+    try:
+        with zipfile.ZipFile(source) as zf:
+            manifest = json.loads(zf.read(MANIFEST_JSON).decode("utf-8"))
+    except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, OSError):
+        return []
+    return [
+        doc
+        for doc in manifest.get("documents", [])
+        if isinstance(doc, dict) and doc.get("kind") in SIGNED_NAMES
+    ]
+
+
+def signed_text(doc: dict[str, Any]) -> str:
+    """One line on a signed PDF of the dossier, as validated when it was uploaded."""
+    sig = doc.get("signature") or {}
+    what = SIGNED_NAMES.get(str(doc.get("kind")), "Văn bản")
+    if not sig.get("signed"):
+        state = "không có chữ ký số"
+    elif sig.get("intact"):
+        when = sig.get("signed_at")
+        at = vn_datetime(datetime.fromisoformat(when)) if when else "—"
+        state = (
+            f"ký số bởi {sig.get('signer') or '—'} (chứng thư do "
+            f"{sig.get('issuer') or '—'} cấp) lúc {at}, không bị thay đổi sau khi ký"
+        )
+    else:
+        state = str(sig.get("problem") or "chữ ký số không hợp lệ")
+    return f"{what} ({doc.get('path')}): {state}."
 
 
 def verify_zip(source: str | Path | IO[bytes]) -> list[str]:
