@@ -53,6 +53,7 @@ from webapp.evidence.forms import (
 from webapp.evidence.intake import close_intake, stream_uploads_into
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
 from webapp.evidence.preview import HTML_PREVIEW_TYPES, render_preview
+from webapp.evidence.widgets import leaf_evidence_forms
 from webapp.extensions import csrf, db
 from webapp.fields import clean_text, text_arg
 from webapp.formatting import no_store_downloads
@@ -87,6 +88,7 @@ def _evidence_globals() -> dict[str, Any]:
         "evidence_deletable": services.can_delete,
         "evidence_previewable": services.is_previewable,
         "evidence_url": _evidence_url,
+        "leaf_evidence_forms": leaf_evidence_forms,
     }
 
 
