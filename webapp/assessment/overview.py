@@ -7,6 +7,7 @@ from the browser.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -26,7 +27,7 @@ from scoring import (
 from webapp.clock import now
 from webapp.criteria_sets import criteria_for
 from webapp.evidence.candidates import Candidate, candidates_by_leaf
-from webapp.evidence.services import evidence_by_leaf
+from webapp.evidence.services import evidence_by_leaf, evidence_counts
 from webapp.extensions import db
 from webapp.lifecycle import (
     PeriodStatus,
@@ -113,6 +114,8 @@ class LeafView:
     # Last year's documents offered for this leaf (issue 18); never attached by itself.
     candidates: list[Candidate] = field(default_factory=list)
     returned: bool = False  # under a return request still open
+    # How many documents it has; `evidence` lists them on the shown leaves only.
+    evidence_count: int = 0
 
     @cached_property
     def state(self) -> str:
@@ -174,7 +177,7 @@ class LeafView:
         """Expects documents, has none, and the unit has not explained why."""
         if self.did_not_arise:
             return False
-        return self.expects_evidence and not self.evidence and not self.has_note
+        return self.expects_evidence and not self.evidence_count and not self.has_note
 
     @property
     def answer_text(self) -> str:
@@ -210,12 +213,24 @@ class AssessmentView:
         }
 
 
-def assessment_view(assessment: Assessment, user: User | None = None) -> AssessmentView:
-    """Score the assessment and gather each leaf's row, result and documents."""
+def assessment_view(
+    assessment: Assessment,
+    user: User | None = None,
+    *,
+    listed: Collection[str] | None = None,
+) -> AssessmentView:
+    """Score the assessment and gather each leaf's row, result and documents.
+
+    `listed`: the leaves whose documents are loaded (default all); the others only
+    have them counted, which is all the criteria tree's states need."""
     cs = criteria_for(assessment)
     score = self_score(assessment)
     rows = {r.criterion_code: r for r in assessment.scores}
-    documents = evidence_by_leaf(assessment)
+    documents = evidence_by_leaf(assessment, listed)
+    if listed is None:
+        counts = {code: len(docs) for code, docs in documents.items()}
+    else:
+        counts = evidence_counts(assessment)
     allowed = editable_codes(assessment, now())
     may_write = user is not None and user.is_unit_user
     offered = candidates_by_leaf(assessment) if may_write else {}
@@ -236,6 +251,7 @@ def assessment_view(assessment: Assessment, user: User | None = None) -> Assessm
             editable=editable,
             candidates=offered.get(leaf.code, []) if editable else [],
             returned=leaf.code in returned,
+            evidence_count=counts.get(leaf.code, 0),
         )
     return AssessmentView(assessment, cs, score, leaves, allowed, returns)
 
@@ -254,7 +270,7 @@ def progress(view: AssessmentView) -> Progress:
     return Progress(
         answered=sum(1 for v in leaves if v.answered),
         total=len(leaves),
-        with_evidence=sum(1 for v in expecting if v.evidence),
+        with_evidence=sum(1 for v in expecting if v.evidence_count),
         expecting_evidence=len(expecting),
     )
 
@@ -384,14 +400,16 @@ class CriteriaPage:
         return area.code in self.shown
 
 
-def criteria_page(view: AssessmentView, wanted: str | None) -> CriteriaPage:
+def criteria_page(criteria: CriteriaSet, wanted: str | None) -> CriteriaPage:
     """The areas to render for ?area=`wanted` (an unknown code: the first area)."""
-    codes = [a.code for a in view.criteria.areas]
+    codes = [a.code for a in criteria.areas]
     if wanted == ALL_AREAS:
         shown = frozenset(codes)
         current = ALL_AREAS
     else:
         current = wanted if wanted in codes else (codes[0] if codes else "")
         shown = frozenset({current})
-    leaf_codes = frozenset(c for c in view.leaves if area_of(c) in shown)
+    leaf_codes = frozenset(
+        leaf.code for leaf in criteria.leaves() if area_of(leaf.code) in shown
+    )
     return CriteriaPage(current, shown, leaf_codes)

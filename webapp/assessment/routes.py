@@ -129,11 +129,12 @@ def detail(assessment_id: int) -> Page:
 def area_fragment(assessment_id: int, code: str) -> str:
     """One area's leaves as an HTML fragment, fetched by the page when it is shown."""
     assessment = get_assessment_or_404(assessment_id)
-    view = assessment_view(assessment, _user())
-    area = next((a for a in view.criteria.areas if a.code == code), None)
+    criteria = criteria_for(assessment)
+    area = next((a for a in criteria.areas if a.code == code), None)
     if area is None:
         abort(404)
-    page = criteria_page(view, area.code)
+    page = criteria_page(criteria, area.code)
+    view = assessment_view(assessment, _user(), listed=page.leaf_codes)
     return render_template(
         "assessment/_area.html",
         assessment=assessment,
@@ -259,11 +260,11 @@ def _render_detail(
     area: str | None = None,
     status: int = 200,
 ) -> str | tuple[str, int]:
-    view = assessment_view(assessment, _user())
     bound = bound or {}
     # A refused save comes back to its leaf's area.
     wanted = area_of(next(iter(bound))) if bound else area
-    page = criteria_page(view, wanted)
+    page = criteria_page(criteria_for(assessment), wanted)
+    view = assessment_view(assessment, _user(), listed=page.leaf_codes)
     html = render_template(
         "assessment/detail.html",
         assessment=assessment,

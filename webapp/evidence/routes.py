@@ -53,6 +53,7 @@ from webapp.evidence.forms import (
 from webapp.evidence.intake import close_intake, stream_uploads_into
 from webapp.evidence.prefill import DOC_TYPES, CitationProposal
 from webapp.evidence.preview import HTML_PREVIEW_TYPES, render_preview
+from webapp.evidence.widgets import leaf_evidence_forms
 from webapp.extensions import csrf, db
 from webapp.fields import clean_text, text_arg
 from webapp.formatting import no_store_downloads
@@ -87,21 +88,25 @@ def _evidence_globals() -> dict[str, Any]:
         "evidence_deletable": services.can_delete,
         "evidence_previewable": services.is_previewable,
         "evidence_url": _evidence_url,
+        "leaf_evidence_forms": leaf_evidence_forms,
     }
 
 
 _PLACEHOLDER_ID = 2_147_483_647
 
 
-def _evidence_url(endpoint: str, evidence_id: int) -> str:
-    """``url_for("evidence.<endpoint>", evidence_id=…)`` for pages listing many
-    documents (the criteria page: dozens): the route is built once per request, then
-    each id put in its place. Same URL, a fraction of url_for's cost."""
-    built: dict[str, str] = request.environ.setdefault("parindex.evidence_urls", {})
-    pattern = built.get(endpoint)
+def _evidence_url(endpoint: str, evidence_id: int, **params: str | None) -> str:
+    """``url_for("evidence.<endpoint>", evidence_id=…, **params)`` for pages listing
+    many documents (the criteria page: dozens): the route is built once per request
+    and set of params, then each id put in its place. Same URL, a fraction of
+    url_for's cost."""
+    built: dict[Any, str] = request.environ.setdefault("parindex.evidence_urls", {})
+    key = (endpoint, *sorted(params.items())) if params else endpoint
+    pattern = built.get(key)
     if pattern is None:
-        pattern = url_for(f"evidence.{endpoint}", evidence_id=_PLACEHOLDER_ID)
-        built[endpoint] = pattern
+        values: dict[str, Any] = {"evidence_id": _PLACEHOLDER_ID, **params}
+        pattern = url_for(f"evidence.{endpoint}", **values)
+        built[key] = pattern
     return pattern.replace(str(_PLACEHOLDER_ID), str(evidence_id), 1)
 
 

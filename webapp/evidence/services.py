@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any, BinaryIO, TypeVar, cast
@@ -168,13 +168,54 @@ def current_evidence(assessment: Assessment) -> list[Evidence]:
     )
 
 
-def evidence_by_leaf(assessment: Assessment) -> dict[str, list[Evidence]]:
-    """Current documents per leaf code (assessment page, submission check)."""
+# The criteria page's statements, built once: a render only binds its values (building
+# ORM expressions per render costs CPU and leaves SQL elements in reference cycles).
+_LISTED_EVIDENCE = (
+    sa.select(Evidence)
+    .where(
+        Evidence.assessment_id == sa.bindparam("assessment_id"),
+        Evidence.is_current,
+        Evidence.id.in_(
+            sa.select(EvidenceLink.evidence_id).where(
+                EvidenceLink.criterion_code.in_(sa.bindparam("codes", expanding=True))
+            )
+        ),
+    )
+    # Links joined in: one statement whether or not the leaves have documents.
+    .options(joinedload(Evidence.links))
+    .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc())
+)
+_EVIDENCE_COUNTS = (
+    sa.select(EvidenceLink.criterion_code, sa.func.count())
+    .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
+    .where(Evidence.assessment_id == sa.bindparam("assessment_id"), Evidence.is_current)
+    .group_by(EvidenceLink.criterion_code)
+)
+
+
+def evidence_by_leaf(
+    assessment: Assessment, codes: Collection[str] | None = None
+) -> dict[str, list[Evidence]]:
+    """Current documents per leaf code (assessment page, submission check); only the
+    leaves of `codes` when given (the criteria page lists one area's documents)."""
+    if codes is None:
+        documents = current_evidence(assessment)
+    else:
+        params = {"assessment_id": assessment.id, "codes": sorted(codes)}
+        documents = list(db.session.scalars(_LISTED_EVIDENCE, params).unique())
     out: dict[str, list[Evidence]] = {}
-    for evidence in current_evidence(assessment):
+    for evidence in documents:
         for code in evidence.criterion_codes:
-            out.setdefault(code, []).append(evidence)
+            if codes is None or code in codes:
+                out.setdefault(code, []).append(evidence)
     return out
+
+
+def evidence_counts(assessment: Assessment) -> dict[str, int]:
+    """How many current documents each leaf has: one GROUP BY, no rows loaded (the
+    criteria tree's states need only whether a leaf has documents)."""
+    rows = db.session.execute(_EVIDENCE_COUNTS, {"assessment_id": assessment.id})
+    return {code: count for code, count in rows}
 
 
 def search_evidence(
