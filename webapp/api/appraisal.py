@@ -12,6 +12,7 @@ from webapp.access import get_assessment_or_404
 from webapp.api import schemas as s
 from webapp.api.blueprint import bp, spec
 from webapp.api.common import STAFF, api_user, leaf_out, return_out, roles
+from webapp.appraisal.leaves import NA_CHOICE
 from webapp.appraisal.returns import create_return
 from webapp.appraisal.scores import AppraisalInput, save_appraisal
 from webapp.assessment.overview import assessment_view
@@ -47,7 +48,7 @@ def appraise(assessment_id: int, code: str, json: s.AppraisalIn) -> Any:
         assessment,
         code,
         AppraisalInput(
-            points=vn_points(json.score),
+            points=NA_CHOICE if json.score is None else vn_points(json.score),
             comment=json.comment,
             version="" if version is None else str(version),
         ),

@@ -240,7 +240,11 @@ class LinkIn(BaseModel):
 class AppraisalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    score: Decimal = Field(ge=0, le=1000, description="Điểm thẩm định")
+    # null: the appraiser agrees the case did not arise ("không phát sinh") on a leaf
+    # the unit declared so and whose policy leaves it out of the maximum.
+    score: Decimal | None = Field(
+        ge=0, le=1000, description="Điểm thẩm định; null: đồng ý “không phát sinh”"
+    )
     comment: str = Field("", max_length=5000)
     version: int | None = Field(None, ge=0, le=MAX_ID)
 

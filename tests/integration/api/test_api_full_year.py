@@ -125,13 +125,14 @@ def test_a_full_year_through_the_api(
         "deduction",
         "manual",
     }
-    # A leaf whose policy gives full points when the case did not arise.
+    # A leaf whose case did not arise: the ward set leaves it out of the maximum.
     na = editor.put(
         f"/assessments/{assessment_id}/criteria/1.3.2",
         json={"not_applicable": True, "explanation": "Không phát sinh trong năm."},
     )
     assert na.status_code == 200
     assert na.get_json()["leaf"]["not_applicable"] is True
+    assert na.get_json()["leaf"]["self_score"] is None
 
     # Evidence: uploaded with its citation and a leaf, then linked to a second one.
     uploaded = editor.upload(
@@ -250,9 +251,14 @@ def test_a_full_year_through_the_api(
     (row,) = ranking["rows"]
     assert row["rank"] == 1 and row["unit"]["code"] == "TRUCLAM"
     lost = cs.node("1.1.2").max_points
+    survey_max = sum(lf.max_points for lf in survey)
     survey_points = sum(leaf.max_points * 80 / 100 for leaf in survey)
-    expected = cs.total_max_points - sum(lf.max_points for lf in survey) - lost
-    assert row["points"] == f"{expected + survey_points:.2f}"
+    # 1.3.2 did not arise: out of both the points and the maximum.
+    not_arisen = cs.node("1.3.2").max_points
+    maximum = cs.total_max_points - not_arisen
+    expected = maximum - survey_max - lost + survey_points
+    assert row["points"] == f"{expected:.2f}"
+    assert row["max_points"] == f"{maximum:.2f}"
     csv_text = coordinator.get(f"/periods/{period.id}/results.csv").data.decode()
     assert "TRUCLAM" in csv_text and "Phường Trúc Lâm" in csv_text
 
