@@ -168,7 +168,8 @@ def _unit_guide(user: User) -> Guide:
         "vì sao chưa có.",
         url_for("evidence.library"),
         "Mở thư viện tài liệu",
-        done=not missing,
+        # Not "done" before any answer: there is nothing proven yet.
+        done=not missing and not unanswered,
     )
     step.items = [
         _leaf_link(assessment, v.code, v.leaf.title) for v in missing[:LISTED]

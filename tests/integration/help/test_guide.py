@@ -69,6 +69,21 @@ def test_the_unit_editor_sees_the_deadline_and_progress_in_order(
     assert missing > 0  # answered with points, no documents, no explanation
 
 
+def test_nothing_is_marked_done_before_the_first_answer(
+    client: Any, demo: dict[str, Any], login_as: Any
+) -> None:
+    login_as("truclam.chuyenvien")
+    doc = lxml.html.fromstring(client.get("/help/").get_data(as_text=True))
+    steps = doc.xpath('//ol[@class="guide-steps"]/li')
+    assert (
+        steps[1]
+        .xpath("./strong")[0]
+        .text_content()
+        .startswith("Đính kèm tài liệu kiểm chứng: 0 tiêu chí còn thiếu")
+    )
+    assert [li.get("data-done") for li in steps[:3]] == ["0", "0", "0"]
+
+
 def test_returned_leaves_come_first_with_their_due_date(
     client: Any,
     demo: dict[str, Any],
