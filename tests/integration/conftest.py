@@ -202,6 +202,32 @@ def csrf_token_in() -> Callable[[str | bytes], str]:
 
 
 @pytest.fixture
+def cacson_appraiser(demo: dict[str, Any]) -> Any:
+    """An appraiser assigned to CACSON only: a stranger to TRUCLAM and NGHISON."""
+    from webapp.auth.services import hash_password
+    from webapp.extensions import db
+    from webapp.models import AppraiserAssignment, User
+
+    user = User(
+        username="thamdinh.cacson",
+        full_name="Trịnh Văn Khoa",
+        role="appraiser",
+        password_hash=hash_password(demo["password"]),
+    )
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(
+        AppraiserAssignment(
+            period_id=demo["period"].id,
+            unit_id=demo["units"]["CACSON"].id,
+            user_id=user.id,
+        )
+    )
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
 def nghison_secrets(
     demo: dict[str, Any], add_evidence: Callable[..., Any]
 ) -> dict[str, Any]:

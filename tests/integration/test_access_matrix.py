@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from flask import url_for
 from werkzeug.routing import Rule
 
-from webapp.auth.services import hash_password
 from webapp.extensions import db
-from webapp.models import AppraiserAssignment, User
+from webapp.models import AppraiserAssignment
 
 ROLE_USERS = {
     "admin": "admin",
@@ -265,25 +264,10 @@ def test_appraiser_cannot_reach_units_they_are_not_assigned(
     login_as: Any,
     probe: Any,
     submit_directly: Any,
+    cacson_appraiser: Any,
 ) -> None:
     # NGHISON has submitted, so only the missing assignment stands in the way.
     submit_directly(demo["assessments"]["NGHISON"])
-    other = User(
-        username="thamdinh.cacson",
-        full_name="Trịnh Văn Khoa",
-        role="appraiser",
-        password_hash=hash_password(demo["password"]),
-    )
-    db.session.add(other)
-    db.session.flush()
-    db.session.add(
-        AppraiserAssignment(
-            period_id=demo["period"].id,
-            unit_id=demo["units"]["CACSON"].id,
-            user_id=other.id,
-        )
-    )
-    db.session.commit()
     login_as("thamdinh.cacson")
     assert probe(_target(demo, nghison_secrets)) == []
 

@@ -18,10 +18,7 @@ from flask import url_for
 from werkzeug.routing import Rule
 
 from webapp.admin.periods import PeriodInput, create_period, open_period
-from webapp.auth.services import hash_password
 from webapp.demo import DEMO_SET_ID
-from webapp.extensions import db
-from webapp.models import AppraiserAssignment, User
 
 pytestmark = pytest.mark.db
 
@@ -88,25 +85,13 @@ def _method(rule: Rule) -> str:
 
 @pytest.fixture
 def world(
-    app: Any, demo: dict[str, Any], nghison_secrets: dict[str, Any], add_evidence: Any
+    app: Any,
+    demo: dict[str, Any],
+    nghison_secrets: dict[str, Any],
+    add_evidence: Any,
+    cacson_appraiser: Any,
 ) -> dict[str, Any]:
     """Own (TRUCLAM) and other (NGHISON, and a period without TRUCLAM) objects."""
-    other_appraiser = User(
-        username="thamdinh.cacson",
-        full_name="Trịnh Văn Khoa",
-        role="appraiser",
-        password_hash=hash_password(demo["password"]),
-    )
-    db.session.add(other_appraiser)
-    db.session.flush()
-    db.session.add(
-        AppraiserAssignment(
-            period_id=demo["period"].id,
-            unit_id=demo["units"]["CACSON"].id,
-            user_id=other_appraiser.id,
-        )
-    )
-    db.session.commit()
     own = demo["assessments"]["TRUCLAM"]
     own_evidence = add_evidence(own, ["1.1.1"], filename="Của Trúc Lâm.pdf")
     elsewhere = create_period(

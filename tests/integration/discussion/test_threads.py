@@ -9,10 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.admin.periods import close_period
-from webapp.auth.services import hash_password
 from webapp.criteria_sets import criteria_for
 from webapp.extensions import db
-from webapp.models import AppraiserAssignment, AuditEvent, LeafMessage, User
+from webapp.models import AppraiserAssignment, AuditEvent, LeafMessage
 
 pytestmark = pytest.mark.db
 
@@ -123,23 +122,8 @@ def test_an_appraiser_not_assigned_to_the_unit_gets_404(
     demo: dict[str, Any],
     login_as: Any,
     leaf_code: str,
+    cacson_appraiser: Any,
 ) -> None:
-    other = User(
-        username="thamdinh.cacson",
-        full_name="Trịnh Văn Khoa",
-        role="appraiser",
-        password_hash=hash_password(demo["password"]),
-    )
-    db.session.add(other)
-    db.session.flush()
-    db.session.add(
-        AppraiserAssignment(
-            period_id=demo["period"].id,
-            unit_id=demo["units"]["CACSON"].id,
-            user_id=other.id,
-        )
-    )
-    db.session.commit()
     assessment = demo["assessments"]["TRUCLAM"]
     login_as("thamdinh.cacson")
     assert client.get(_url(assessment, leaf_code)).status_code == 404
