@@ -67,7 +67,12 @@ def _render_ranking(
         absent=absent,
         chart=ranking_chart(period, rows, own_unit),
         refused=refused,
-        still_open=[still_open_reason(a) for a in units_still_open(period)]
+        still_open=[
+            still_open_reason(a)
+            for a in units_still_open(
+                period, [r.assessment for r in (*results.rows, *results.absent)]
+            )
+        ]
         if user.role == "admin" and not results.published
         else [],
         form=EmptyForm(),
