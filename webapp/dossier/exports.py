@@ -12,9 +12,7 @@ import logging
 import re
 import threading
 import zipfile
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from queue import Full, Queue
@@ -256,7 +254,7 @@ def export_zip(
 
     def chunks() -> Iterator[bytes]:
         try:
-            # Word and Excel are built after the evidence, before the manifests.
+            # Word and Excel are built on a thread while the evidence streams.
             yield from stream_dossier(
                 dossier,
                 read=reader.chunks,
@@ -316,37 +314,24 @@ class ReadAhead:
         return False
 
     def _produce(self) -> None:
-        # SHA-256 (~1.7 GB/s) on a thread of its own, in order: this one only waits
-        # for the disk or S3, the writer's thread computes the CRC and feeds the
-        # socket, so the three overlap (all release the GIL).
-        hasher = ThreadPoolExecutor(1, thread_name_prefix="dossier-sha256")
-        try:
-            for ev in self._files:
-                if not ev.storage_key:
-                    continue  # refused by chunks() before anything is read
-                if not self._produce_one(ev, hasher):
-                    return
-        finally:
-            hasher.shutdown(wait=False, cancel_futures=True)
-
-    def _produce_one(self, ev: EvidenceFile, hasher: ThreadPoolExecutor) -> bool:
-        digest = hashlib.sha256()
-        hashing: deque[Future[None]] = deque()
-        size = 0
-        try:
-            for chunk in self._store.iter_chunks(ev.storage_key, READ_AHEAD_CHUNK):
-                while len(hashing) >= 2:  # flat memory: two chunks ahead at most
-                    hashing.popleft().result()
-                hashing.append(hasher.submit(digest.update, chunk))
-                size += len(chunk)
-                if not self._put((ev.id, chunk)):
-                    return False
-            while hashing:
-                hashing.popleft().result()
-        except BaseException as exc:  # handed to the writer, raised there
-            self._put((ev.id, exc))
-            return False
-        return self._put((ev.id, (digest.hexdigest(), size)))
+        for ev in self._files:
+            if not ev.storage_key:
+                continue  # refused by chunks() before anything is read
+            # Hashed here, as read: the writer's thread is left the CRC and the
+            # socket, and no chunk goes through a third thread.
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                for chunk in self._store.iter_chunks(ev.storage_key, READ_AHEAD_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if not self._put((ev.id, chunk)):
+                        return
+            except BaseException as exc:  # handed to the writer, raised there
+                self._put((ev.id, exc))
+                return
+            if not self._put((ev.id, (digest.hexdigest(), size))):
+                return
 
     def chunks(self, ev: EvidenceFile) -> HashedChunks:
         """One file's bytes, as read (and hashed) ahead by the helper thread."""
