@@ -46,10 +46,11 @@ TARGET_CPU_MS = 5.0
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def config(folder: Path) -> dict[str, Any]:
+def config(folder: Path, database_url: str | None = None) -> dict[str, Any]:
     return {
         "SECRET_KEY": "bench-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_url
+        or f"sqlite:///{folder / 'bench.sqlite'}",
         "EVIDENCE_BACKEND": "local",
         "EVIDENCE_LOCAL_ROOT": str(folder / "evidence"),
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
@@ -136,10 +137,21 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=2)
     parser.add_argument("--cycles", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--queries", action="store_true", help="print each statement")
     parser.add_argument("--sort", default="cumulative", help="profile order")
     parser.add_argument("--lines", type=int, default=40, help="profile lines")
     parser.add_argument("--dump", type=Path, help="write the page's HTML there")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL database to (re)create and use instead of SQLite, e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/parindex_bench_page",
+    )
     args = parser.parse_args()
+    if args.database_url:
+        import subprocess
+
+        script = HERE.parent / "scripts/create-test-db.sh"
+        subprocess.run(["bash", str(script), args.database_url], check=True)
 
     from sqlalchemy import event
 
@@ -148,7 +160,7 @@ def main() -> None:
     from webapp.extensions import db
 
     with tempfile.TemporaryDirectory(prefix="parindex-page-") as tmp:
-        app = create_app(config(Path(tmp)))
+        app = create_app(config(Path(tmp), args.database_url))
         with app.app_context():
             db.create_all()
             assessment_id = build(args.documents)
@@ -181,6 +193,9 @@ def main() -> None:
         event.remove(engine, "before_cursor_execute", on_execute)
         if args.dump:
             args.dump.write_bytes(body)
+        if args.queries:
+            for n, statement in enumerate(statements, 1):
+                print(f"# {n:2d} " + " ".join(statement.split())[:300])
 
         if args.profile:
             import cProfile

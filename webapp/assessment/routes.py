@@ -30,6 +30,7 @@ from webapp.assessment.forms import (
     build_leaf_form,
     rule_help,
 )
+from webapp.assessment.leaf_cache import leaf_html
 from webapp.assessment.leaf_inputs import leaf_forms
 from webapp.assessment.overview import (
     LEAF_FILTERS,
@@ -89,6 +90,9 @@ def _leaf_url(assessment: Assessment, code: str) -> str:
 def _rule_help(leaf: Any) -> Any:
     # The leaf partial asks for the answering help of its rule class (forms.RULE_HELP).
     return rule_help(leaf)
+
+
+bp.add_app_template_global(leaf_html, "leaf_html")
 
 
 @bp.get("/")
