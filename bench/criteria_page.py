@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,7 @@ def main() -> None:
     parser.add_argument("--queries", action="store_true", help="print each statement")
     parser.add_argument("--sort", default="cumulative", help="profile order")
     parser.add_argument("--lines", type=int, default=40, help="profile lines")
+    parser.add_argument("--callers", help="profile: print who calls these functions")
     parser.add_argument("--dump", type=Path, help="write the page's HTML there")
     parser.add_argument(
         "--database-url",
@@ -183,9 +185,19 @@ def main() -> None:
         for _ in range(5):
             get()
         statements: list[str] = []
+        args_queries = args.queries
+
+        origins: list[str] = []
 
         def on_execute(*args: Any) -> None:
             statements.append(args[2])
+            if args_queries:
+                own = [
+                    f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                    for f in traceback.extract_stack()
+                    if "/webapp/" in f.filename or "/templates/" in f.filename
+                ]
+                origins.append(" < ".join(reversed(own[-3:])))
 
         event.listen(engine, "before_cursor_execute", on_execute)
         body = get().get_data()
@@ -195,7 +207,8 @@ def main() -> None:
             args.dump.write_bytes(body)
         if args.queries:
             for n, statement in enumerate(statements, 1):
-                print(f"# {n:2d} " + " ".join(statement.split())[:300])
+                print(f"# {n:2d} " + " ".join(statement.split())[:100])
+                print(f"#      from {origins[n - 1]}")
 
         if args.profile:
             import cProfile
@@ -206,7 +219,10 @@ def main() -> None:
             for _ in range(50):
                 get()
             profile.disable()
-            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.lines)
+            stats = pstats.Stats(profile).sort_stats(args.sort)
+            stats.print_stats(args.lines)
+            if args.callers:
+                stats.print_callers(args.callers)
 
         collections = [0, 0, 0]
 

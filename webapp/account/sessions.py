@@ -54,6 +54,24 @@ def open_session(user_id: int, session_id: int | None) -> UserSession | None:
     return row
 
 
+def load_user_and_session(
+    user_id: int, session_id: int | None, extra: sa.ScalarSelect[Any] | None = None
+) -> tuple[User, UserSession, Any] | None:
+    """The user and this login's open row of theirs, in one query; None if either is
+    missing, the row is someone else's or has ended (see `open_session`). `extra`: a
+    scalar subquery read in the same round trip (the bell's count), else None."""
+    if session_id is None:
+        return None
+    found = db.session.execute(
+        sa.select(User, UserSession, extra if extra is not None else sa.null())
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(User.id == user_id, UserSession.id == session_id)
+    ).first()
+    if found is None or found[1].ended_at is not None:
+        return None
+    return found[0], found[1], found[2]
+
+
 def touch(row: UserSession) -> None:
     """Note activity, at most once a minute (a page view is not worth a write)."""
     current = utcnow()

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from webapp.access import get_assessment_or_404, roles_required
@@ -63,6 +64,9 @@ from webapp.workflow import self_score
 Page = str | Response | tuple[str, int]
 UNIT_ROLES = ("unit_editor", "unit_head")
 READERS = ("unit_editor", "unit_head", "admin", "appraiser")
+# The criteria page reads the period and the unit at once (its set, deadline, forms):
+# with the assessment, in the same round trip.
+WITH_PERIOD_AND_UNIT = (joinedload(Assessment.period), joinedload(Assessment.unit))
 
 
 def _user() -> User:
@@ -121,7 +125,7 @@ def dashboard() -> str:
 def detail(assessment_id: int) -> Page:
     """The criteria tree and one area's leaves (?area=<code>, or "all"); unit users
     get a form on every leaf they may change. Other areas load on demand."""
-    assessment = get_assessment_or_404(assessment_id)
+    assessment = get_assessment_or_404(assessment_id, options=WITH_PERIOD_AND_UNIT)
     bound, notices = take_drafts(assessment, criteria_for(assessment).nodes())
     return _render_detail(
         assessment, bound=bound, notices=notices, area=request.args.get("area")
@@ -132,7 +136,7 @@ def detail(assessment_id: int) -> Page:
 @roles_required(*READERS)
 def area_fragment(assessment_id: int, code: str) -> str:
     """One area's leaves as an HTML fragment, fetched by the page when it is shown."""
-    assessment = get_assessment_or_404(assessment_id)
+    assessment = get_assessment_or_404(assessment_id, options=WITH_PERIOD_AND_UNIT)
     criteria = criteria_for(assessment)
     area = next((a for a in criteria.areas if a.code == code), None)
     if area is None:
