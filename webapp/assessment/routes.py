@@ -57,16 +57,23 @@ from webapp.discussion.threads import message_counts
 from webapp.dossier.signed import missing_request_letter
 from webapp.errors import back_to, wants_json
 from webapp.lifecycle import NotEditable, check_submit
-from webapp.models import Assessment, User
+from webapp.models import Assessment, Period, User
 from webapp.results.ranking import published_result
 from webapp.workflow import self_score
 
 Page = str | Response | tuple[str, int]
 UNIT_ROLES = ("unit_editor", "unit_head")
 READERS = ("unit_editor", "unit_head", "admin", "appraiser")
-# The criteria page reads the period and the unit at once (its set, deadline, forms):
-# with the assessment, in the same round trip.
-WITH_PERIOD_AND_UNIT = (joinedload(Assessment.period), joinedload(Assessment.unit))
+# The criteria page reads the period (its sets, the deadline and its extensions), the
+# unit and the return requests at once: with the assessment, in the same round trip.
+# The collections are a handful of rows each, so joining them costs less than a query.
+_PERIOD = joinedload(Assessment.period)
+WITH_PERIOD_AND_UNIT = (
+    _PERIOD.joinedload(Period.family_sets),
+    _PERIOD.joinedload(Period.extensions),
+    joinedload(Assessment.unit),
+    joinedload(Assessment.return_requests),
+)
 
 
 def _user() -> User:
