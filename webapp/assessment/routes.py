@@ -35,6 +35,7 @@ from webapp.assessment.leaf_cache import leaf_html
 from webapp.assessment.leaf_inputs import leaf_forms
 from webapp.assessment.overview import (
     LEAF_FILTERS,
+    AssessmentView,
     Problem,
     area_bars,
     area_of,
@@ -91,6 +92,13 @@ def leaf_url(assessment_id: int, code: str) -> str:
         area=area_of(code),
         _anchor=f"leaf-{code}",
     )
+
+
+def _message_counts(view: AssessmentView) -> dict[str, int]:
+    # Read with the document counts when the view listed one area's leaves.
+    if view.message_counts is not None:
+        return view.message_counts
+    return message_counts(view.assessment)
 
 
 def _leaf_url(assessment: Assessment, code: str) -> str:
@@ -158,7 +166,7 @@ def area_fragment(assessment_id: int, code: str) -> str:
         area=area,
         forms=leaf_forms(view, {}, codes=page.leaf_codes),
         notices={},
-        message_counts=message_counts(assessment),
+        message_counts=_message_counts(view),
     )
 
 
@@ -292,7 +300,7 @@ def _render_detail(
         reopen_form=reopen_form
         or (ReopenForm(formdata=None) if _user().role == "admin" else None),
         filters=LEAF_FILTERS,
-        message_counts=message_counts(assessment),
+        message_counts=_message_counts(view),
     )
     return html if status == 200 else (html, status)
 
