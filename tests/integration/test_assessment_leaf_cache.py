@@ -191,3 +191,28 @@ def test_the_cache_keeps_at_most_its_size() -> None:
     assert cache.get(bytes([2]), leaf) == ("<section>2</section>", False)
     # A criteria set loaded anew (other Node objects) never gets the old markup.
     assert cache.get(bytes([2]), object()) is None
+
+
+def test_the_tree_shows_a_leaf_answered_since_the_last_render(
+    demo: dict[str, Any],
+    clock: Any,
+    fill_assessment: Any,
+    login_as: Any,
+    save_leaf: Any,
+    page: Any,
+) -> None:
+    clock.value = datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
+    truclam = demo["assessments"]["TRUCLAM"]
+    fill_assessment(truclam, skip=("1.1.3",))
+    login_as("truclam.chuyenvien")
+    url = f"/assessments/{truclam.id}"
+    tree_leaf = re.compile(
+        r'<li class="tree-leaf" data-code="1\.1\.3" data-state="(\w+)"'
+    )
+    before = tree_leaf.search(page(url))
+    assert before and before[1] == "unanswered"
+
+    save_leaf(truclam.id, "1.1.3", value="100", note="Theo báo cáo số 12/BC-UBND")
+
+    after = tree_leaf.search(page(url))
+    assert after and after[1] != "unanswered"

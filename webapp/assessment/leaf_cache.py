@@ -9,6 +9,9 @@ state such as editability (which moves with the deadline) and the page URL. Noth
 ever invalidated: new data gives a new key on the very next render, so a cached
 fragment can never be stale. The per-request CSRF token is put in after the lookup.
 
+The criteria tree beside the leaves is cached the same way, under its leaves' states
+and its areas' scores.
+
 Bounded (LRU) and per process, in memory: the app stays stateless on disk and
 instances never share it. Leaves that show more than their own rows (the plan leaf,
 a refused post, a notice) are always rendered.
@@ -141,14 +144,48 @@ def _key(context: Context, lv: LeafView, form: Any, script_before: bool) -> byte
     return hashlib.blake2b(repr(parts).encode(), digest_size=20).digest()
 
 
-def _render(context: Context, lv: LeafView) -> str:
-    # What `{% include "assessment/_leaf.html" %}` did: the caller's context plus lv.
-    template = context.environment.get_template("assessment/_leaf.html")
+def _render(
+    context: Context, lv: LeafView | None, name: str = "assessment/_leaf.html"
+) -> str:
+    # What `{% include name %}` did: the caller's context (plus lv for a leaf).
+    template = context.environment.get_template(name)
+    local = {"lv": lv} if lv is not None else {}
     return "".join(
-        template.root_render_func(
-            template.new_context(context.get_all(), True, {"lv": lv})
-        )
+        template.root_render_func(template.new_context(context.get_all(), True, local))
     )
+
+
+@pass_context
+def tree_html(context: Context) -> Markup:
+    """The criteria tree (templates/assessment/_tree.html), from the cache when the
+    leaves' states and the areas' scores are the same as in an earlier render."""
+    name = "assessment/_tree.html"
+    view = context["view"]
+    cache = leaf_cache()
+    if cache is None:
+        return Markup(_render(context, None, name))
+    nodes = view.score.nodes
+    parts = (
+        name,
+        view.assessment.id,
+        request.script_root,
+        tuple(context["area_urls"].items()),
+        tuple(context["filters"].items()),
+        tuple(context["counts"].items()),
+        tuple(
+            (a.code, nodes[a.code].points, nodes[a.code].max_points)
+            for a in view.criteria.areas
+        ),
+        tuple((code, v.state) for code, v in view.leaves.items()),
+    )
+    key = hashlib.blake2b(repr(parts).encode(), digest_size=20).digest()
+    found = cache.get(key, view.criteria)
+    if found is None:
+        html = _render(context, None, name)
+        cache.put(key, view.criteria, html, False)
+    else:
+        html = found[0]
+    return Markup(html)
 
 
 @pass_context

@@ -31,7 +31,7 @@ from webapp.assessment.forms import (
     build_leaf_form,
     rule_help,
 )
-from webapp.assessment.leaf_cache import leaf_html
+from webapp.assessment.leaf_cache import leaf_html, tree_html
 from webapp.assessment.leaf_inputs import leaf_forms
 from webapp.assessment.overview import (
     LEAF_FILTERS,
@@ -112,6 +112,7 @@ def _rule_help(leaf: Any) -> Any:
 
 
 bp.add_app_template_global(leaf_html, "leaf_html")
+bp.add_app_template_global(tree_html, "tree_html")
 
 
 @bp.get("/")
