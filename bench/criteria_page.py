@@ -16,7 +16,12 @@ counts the time other processes held the cores. "cyclic garbage" is what
 kept alive only by reference cycles, which cost a full collection every few renders.
 With ``--cycles`` it also prints the kinds of objects in that garbage.
 
+With ``--database-url postgresql+psycopg://…/<your db>`` it (re)creates and uses that
+PostgreSQL database instead (the production engine: every round trip costs more);
+``--queries`` prints each statement of one render and the app code that ran it.
+
 Usage: python bench/criteria_page.py [--requests 200] [--documents 2] [--cycles]
+       [--database-url URL] [--queries] [--profile [--callers PATTERN]]
 """
 
 from __future__ import annotations
