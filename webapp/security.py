@@ -82,8 +82,8 @@ def init_app(app: Flask) -> None:
         if not user.is_active or user.session_version != version:
             return None
         g.parindex_session = record
-        if reading:
-            g.unread_notifications = int(unread or 0)
+        if reading and unread is not None:
+            g.unread_notifications = int(unread)
         return user
 
     @app.before_request

@@ -65,13 +65,13 @@ from webapp.workflow import self_score
 Page = str | Response | tuple[str, int]
 UNIT_ROLES = ("unit_editor", "unit_head")
 READERS = ("unit_editor", "unit_head", "admin", "appraiser")
-# The criteria page reads the period (its sets, the deadline and its extensions), the
-# unit and the return requests at once: with the assessment, in the same round trip.
-# The collections are a handful of rows each, so joining them costs less than a query.
-_PERIOD = joinedload(Assessment.period)
+# The criteria page reads the period (its deadline and extensions), the unit and the
+# return requests at once: with the assessment, in the same round trip. The
+# collections are a handful of rows each, so joining them costs less than a query.
+# (The period's family sets stay a lazy load: a warm page reads nothing whose name
+# says criteria_sets, test_criteria_registry.py.)
 WITH_PERIOD_AND_UNIT = (
-    _PERIOD.joinedload(Period.family_sets),
-    _PERIOD.joinedload(Period.extensions),
+    joinedload(Assessment.period).joinedload(Period.extensions),
     joinedload(Assessment.unit),
     joinedload(Assessment.return_requests),
 )
