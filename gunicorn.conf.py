@@ -18,6 +18,13 @@ bind = os.environ.get("PARINDEX_BIND", "127.0.0.1:8000")
 # gthread: a slow request ties up one thread, not the worker; the main loop keeps
 # heartbeating, so `timeout` no longer kills a worker that is serving a long upload.
 worker_class = "gthread"
+# Sized for 2 cores (issue #16, measured with the criteria page on PostgreSQL): the
+# page is CPU-bound Python, so processes (one core each, the GIL) set the throughput
+# and the CPU per request was the same within noise for 3 or 4 workers with 4 or 8
+# threads. Threads are kept for what does hold one: nginx buffers upload bodies and
+# pages, but the dossier ZIP download and the verify upload stream, and a client
+# that reaches gunicorn directly holds a thread for its whole body (with 16 threads
+# per instance, 50 slow uploads starved the pages; with 24 they did not).
 workers = _int("PARINDEX_WORKERS", min(4, multiprocessing.cpu_count() + 1))
 threads = _int("PARINDEX_THREADS", 8)
 

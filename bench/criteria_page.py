@@ -16,7 +16,12 @@ counts the time other processes held the cores. "cyclic garbage" is what
 kept alive only by reference cycles, which cost a full collection every few renders.
 With ``--cycles`` it also prints the kinds of objects in that garbage.
 
+With ``--database-url postgresql+psycopg://…/<your db>`` it (re)creates and uses that
+PostgreSQL database instead (the production engine: every round trip costs more);
+``--queries`` prints each statement of one render and the app code that ran it.
+
 Usage: python bench/criteria_page.py [--requests 200] [--documents 2] [--cycles]
+       [--database-url URL] [--queries] [--profile [--callers PATTERN]]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -46,10 +52,11 @@ TARGET_CPU_MS = 5.0
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def config(folder: Path) -> dict[str, Any]:
+def config(folder: Path, database_url: str | None = None) -> dict[str, Any]:
     return {
         "SECRET_KEY": "bench-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_url
+        or f"sqlite:///{folder / 'bench.sqlite'}",
         "EVIDENCE_BACKEND": "local",
         "EVIDENCE_LOCAL_ROOT": str(folder / "evidence"),
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
@@ -136,10 +143,22 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=2)
     parser.add_argument("--cycles", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--queries", action="store_true", help="print each statement")
     parser.add_argument("--sort", default="cumulative", help="profile order")
     parser.add_argument("--lines", type=int, default=40, help="profile lines")
+    parser.add_argument("--callers", help="profile: print who calls these functions")
     parser.add_argument("--dump", type=Path, help="write the page's HTML there")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL database to (re)create and use instead of SQLite, e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/parindex_bench_page",
+    )
     args = parser.parse_args()
+    if args.database_url:
+        import subprocess
+
+        script = HERE.parent / "scripts/create-test-db.sh"
+        subprocess.run(["bash", str(script), args.database_url], check=True)
 
     from sqlalchemy import event
 
@@ -148,7 +167,7 @@ def main() -> None:
     from webapp.extensions import db
 
     with tempfile.TemporaryDirectory(prefix="parindex-page-") as tmp:
-        app = create_app(config(Path(tmp)))
+        app = create_app(config(Path(tmp), args.database_url))
         with app.app_context():
             db.create_all()
             assessment_id = build(args.documents)
@@ -171,9 +190,19 @@ def main() -> None:
         for _ in range(5):
             get()
         statements: list[str] = []
+        args_queries = args.queries
+
+        origins: list[str] = []
 
         def on_execute(*args: Any) -> None:
             statements.append(args[2])
+            if args_queries:
+                own = [
+                    f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                    for f in traceback.extract_stack()
+                    if "/webapp/" in f.filename or "/templates/" in f.filename
+                ]
+                origins.append(" < ".join(reversed(own[-3:])))
 
         event.listen(engine, "before_cursor_execute", on_execute)
         body = get().get_data()
@@ -181,6 +210,10 @@ def main() -> None:
         event.remove(engine, "before_cursor_execute", on_execute)
         if args.dump:
             args.dump.write_bytes(body)
+        if args.queries:
+            for n, statement in enumerate(statements, 1):
+                print(f"# {n:2d} " + " ".join(statement.split())[:100])
+                print(f"#      from {origins[n - 1]}")
 
         if args.profile:
             import cProfile
@@ -191,7 +224,10 @@ def main() -> None:
             for _ in range(50):
                 get()
             profile.disable()
-            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.lines)
+            stats = pstats.Stats(profile).sort_stats(args.sort)
+            stats.print_stats(args.lines)
+            if args.callers:
+                stats.print_callers(args.callers)
 
         collections = [0, 0, 0]
 

@@ -71,10 +71,15 @@ def get_assessment_or_404(
     """Load an assessment the user may read, or 404 whatever the id (``options``:
     loader options, so a route gets what it reads in one round trip)."""
     user = user or current_user._get_current_object()
-    found: Assessment | None = db.session.scalar(
-        visible_assessments(user)
-        .where(Assessment.id == assessment_id)
-        .options(*options)
+    # unique(): options may join collections (several rows for one assessment).
+    found: Assessment | None = (
+        db.session.execute(
+            visible_assessments(user)
+            .where(Assessment.id == assessment_id)
+            .options(*options)
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if found is None:
         abort(404)

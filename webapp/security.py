@@ -20,13 +20,14 @@ from flask_login import current_user, logout_user
 from webapp.account.sessions import (
     current_session_id,
     expire_idle,
-    open_session,
+    load_user_and_session,
     touch,
 )
 from webapp.clock import now
 from webapp.errors import wants_json
-from webapp.extensions import db, login_manager
+from webapp.extensions import login_manager
 from webapp.models import User
+from webapp.notify.inbox import unread_count_query
 
 MUST_CHANGE_MESSAGE = (
     "Bạn đang dùng mật khẩu tạm thời: hãy đổi mật khẩu trước khi tiếp tục."
@@ -66,15 +67,23 @@ def init_app(app: Flask) -> None:
             uid, version = int(raw_id), int(raw_version)
         except ValueError:
             return None
-        user = db.session.get(User, uid)
-        if user is None or not user.is_active or user.session_version != version:
-            return None
         # The login's own record must still be open: "sign out this session" and
-        # "everywhere else" end records, not versions.
-        record = open_session(user.id, current_session_id())
-        if record is None:
+        # "everywhere else" end records, not versions. User, record and (for a page
+        # view) the bell's count come in one round trip: every request pays it.
+        reading = request.method in ("GET", "HEAD")  # a GET changes no notification
+        found = load_user_and_session(
+            uid,
+            current_session_id(),
+            unread_count_query(uid).scalar_subquery() if reading else None,
+        )
+        if found is None:
+            return None
+        user, record, unread = found
+        if not user.is_active or user.session_version != version:
             return None
         g.parindex_session = record
+        if reading and unread is not None:
+            g.unread_notifications = int(unread)
         return user
 
     @app.before_request

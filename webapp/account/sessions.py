@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request, session
+from sqlalchemy.orm.util import identity_key
 
 from webapp import audit
 from webapp.clock import utcnow
@@ -52,6 +53,32 @@ def open_session(user_id: int, session_id: int | None) -> UserSession | None:
     if row is None or row.user_id != user_id or row.ended_at is not None:
         return None
     return row
+
+
+def load_user_and_session(
+    user_id: int, session_id: int | None, extra: sa.ScalarSelect[Any] | None = None
+) -> tuple[User, UserSession, Any] | None:
+    """The user and this login's open row of theirs, in one query; None if either is
+    missing, the row is someone else's or has ended (see `open_session`). `extra`: a
+    scalar subquery read in the same round trip (the bell's count), else None."""
+    if session_id is None:
+        return None
+    # Both already in this session (a test's, or a second lookup): as Session.get
+    # would, no SQL; the bell then reads its own count.
+    user = db.session.identity_map.get(identity_key(User, user_id))
+    row = db.session.identity_map.get(identity_key(UserSession, session_id))
+    if isinstance(user, User) and isinstance(row, UserSession):
+        if row.user_id != user.id or row.ended_at is not None:
+            return None
+        return user, row, None
+    found = db.session.execute(
+        sa.select(User, UserSession, extra if extra is not None else sa.null())
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(User.id == user_id, UserSession.id == session_id)
+    ).first()
+    if found is None or found[1].ended_at is not None:
+        return None
+    return found[0], found[1], found[2]
 
 
 def touch(row: UserSession) -> None:

@@ -173,8 +173,11 @@ class LeafFormView:
         *,
         saved: dict[str, str],
         form_errors: list[str],
+        posted: bool = False,
     ) -> None:
         self.kind = inputs.kind
+        # A refused post shows what was typed, not the row (see leaf_cache.py).
+        self.posted = posted
         self._inputs = inputs
         self._fields = fields
         self.saved = saved
@@ -250,7 +253,9 @@ def posted_form(form: LeafForm, saved: dict[str, str]) -> LeafFormView:
             fields[name] = InputView(spec, ticked=ticked, errors=errors)
         else:
             fields[name] = InputView(spec, value=str(f._value()), errors=errors)
-    return LeafFormView(inputs, fields, saved=saved, form_errors=list(form.form_errors))
+    return LeafFormView(
+        inputs, fields, saved=saved, form_errors=list(form.form_errors), posted=True
+    )
 
 
 def leaf_forms(

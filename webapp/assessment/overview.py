@@ -26,8 +26,9 @@ from scoring import (
 )
 from webapp.clock import now
 from webapp.criteria_sets import criteria_for
+from webapp.discussion.threads import message_counts_select
 from webapp.evidence.candidates import Candidate, candidates_by_leaf
-from webapp.evidence.services import evidence_by_leaf, evidence_counts
+from webapp.evidence.services import evidence_by_leaf, evidence_counts_select
 from webapp.extensions import db
 from webapp.lifecycle import (
     PeriodStatus,
@@ -194,6 +195,8 @@ class AssessmentView:
     leaves: dict[str, LeafView]
     editable: set[str] | None  # None: every leaf editable (draft before the deadline)
     open_returns: list[ReturnRequest] = field(default_factory=list)
+    # Trao đổi messages per leaf, read with the document counts (criteria page only).
+    message_counts: dict[str, int] | None = None
 
     def self_leaves(self) -> list[LeafView]:
         return [v for v in self.leaves.values() if v.leaf.assessed_by in SELF_ASSESSED]
@@ -227,10 +230,11 @@ def assessment_view(
     score = self_score(assessment)
     rows = {r.criterion_code: r for r in assessment.scores}
     documents = evidence_by_leaf(assessment, listed)
+    messages = None
     if listed is None:
         counts = {code: len(docs) for code, docs in documents.items()}
     else:
-        counts = evidence_counts(assessment)
+        counts, messages = leaf_counts(assessment)
     allowed = editable_codes(assessment, now())
     may_write = user is not None and user.is_unit_user
     offered = candidates_by_leaf(assessment) if may_write else {}
@@ -253,7 +257,23 @@ def assessment_view(
             returned=leaf.code in returned,
             evidence_count=counts.get(leaf.code, 0),
         )
-    return AssessmentView(assessment, cs, score, leaves, allowed, returns)
+    return AssessmentView(assessment, cs, score, leaves, allowed, returns, messages)
+
+
+_LEAF_COUNTS = sa.union_all(  # built once: the first column says which count
+    evidence_counts_select(sa.bindparam("assessment_id"), sa.literal(0, sa.Integer)),
+    message_counts_select(sa.bindparam("assessment_id"), sa.literal(1, sa.Integer)),
+)
+
+
+def leaf_counts(assessment: Assessment) -> tuple[dict[str, int], dict[str, int]]:
+    """Current documents and Trao đổi messages per leaf: two GROUP BYs, one round
+    trip (the criteria tree needs the first, each leaf's thread link the second)."""
+    rows = db.session.execute(_LEAF_COUNTS, {"assessment_id": assessment.id})
+    out: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    for kind, code, count in rows:
+        out[kind][code] = int(count)
+    return out
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from webapp.access import get_assessment_or_404, roles_required
@@ -30,9 +31,11 @@ from webapp.assessment.forms import (
     build_leaf_form,
     rule_help,
 )
+from webapp.assessment.leaf_cache import leaf_html, tree_html
 from webapp.assessment.leaf_inputs import leaf_forms
 from webapp.assessment.overview import (
     LEAF_FILTERS,
+    AssessmentView,
     Problem,
     area_bars,
     area_of,
@@ -55,13 +58,23 @@ from webapp.discussion.threads import message_counts
 from webapp.dossier.signed import missing_request_letter
 from webapp.errors import back_to, wants_json
 from webapp.lifecycle import NotEditable, check_submit
-from webapp.models import Assessment, User
+from webapp.models import Assessment, Period, User
 from webapp.results.ranking import published_result
 from webapp.workflow import self_score
 
 Page = str | Response | tuple[str, int]
 UNIT_ROLES = ("unit_editor", "unit_head")
 READERS = ("unit_editor", "unit_head", "admin", "appraiser")
+# The criteria page reads the period (its deadline and extensions), the unit and the
+# return requests at once: with the assessment, in the same round trip. The
+# collections are a handful of rows each, so joining them costs less than a query.
+# (The period's family sets stay a lazy load: a warm page reads nothing whose name
+# says criteria_sets, test_criteria_registry.py.)
+WITH_PERIOD_AND_UNIT = (
+    joinedload(Assessment.period).joinedload(Period.extensions),
+    joinedload(Assessment.unit),
+    joinedload(Assessment.return_requests),
+)
 
 
 def _user() -> User:
@@ -81,6 +94,13 @@ def leaf_url(assessment_id: int, code: str) -> str:
     )
 
 
+def _message_counts(view: AssessmentView) -> dict[str, int]:
+    # Read with the document counts when the view listed one area's leaves.
+    if view.message_counts is not None:
+        return view.message_counts
+    return message_counts(view.assessment)
+
+
 def _leaf_url(assessment: Assessment, code: str) -> str:
     return leaf_url(assessment.id, code)
 
@@ -89,6 +109,10 @@ def _leaf_url(assessment: Assessment, code: str) -> str:
 def _rule_help(leaf: Any) -> Any:
     # The leaf partial asks for the answering help of its rule class (forms.RULE_HELP).
     return rule_help(leaf)
+
+
+bp.add_app_template_global(leaf_html, "leaf_html")
+bp.add_app_template_global(tree_html, "tree_html")
 
 
 @bp.get("/")
@@ -117,7 +141,7 @@ def dashboard() -> str:
 def detail(assessment_id: int) -> Page:
     """The criteria tree and one area's leaves (?area=<code>, or "all"); unit users
     get a form on every leaf they may change. Other areas load on demand."""
-    assessment = get_assessment_or_404(assessment_id)
+    assessment = get_assessment_or_404(assessment_id, options=WITH_PERIOD_AND_UNIT)
     bound, notices = take_drafts(assessment, criteria_for(assessment).nodes())
     return _render_detail(
         assessment, bound=bound, notices=notices, area=request.args.get("area")
@@ -128,7 +152,7 @@ def detail(assessment_id: int) -> Page:
 @roles_required(*READERS)
 def area_fragment(assessment_id: int, code: str) -> str:
     """One area's leaves as an HTML fragment, fetched by the page when it is shown."""
-    assessment = get_assessment_or_404(assessment_id)
+    assessment = get_assessment_or_404(assessment_id, options=WITH_PERIOD_AND_UNIT)
     criteria = criteria_for(assessment)
     area = next((a for a in criteria.areas if a.code == code), None)
     if area is None:
@@ -143,7 +167,7 @@ def area_fragment(assessment_id: int, code: str) -> str:
         area=area,
         forms=leaf_forms(view, {}, codes=page.leaf_codes),
         notices={},
-        message_counts=message_counts(assessment),
+        message_counts=_message_counts(view),
     )
 
 
@@ -277,7 +301,7 @@ def _render_detail(
         reopen_form=reopen_form
         or (ReopenForm(formdata=None) if _user().role == "admin" else None),
         filters=LEAF_FILTERS,
-        message_counts=message_counts(assessment),
+        message_counts=_message_counts(view),
     )
     return html if status == 200 else (html, status)
 

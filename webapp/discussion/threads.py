@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
@@ -88,13 +89,18 @@ def load_thread(assessment: Assessment, leaf: Node) -> Thread:
     return Thread(assessment, leaf, messages)
 
 
+def message_counts_select(assessment_id: Any, *lead: Any) -> sa.Select[Any]:
+    """(*lead, leaf code, messages) per leaf (see `message_counts`)."""
+    return (
+        sa.select(*lead, LeafMessage.criterion_code, sa.func.count(LeafMessage.id))
+        .where(LeafMessage.assessment_id == assessment_id)
+        .group_by(LeafMessage.criterion_code)
+    )
+
+
 def message_counts(assessment: Assessment) -> dict[str, int]:
     """Messages per leaf code: one grouped query for the whole criteria page."""
-    rows = db.session.execute(
-        sa.select(LeafMessage.criterion_code, sa.func.count(LeafMessage.id))
-        .where(LeafMessage.assessment_id == assessment.id)
-        .group_by(LeafMessage.criterion_code)
-    ).all()
+    rows = db.session.execute(message_counts_select(assessment.id)).all()
     return {code: int(count) for code, count in rows}
 
 

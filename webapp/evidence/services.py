@@ -185,12 +185,20 @@ _LISTED_EVIDENCE = (
     .options(joinedload(Evidence.links))
     .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc())
 )
-_EVIDENCE_COUNTS = (
-    sa.select(EvidenceLink.criterion_code, sa.func.count())
-    .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
-    .where(Evidence.assessment_id == sa.bindparam("assessment_id"), Evidence.is_current)
-    .group_by(EvidenceLink.criterion_code)
-)
+
+
+def evidence_counts_select(assessment_id: Any, *lead: Any) -> sa.Select[Any]:
+    """(*lead, leaf code, current documents) per leaf: `evidence_counts`' statement,
+    for a page that reads it together with other counts (one round trip)."""
+    return (
+        sa.select(*lead, EvidenceLink.criterion_code, sa.func.count())
+        .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
+        .where(Evidence.assessment_id == assessment_id, Evidence.is_current)
+        .group_by(EvidenceLink.criterion_code)
+    )
+
+
+_EVIDENCE_COUNTS = evidence_counts_select(sa.bindparam("assessment_id"))
 
 
 def evidence_by_leaf(

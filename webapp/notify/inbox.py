@@ -14,16 +14,17 @@ from webapp.redirects import safe_path
 PAGE = 100
 
 
-def unread_count(user_id: int) -> int:
+def unread_count_query(user_id: int) -> sa.Select[int]:
     """The bell's number: one COUNT over the (user_id, read_at) index."""
-    return int(
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        )
-        or 0
+    return (
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
     )
+
+
+def unread_count(user_id: int) -> int:
+    return int(db.session.scalar(unread_count_query(user_id)) or 0)
 
 
 def latest(user: User, limit: int = PAGE) -> list[Notification]:

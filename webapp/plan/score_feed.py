@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -137,13 +138,13 @@ def product_matches(product: str, expected: str) -> bool:
 
 
 def candidate_evidence(
-    unit_id: int, year: int, leaf: Node
+    unit_id: int, year: int, leaf: Node, tasks: list[Any] | None = None
 ) -> list[tuple[object, object]]:
     """(Evidence, PlanTask) pairs: plan products whose kind matches the leaf's list."""
     from webapp.plan.tracking import unit_tasks
 
     pairs: list[tuple[object, object]] = []
-    for task in unit_tasks(unit_id, year):
+    for task in tasks if tasks is not None else unit_tasks(unit_id, year):
         if not task.evidence_links:
             continue
         if any(product_matches(p, e) for p in task.products for e in leaf.evidence):
@@ -162,10 +163,14 @@ class LeafPlan:
 
 
 def leaf_plan(assessment: Assessment, leaf: Node) -> LeafPlan:
+    from webapp.plan.tracking import unit_tasks
+
     year = assessment.period.year
+    # One query for both: the rate and the candidate products read the same tasks.
+    tasks: list[Any] = unit_tasks(assessment.unit_id, year)
     return LeafPlan(
         year=year,
         unit_id=assessment.unit_id,
-        completion=completion(assessment.unit_id, year),
-        candidates=candidate_evidence(assessment.unit_id, year, leaf),
+        completion=completion(assessment.unit_id, year, tasks),
+        candidates=candidate_evidence(assessment.unit_id, year, leaf, tasks),
     )
