@@ -62,6 +62,10 @@ PARTS_IN_FLIGHT = (
     3  # parts of one upload sent at once (S3, MinIO take them in parallel)
 )
 MAX_PARTS = 10_000
+#: A staged multipart upload keeps its first and last this many bytes in memory (the
+#: last part is there anyway): validation reads mostly there, and each ranged GET
+#: would be a round trip (and, on some servers, a read of the whole object).
+KEPT_ENDS = MIB
 
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 # MinIO answers 507 "XMinioStorageFull" when its disks are full; AWS never fills.
@@ -602,6 +606,8 @@ class _S3Staged:
         self._inflight: deque[Future[CompletedPartTypeDef]] = deque()
         self._stored: StoredObject | None = None
         self._visible = False  # an object exists under the key
+        self._head = b""  # the first KEPT_ENDS bytes, once a part went up
+        self._tail = b""  # the last bytes sent so far (at least KEPT_ENDS when known)
 
     def _fail(self, exc: Exception) -> StorageError:
         logger.warning("evidence put %s failed: %r", self.key, exc)
@@ -624,8 +630,12 @@ class _S3Staged:
             while self._upload_id is not None and len(self._pending) > part_size:
                 # Strictly more than one part: the last part may be short, the
                 # others may not, so keep at least one byte for the end.
-                self._send(bytes(self._pending[:part_size]))
+                part = bytes(self._pending[:part_size])
                 del self._pending[:part_size]
+                if not self._head:
+                    self._head = part[:KEPT_ENDS]
+                self._tail = part[-KEPT_ENDS:]
+                self._send(part)
         except Exception as exc:
             raise self._fail(exc) from exc
         return len(data)
@@ -680,8 +690,13 @@ class _S3Staged:
         sha256 = self._digest.hexdigest()
         if self._upload_id is not None:
             try:
-                self._send(bytes(self._pending))
+                last = bytes(self._pending)
                 self._pending = bytearray()
+                self._send(last)
+                # What validation reads at the end is served from memory.
+                self._tail = (
+                    self._tail[len(last) :] + last if len(last) < KEPT_ENDS else last
+                )
                 self._wait()
                 self._stop_sender()
                 self._store._complete(self.key, self._upload_id, self._parts)
@@ -697,7 +712,7 @@ class _S3Staged:
     def open_staged(self) -> BinaryIO:
         if not self._visible:
             return io.BytesIO(self._pending)
-        raw = _RangeReader(self._store, self.key, self._size)
+        raw = _RangeReader(self._store, self.key, self._size, self._head, self._tail)
         return io.BufferedReader(raw, buffer_size=256 * 1024)
 
     def commit(self) -> None:
@@ -726,14 +741,20 @@ class _S3Staged:
 
 
 class _RangeReader(io.RawIOBase):
-    """Seekable reads of a stored object by ranged GETs (validation of a staged upload
-    reads a bounded number of bytes, mostly at the head and the tail)."""
+    """Seekable reads of a stored object: its first bytes ``head`` and last bytes
+    ``tail`` from memory, the rest by ranged GETs (validation of a staged upload reads
+    a bounded number of bytes, mostly at the head and the tail)."""
 
-    def __init__(self, store: S3Store, key: str, size: int) -> None:
+    def __init__(
+        self, store: S3Store, key: str, size: int, head: bytes = b"", tail: bytes = b""
+    ) -> None:
         self._store = store
         self._key = key
         self._size = size
         self._pos = 0
+        self._head = head
+        self._tail = tail
+        self._tail_at = size - len(tail)
 
     def readable(self) -> bool:
         return True
@@ -754,6 +775,17 @@ class _RangeReader(io.RawIOBase):
         end = min(self._size, self._pos + len(view))
         if end <= self._pos:
             return 0
+        if self._pos < len(self._head):
+            data = self._head[self._pos : end]
+        elif self._pos >= self._tail_at:
+            data = self._tail[self._pos - self._tail_at : end - self._tail_at]
+        else:
+            data = self._get(min(end, self._tail_at))
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def _get(self, end: int) -> bytes:
         store = self._store
         try:
             body = store._client.get_object(
@@ -761,12 +793,10 @@ class _RangeReader(io.RawIOBase):
                 Key=self._key,
                 Range=f"bytes={self._pos}-{end - 1}",
             )["Body"]
-            data = body.read()
+            data: bytes = body.read()
         except (ClientError, BotoCoreError) as exc:
             raise store._error("Không đọc được tệp từ kho lưu trữ", exc) from exc
-        view[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
+        return data
 
 
 def _b64(digest: bytes) -> str:
