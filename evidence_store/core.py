@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -189,6 +192,44 @@ class Staged(Protocol):
     def commit(self) -> None: ...
 
     def abort(self) -> None: ...
+
+
+#: Past the first MiBs of an upload, its SHA-256 runs on a thread of its own while
+#: the request's thread parses, computes the CRC and writes (all release the GIL).
+HASH_ASIDE_AFTER = 4 << 20
+
+
+class AsideHasher:
+    """The SHA-256 of an upload as it arrives: inline for the first
+    :data:`HASH_ASIDE_AFTER` bytes, then on a helper thread, at most two chunks
+    queued (flat memory). A chunk must not change once given to :meth:`update`."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._seen = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._queued: deque[Future[None]] = deque()
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        size = len(memoryview(data))
+        self._seen += size
+        if self._pool is None and self._seen <= HASH_ASIDE_AFTER:
+            self._digest.update(data)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="evidence-sha256")
+        while len(self._queued) >= 2:
+            self._queued.popleft().result()
+        self._queued.append(self._pool.submit(self._digest.update, data))
+
+    def result(self) -> hashlib._Hash:
+        """The digest of everything given so far; the helper thread ends."""
+        while self._queued:
+            self._queued.popleft().result()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        return self._digest
 
 
 def put_staged(staged: Staged, fileobj: BinaryIO) -> StoredObject:

@@ -12,7 +12,6 @@ import os
 import tempfile
 import threading
 import zlib
-from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from typing import BinaryIO
 
 from .core import (
     CHUNK_SIZE,
+    AsideHasher,
     IncompleteUpload,
     InvalidKey,
     ObjectInfo,
@@ -265,7 +265,6 @@ class LocalStore:
 #: background every this many bytes: the disk works while the request is still being
 #: parsed and hashed, and the fsync at the end only waits for the tail.
 FLUSH_EVERY = 8 << 20
-HASH_ASIDE_AFTER = 4 << 20
 _flusher: ThreadPoolExecutor | None = None
 _flusher_lock = threading.Lock()
 
@@ -288,33 +287,14 @@ class _LocalStaged:
         self._tmp: str | None = tmp_name
         # Closed by finish() or abort(): the stage outlives any one block.
         self._out: FileIO | None = open(fd, "wb", buffering=0, closefd=True)  # noqa: SIM115
-        self._digest = hashlib.sha256()
+        self._hasher = AsideHasher()
         self._crc32 = 0
         self._size = 0
         self._unflushed = 0
         self._flushing: Future[None] | None = None
-        # Past the first MiBs, SHA-256 runs on a thread of its own while this one
-        # computes the CRC and writes (both release the GIL): one core each.
-        self._hasher: ThreadPoolExecutor | None = None
-        self._hashing: deque[Future[None]] = deque()
-
-    def _hash(self, data: bytes) -> None:
-        if self._hasher is None and self._size < HASH_ASIDE_AFTER:
-            self._digest.update(data)
-            return
-        if self._hasher is None:
-            self._hasher = ThreadPoolExecutor(1, thread_name_prefix="evidence-sha256")
-        while len(self._hashing) >= 2:  # two chunks in flight at most: flat memory
-            self._hashing.popleft().result()
-        self._hashing.append(self._hasher.submit(self._digest.update, data))
 
     def _hex_digest(self) -> str:
-        while self._hashing:
-            self._hashing.popleft().result()
-        if self._hasher is not None:
-            self._hasher.shutdown(wait=False)
-            self._hasher = None
-        return self._digest.hexdigest()
+        return self._hasher.result().hexdigest()
 
     def _flush_early(self) -> None:
         """Start writing back what is written so far, unless a flush still runs.
@@ -334,7 +314,7 @@ class _LocalStaged:
     def write(self, data: bytes) -> int:
         if self._out is None:
             raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã đóng.")
-        self._hash(data)
+        self._hasher.update(data)
         self._crc32 = zlib.crc32(data, self._crc32)
         self._size += len(data)
         view = memoryview(data)

@@ -31,6 +31,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .core import (
     CHUNK_SIZE,
+    AsideHasher,
     IncompleteUpload,
     ObjectInfo,
     ObjectNotFound,
@@ -596,8 +597,11 @@ class _S3Staged:
         self._record_digest = record_digest
         self._store = store
         self._content_type = content_type
-        self._pending = bytearray()
-        self._digest = hashlib.sha256()
+        # The bytes not sent yet, as written (joined once, into a part or the object).
+        self._pending: list[memoryview] = []
+        self._pending_size = 0
+        self._whole: bytes | None = None  # a small upload, joined at finish
+        self._hasher = AsideHasher()
         self._crc32 = 0
         self._size = 0
         self._upload_id: str | None = None
@@ -616,22 +620,23 @@ class _S3Staged:
         return self._store._error("Không lưu được tệp vào kho lưu trữ", exc)
 
     def write(self, data: bytes) -> int:
-        self._digest.update(data)
+        # ``data`` is kept as is until it is sent: the caller never changes it.
+        self._hasher.update(data)
         self._crc32 = zlib.crc32(data, self._crc32)
         self._size += len(data)
-        self._pending += data
+        self._pending.append(memoryview(data).cast("B"))
+        self._pending_size += len(self._pending[-1])
         part_size = self._store._part_size
         threshold = self._store._threshold
         try:
-            if self._upload_id is None and len(self._pending) > threshold:
+            if self._upload_id is None and self._pending_size > threshold:
                 self._upload_id = self._store._create_multipart(
                     self.key, self._content_type, "pending"
                 )
-            while self._upload_id is not None and len(self._pending) > part_size:
+            while self._upload_id is not None and self._pending_size > part_size:
                 # Strictly more than one part: the last part may be short, the
                 # others may not, so keep at least one byte for the end.
-                part = bytes(self._pending[:part_size])
-                del self._pending[:part_size]
+                part = self._take(part_size)
                 if not self._head:
                     self._head = part[:KEPT_ENDS]
                 self._tail = part[-KEPT_ENDS:]
@@ -639,6 +644,22 @@ class _S3Staged:
         except Exception as exc:
             raise self._fail(exc) from exc
         return len(data)
+
+    def _take(self, size: int) -> bytes:
+        """The first ``size`` pending bytes (all of them if fewer), joined: one copy."""
+        pieces: list[memoryview] = []
+        got = 0
+        while self._pending and got < size:
+            piece = self._pending[0]
+            if got + len(piece) <= size:
+                pieces.append(self._pending.pop(0))
+                got += len(piece)
+            else:
+                pieces.append(piece[: size - got])
+                self._pending[0] = piece[size - got :]
+                got = size
+        self._pending_size -= got
+        return b"".join(pieces)
 
     def _send(self, data: bytes) -> None:
         # Up to PARTS_IN_FLIGHT parts go up on helper threads while the request body
@@ -687,11 +708,12 @@ class _S3Staged:
     def finish(self) -> StoredObject:
         if self._stored is not None:
             return self._stored
-        sha256 = self._digest.hexdigest()
-        if self._upload_id is not None:
+        sha256 = self._hasher.result().hexdigest()
+        if self._upload_id is None:
+            self._whole = self._take(self._pending_size)
+        else:
             try:
-                last = bytes(self._pending)
-                self._pending = bytearray()
+                last = self._take(self._pending_size)
                 self._send(last)
                 # What validation reads at the end is served from memory.
                 self._tail = (
@@ -711,7 +733,7 @@ class _S3Staged:
 
     def open_staged(self) -> BinaryIO:
         if not self._visible:
-            return io.BytesIO(self._pending)
+            return io.BytesIO(self._whole or b"")  # shares the bytes, no copy
         raw = _RangeReader(self._store, self.key, self._size, self._head, self._tail)
         return io.BufferedReader(raw, buffer_size=256 * 1024)
 
@@ -720,12 +742,15 @@ class _S3Staged:
         if not self._visible:
             try:
                 self._store._put_single(
-                    self.key, bytes(self._pending), self._content_type, self._digest
+                    self.key,
+                    self._whole or b"",
+                    self._content_type,
+                    self._hasher.result(),
                 )
             except Exception as exc:
                 raise self._fail(exc) from exc
             self._visible = True
-            self._pending = bytearray()
+            self._whole = None
 
     def abort(self) -> None:
         with contextlib.suppress(Exception):
@@ -737,7 +762,8 @@ class _S3Staged:
         if self._visible:
             self._store._delete_quietly(self.key)
             self._visible = False
-        self._pending = bytearray()
+        self._hasher.result()  # the hashing thread ends with the stage
+        self._pending, self._pending_size, self._whole = [], 0, None
 
 
 class _RangeReader(io.RawIOBase):
