@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -194,42 +195,46 @@ class Staged(Protocol):
     def abort(self) -> None: ...
 
 
-#: Past the first MiBs of an upload, its SHA-256 runs on a thread of its own while
-#: the request's thread parses, computes the CRC and writes (all release the GIL).
+#: Past the first MiBs of an upload, its SHA-256 and CRC-32 run on a thread of their
+#: own while the request's thread parses and writes (all of them release the GIL).
 HASH_ASIDE_AFTER = 4 << 20
 
 
 class AsideHasher:
-    """The SHA-256 of an upload as it arrives: inline for the first
+    """The SHA-256 and CRC-32 of an upload as it arrives: inline for the first
     :data:`HASH_ASIDE_AFTER` bytes, then on a helper thread, at most two chunks
     queued (flat memory). A chunk must not change once given to :meth:`update`."""
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256()
+        self._crc32 = 0
         self._seen = 0
         self._pool: ThreadPoolExecutor | None = None
         self._queued: deque[Future[None]] = deque()
 
+    def _add(self, data: bytes | bytearray | memoryview) -> None:
+        self._digest.update(data)
+        self._crc32 = zlib.crc32(data, self._crc32)
+
     def update(self, data: bytes | bytearray | memoryview) -> None:
-        size = len(memoryview(data))
-        self._seen += size
+        self._seen += len(memoryview(data))
         if self._pool is None and self._seen <= HASH_ASIDE_AFTER:
-            self._digest.update(data)
+            self._add(data)
             return
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="evidence-sha256")
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="evidence-hash")
         while len(self._queued) >= 2:
             self._queued.popleft().result()
-        self._queued.append(self._pool.submit(self._digest.update, data))
+        self._queued.append(self._pool.submit(self._add, data))
 
-    def result(self) -> hashlib._Hash:
-        """The digest of everything given so far; the helper thread ends."""
+    def result(self) -> tuple[hashlib._Hash, int]:
+        """The SHA-256 and CRC-32 of everything given so far; the helper thread ends."""
         while self._queued:
             self._queued.popleft().result()
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             self._pool = None
-        return self._digest
+        return self._digest, self._crc32
 
 
 def put_staged(staged: Staged, fileobj: BinaryIO) -> StoredObject:

@@ -11,7 +11,6 @@ import logging
 import os
 import tempfile
 import threading
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -288,13 +287,9 @@ class _LocalStaged:
         # Closed by finish() or abort(): the stage outlives any one block.
         self._out: FileIO | None = open(fd, "wb", buffering=0, closefd=True)  # noqa: SIM115
         self._hasher = AsideHasher()
-        self._crc32 = 0
         self._size = 0
         self._unflushed = 0
         self._flushing: Future[None] | None = None
-
-    def _hex_digest(self) -> str:
-        return self._hasher.result().hexdigest()
 
     def _flush_early(self) -> None:
         """Start writing back what is written so far, unless a flush still runs.
@@ -315,7 +310,6 @@ class _LocalStaged:
         if self._out is None:
             raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã đóng.")
         self._hasher.update(data)
-        self._crc32 = zlib.crc32(data, self._crc32)
         self._size += len(data)
         view = memoryview(data)
         try:
@@ -340,7 +334,8 @@ class _LocalStaged:
                 logger.warning("evidence put %s failed: %r", self.key, exc)
                 raise _save_error(exc) from exc
             self._out = None
-        return StoredObject(self.key, self._size, self._hex_digest(), self._crc32)
+        digest, crc32 = self._hasher.result()
+        return StoredObject(self.key, self._size, digest.hexdigest(), crc32)
 
     def open_staged(self) -> BinaryIO:
         if self._tmp is None:
@@ -362,7 +357,7 @@ class _LocalStaged:
         # Close before unlinking: a descriptor kept open (for instance by a
         # traceback cycle) keeps the blocks of a deleted file allocated, so after
         # ENOSPC the next upload would fail too.
-        self._hex_digest()  # the hashing thread ends with the stage
+        self._hasher.result()  # the hashing thread ends with the stage
         if self._out is not None:
             with contextlib.suppress(OSError):
                 self._wait_flush()

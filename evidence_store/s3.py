@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import io
 import logging
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -602,7 +601,6 @@ class _S3Staged:
         self._pending_size = 0
         self._whole: bytes | None = None  # a small upload, joined at finish
         self._hasher = AsideHasher()
-        self._crc32 = 0
         self._size = 0
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
@@ -622,7 +620,6 @@ class _S3Staged:
     def write(self, data: bytes) -> int:
         # ``data`` is kept as is until it is sent: the caller never changes it.
         self._hasher.update(data)
-        self._crc32 = zlib.crc32(data, self._crc32)
         self._size += len(data)
         self._pending.append(memoryview(data).cast("B"))
         self._pending_size += len(self._pending[-1])
@@ -708,7 +705,8 @@ class _S3Staged:
     def finish(self) -> StoredObject:
         if self._stored is not None:
             return self._stored
-        sha256 = self._hasher.result().hexdigest()
+        digest, crc32 = self._hasher.result()
+        sha256 = digest.hexdigest()
         if self._upload_id is None:
             self._whole = self._take(self._pending_size)
         else:
@@ -728,7 +726,7 @@ class _S3Staged:
                     self._store._set_metadata(self.key, self._content_type, sha256)
             except Exception as exc:
                 raise self._fail(exc) from exc
-        self._stored = StoredObject(self.key, self._size, sha256, self._crc32)
+        self._stored = StoredObject(self.key, self._size, sha256, crc32)
         return self._stored
 
     def open_staged(self) -> BinaryIO:
@@ -745,7 +743,7 @@ class _S3Staged:
                     self.key,
                     self._whole or b"",
                     self._content_type,
-                    self._hasher.result(),
+                    self._hasher.result()[0],
                 )
             except Exception as exc:
                 raise self._fail(exc) from exc
