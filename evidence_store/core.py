@@ -180,6 +180,11 @@ class Staged(Protocol):
     back (seekable) for validation, and :meth:`commit` makes them visible under
     ``key``, or :meth:`abort` removes every trace (idempotent, safe after a failed
     write). Writes raise :class:`StorageError`.
+
+    :meth:`start_commit` begins the commit (a rename and its sync, or the upload of a
+    small file) on a helper thread, so the caller can write its rows meanwhile;
+    :meth:`commit` then waits for it and raises its error. An :meth:`abort` after
+    ``start_commit`` but before ``commit`` waits for it too and removes the object.
     """
 
     key: str
@@ -189,6 +194,8 @@ class Staged(Protocol):
     def finish(self) -> StoredObject: ...
 
     def open_staged(self) -> BinaryIO: ...
+
+    def start_commit(self) -> None: ...
 
     def commit(self) -> None: ...
 

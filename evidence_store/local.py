@@ -290,6 +290,7 @@ class _LocalStaged:
         self._size = 0
         self._unflushed = 0
         self._flushing: Future[None] | None = None
+        self._syncing: Future[None] | None = None  # the commit's directory sync
 
     def _flush_early(self) -> None:
         """Start writing back what is written so far, unless a flush still runs.
@@ -342,7 +343,7 @@ class _LocalStaged:
             raise StorageError("Không đọc được tệp tải lên: tệp đã được xử lý.")
         return builtins.open(self._tmp, "rb", buffering=CHUNK_SIZE)
 
-    def commit(self) -> None:
+    def start_commit(self) -> None:
         if self._tmp is None:
             raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã được xử lý.")
         self.finish()
@@ -351,7 +352,16 @@ class _LocalStaged:
         except OSError as exc:
             raise _save_error(exc) from exc
         self._tmp = None
-        _fsync_dir(self._path.parent)
+        # The rename becomes durable on a helper thread while the caller writes its
+        # rows; commit() waits for it.
+        self._syncing = _flush_pool().submit(_fsync_dir, self._path.parent)
+
+    def commit(self) -> None:
+        if self._syncing is None:
+            self.start_commit()
+        syncing, self._syncing = self._syncing, None
+        if syncing is not None:
+            syncing.result()
 
     def abort(self) -> None:
         # Close before unlinking: a descriptor kept open (for instance by a
@@ -367,6 +377,11 @@ class _LocalStaged:
         if self._tmp is not None:
             _unlink_quietly(self._tmp)
             self._tmp = None
+        if self._syncing is not None:  # renamed, never confirmed: the file goes too
+            with contextlib.suppress(Exception):
+                self._syncing.result()
+            self._syncing = None
+            _unlink_quietly(str(self._path))
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import io
 import logging
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -599,6 +600,18 @@ class S3Store:
         logger.info("aborted multipart upload %s of %s", upload.ref, upload.key)
 
 
+_putter: ThreadPoolExecutor | None = None
+_putter_lock = threading.Lock()
+
+
+def _put_pool() -> ThreadPoolExecutor:
+    global _putter
+    with _putter_lock:
+        if _putter is None:
+            _putter = ThreadPoolExecutor(8, thread_name_prefix="s3-put")
+        return _putter
+
+
 class _S3Staged:
     """Push-mode upload into S3; see :meth:`S3Store.stage`."""
 
@@ -621,6 +634,7 @@ class _S3Staged:
         self._inflight: deque[Future[CompletedPartTypeDef]] = deque()
         self._stored: StoredObject | None = None
         self._visible = False  # an object exists under the key
+        self._putting: Future[StoredObject] | None = None  # a small upload's put
         self._head = b""  # the first KEPT_ENDS bytes, once a part went up
         self._tail = b""  # the last bytes sent so far (at least KEPT_ENDS when known)
 
@@ -747,22 +761,36 @@ class _S3Staged:
         raw = _RangeReader(self._store, self.key, self._size, self._head, self._tail)
         return io.BufferedReader(raw, buffer_size=256 * 1024)
 
-    def commit(self) -> None:
+    def start_commit(self) -> None:
         self.finish()
-        if not self._visible:
+        if self._visible or self._putting is not None:
+            return  # a large upload is visible since finish()
+        # A small upload goes up on a helper thread while the caller writes its rows.
+        self._putting = _put_pool().submit(
+            self._store._put_single,
+            self.key,
+            self._whole or b"",
+            self._content_type,
+            self._hasher.result()[0],
+        )
+
+    def commit(self) -> None:
+        self.start_commit()
+        putting, self._putting = self._putting, None
+        if putting is not None:
             try:
-                self._store._put_single(
-                    self.key,
-                    self._whole or b"",
-                    self._content_type,
-                    self._hasher.result()[0],
-                )
+                putting.result()
             except Exception as exc:
                 raise self._fail(exc) from exc
             self._visible = True
             self._whole = None
 
     def abort(self) -> None:
+        if self._putting is not None:  # begun, never confirmed: it must end first
+            with contextlib.suppress(Exception):
+                self._putting.result()
+                self._visible = True  # stored: deleted below
+            self._putting = None
         with contextlib.suppress(Exception):
             self._wait()  # the part in flight must end before the abort
         self._stop_sender()

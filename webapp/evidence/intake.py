@@ -109,6 +109,10 @@ class IntakeFile(io.RawIOBase):
             raise self.failure
         return self.staged.finish()
 
+    def start_commit(self) -> None:
+        """Begin making the file visible; :meth:`commit` waits for it (see Staged)."""
+        self.staged.start_commit()
+
     def commit(self) -> None:
         self.staged.commit()
         self.settled = True
