@@ -175,13 +175,13 @@ class Staged(Protocol):
     """An upload being written straight into its store, before anyone can see it.
 
     The web layer pushes the request body into :meth:`write` as it is parsed (one
-    write per byte), then :meth:`finish` makes the bytes durable where only this
-    object knows them and returns size and SHA-256, :meth:`open_staged` reads them
-    back (seekable) for validation, and :meth:`commit` makes them visible under
-    ``key``, or :meth:`abort` removes every trace (idempotent, safe after a failed
-    write). Writes raise :class:`StorageError`.
+    write per byte), then :meth:`finish` returns size, SHA-256 and CRC-32 of bytes
+    only this object knows, :meth:`open_staged` reads them back (seekable) for
+    validation, and :meth:`commit` makes them durable and visible under ``key``, or
+    :meth:`abort` removes every trace (idempotent, safe after a failed write). Writes
+    raise :class:`StorageError`.
 
-    :meth:`start_commit` begins the commit (a rename and its sync, or the upload of a
+    :meth:`start_commit` begins the commit (a sync and a rename, or the upload of a
     small file) on a helper thread, so the caller can write its rows meanwhile;
     :meth:`commit` then waits for it and raises its error. An :meth:`abort` after
     ``start_commit`` but before ``commit`` waits for it too and removes the object.
