@@ -636,7 +636,7 @@ class _S3Staged:
         self._visible = False  # an object exists under the key
         self._putting: Future[StoredObject] | None = None  # a small upload's put
         self._head = b""  # the first KEPT_ENDS bytes, once a part went up
-        self._tail = b""  # the last bytes sent so far (at least KEPT_ENDS when known)
+        self._tail = b""  # the last KEPT_ENDS bytes sent so far
 
     def _fail(self, exc: Exception) -> StorageError:
         logger.warning("evidence put %s failed: %r", self.key, exc)
@@ -741,7 +741,9 @@ class _S3Staged:
                 self._send(last)
                 # What validation reads at the end is served from memory.
                 self._tail = (
-                    self._tail[len(last) :] + last if len(last) < KEPT_ENDS else last
+                    last[-KEPT_ENDS:]
+                    if len(last) >= KEPT_ENDS
+                    else self._tail[len(last) :] + last
                 )
                 self._wait()
                 self._stop_sender()
