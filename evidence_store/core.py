@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -171,11 +175,16 @@ class Staged(Protocol):
     """An upload being written straight into its store, before anyone can see it.
 
     The web layer pushes the request body into :meth:`write` as it is parsed (one
-    write per byte), then :meth:`finish` makes the bytes durable where only this
-    object knows them and returns size and SHA-256, :meth:`open_staged` reads them
-    back (seekable) for validation, and :meth:`commit` makes them visible under
-    ``key``, or :meth:`abort` removes every trace (idempotent, safe after a failed
-    write). Writes raise :class:`StorageError`.
+    write per byte), then :meth:`finish` returns size, SHA-256 and CRC-32 of bytes
+    only this object knows, :meth:`open_staged` reads them back (seekable) for
+    validation, and :meth:`commit` makes them durable and visible under ``key``, or
+    :meth:`abort` removes every trace (idempotent, safe after a failed write). Writes
+    raise :class:`StorageError`.
+
+    :meth:`start_commit` begins the commit (a sync and a rename, or the upload of a
+    small file) on a helper thread, so the caller can write its rows meanwhile;
+    :meth:`commit` then waits for it and raises its error. An :meth:`abort` after
+    ``start_commit`` but before ``commit`` waits for it too and removes the object.
     """
 
     key: str
@@ -186,9 +195,53 @@ class Staged(Protocol):
 
     def open_staged(self) -> BinaryIO: ...
 
+    def start_commit(self) -> None: ...
+
     def commit(self) -> None: ...
 
     def abort(self) -> None: ...
+
+
+#: Past the first MiBs of an upload, its SHA-256 and CRC-32 run on a thread of their
+#: own while the request's thread parses and writes (all of them release the GIL).
+HASH_ASIDE_AFTER = 4 << 20
+
+
+class AsideHasher:
+    """The SHA-256 and CRC-32 of an upload as it arrives: inline for the first
+    :data:`HASH_ASIDE_AFTER` bytes, then on a helper thread, at most two chunks
+    queued (flat memory). A chunk must not change once given to :meth:`update`."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._crc32 = 0
+        self._seen = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._queued: deque[Future[None]] = deque()
+
+    def _add(self, data: bytes | bytearray | memoryview) -> None:
+        self._digest.update(data)
+        self._crc32 = zlib.crc32(data, self._crc32)
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        self._seen += len(memoryview(data))
+        if self._pool is None and self._seen <= HASH_ASIDE_AFTER:
+            self._add(data)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="evidence-hash")
+        while len(self._queued) >= 2:
+            self._queued.popleft().result()
+        self._queued.append(self._pool.submit(self._add, data))
+
+    def result(self) -> tuple[hashlib._Hash, int]:
+        """The SHA-256 and CRC-32 of everything given so far; the helper thread ends."""
+        while self._queued:
+            self._queued.popleft().result()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        return self._digest, self._crc32
 
 
 def put_staged(staged: Staged, fileobj: BinaryIO) -> StoredObject:

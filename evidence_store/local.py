@@ -11,8 +11,6 @@ import logging
 import os
 import tempfile
 import threading
-import zlib
-from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from typing import BinaryIO
 
 from .core import (
     CHUNK_SIZE,
+    AsideHasher,
     IncompleteUpload,
     InvalidKey,
     ObjectInfo,
@@ -265,9 +264,20 @@ class LocalStore:
 #: background every this many bytes: the disk works while the request is still being
 #: parsed and hashed, and the fsync at the end only waits for the tail.
 FLUSH_EVERY = 8 << 20
-HASH_ASIDE_AFTER = 4 << 20
 _flusher: ThreadPoolExecutor | None = None
 _flusher_lock = threading.Lock()
+
+
+_committer: ThreadPoolExecutor | None = None
+
+
+def _commit_pool() -> ThreadPoolExecutor:
+    # Not the flush pool: a commit waits for its stage's flush there.
+    global _committer
+    with _flusher_lock:
+        if _committer is None:
+            _committer = ThreadPoolExecutor(8, thread_name_prefix="evidence-commit")
+        return _committer
 
 
 def _flush_pool() -> ThreadPoolExecutor:
@@ -279,47 +289,29 @@ def _flush_pool() -> ThreadPoolExecutor:
 
 
 class _LocalStaged:
-    """One upload in a ``.tmp-*.part`` file next to its target: fsynced by ``finish``,
-    renamed over the target by ``commit``, unlinked by ``abort``."""
+    """One upload in a ``.tmp-*.part`` file next to its target: fsynced and renamed
+    over the target by ``commit`` (begun on a helper thread by ``start_commit``),
+    unlinked by ``abort``."""
 
     def __init__(self, key: str, path: Path, fd: int, tmp_name: str) -> None:
         self.key = key
         self._path = path
         self._tmp: str | None = tmp_name
-        # Closed by finish() or abort(): the stage outlives any one block.
+        # Closed by the commit or abort(): the stage outlives any one block.
         self._out: FileIO | None = open(fd, "wb", buffering=0, closefd=True)  # noqa: SIM115
-        self._digest = hashlib.sha256()
-        self._crc32 = 0
+        self._hasher = AsideHasher()
         self._size = 0
         self._unflushed = 0
         self._flushing: Future[None] | None = None
-        # Past the first MiBs, SHA-256 runs on a thread of its own while this one
-        # computes the CRC and writes (both release the GIL): one core each.
-        self._hasher: ThreadPoolExecutor | None = None
-        self._hashing: deque[Future[None]] = deque()
-
-    def _hash(self, data: bytes) -> None:
-        if self._hasher is None and self._size < HASH_ASIDE_AFTER:
-            self._digest.update(data)
-            return
-        if self._hasher is None:
-            self._hasher = ThreadPoolExecutor(1, thread_name_prefix="evidence-sha256")
-        while len(self._hashing) >= 2:  # two chunks in flight at most: flat memory
-            self._hashing.popleft().result()
-        self._hashing.append(self._hasher.submit(self._digest.update, data))
-
-    def _hex_digest(self) -> str:
-        while self._hashing:
-            self._hashing.popleft().result()
-        if self._hasher is not None:
-            self._hasher.shutdown(wait=False)
-            self._hasher = None
-        return self._digest.hexdigest()
+        self._stored: StoredObject | None = None
+        self._committing: Future[None] | None = None
+        self._renamed = False  # under the key, by a commit not confirmed yet
+        self._committed = False
 
     def _flush_early(self) -> None:
         """Start writing back what is written so far, unless a flush still runs.
 
-        Its error is kept and raised by ``finish``: the kernel reports a failed
+        Its error is kept and raised by the commit: the kernel reports a failed
         writeback once, to whichever sync asks first."""
         if self._out is None or (self._flushing and not self._flushing.done()):
             return
@@ -332,10 +324,9 @@ class _LocalStaged:
             flushing.result()  # OSError: the write-back failed
 
     def write(self, data: bytes) -> int:
-        if self._out is None:
+        if self._out is None or self._stored is not None:
             raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã đóng.")
-        self._hash(data)
-        self._crc32 = zlib.crc32(data, self._crc32)
+        self._hasher.update(data)
         self._size += len(data)
         view = memoryview(data)
         try:
@@ -351,38 +342,65 @@ class _LocalStaged:
         return len(data)
 
     def finish(self) -> StoredObject:
-        if self._out is not None:
-            try:
-                self._wait_flush()
-                os.fsync(self._out.fileno())
-                self._out.close()
-            except OSError as exc:
-                logger.warning("evidence put %s failed: %r", self.key, exc)
-                raise _save_error(exc) from exc
-            self._out = None
-        return StoredObject(self.key, self._size, self._hex_digest(), self._crc32)
+        """Size and digests of what was written. The fsync waits for the commit, which
+        makes the bytes durable before the rename: validation reads the page cache."""
+        if self._stored is None:
+            digest, crc32 = self._hasher.result()
+            self._stored = StoredObject(self.key, self._size, digest.hexdigest(), crc32)
+        return self._stored
 
     def open_staged(self) -> BinaryIO:
         if self._tmp is None:
             raise StorageError("Không đọc được tệp tải lên: tệp đã được xử lý.")
         return builtins.open(self._tmp, "rb", buffering=CHUNK_SIZE)
 
-    def commit(self) -> None:
-        if self._tmp is None:
-            raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã được xử lý.")
-        self.finish()
+    def _make_durable(self) -> None:
+        """The data synced, then renamed over the target, then the rename synced."""
+        out, self._out = self._out, None
+        if out is not None:
+            try:
+                self._wait_flush()
+                os.fsync(out.fileno())
+            except OSError as exc:
+                logger.warning("evidence put %s failed: %r", self.key, exc)
+                raise _save_error(exc) from exc
+            finally:
+                with contextlib.suppress(OSError):
+                    out.close()
+        assert self._tmp is not None
         try:
             os.replace(self._tmp, self._path)
         except OSError as exc:
             raise _save_error(exc) from exc
         self._tmp = None
+        self._renamed = True
         _fsync_dir(self._path.parent)
 
+    def start_commit(self) -> None:
+        if self._tmp is None or self._committing is not None:
+            raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã được xử lý.")
+        self.finish()
+        # On a helper thread while the caller writes its rows; commit() waits for it.
+        self._committing = _commit_pool().submit(self._make_durable)
+
+    def commit(self) -> None:
+        if self._committed:
+            raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã được xử lý.")
+        if self._committing is None:
+            self.start_commit()
+        assert self._committing is not None
+        self._committing.result()
+        self._committed = True
+
     def abort(self) -> None:
+        committing, self._committing = self._committing, None
+        if committing is not None:  # begun: it ends before anything is removed
+            with contextlib.suppress(Exception):
+                committing.result()
         # Close before unlinking: a descriptor kept open (for instance by a
         # traceback cycle) keeps the blocks of a deleted file allocated, so after
         # ENOSPC the next upload would fail too.
-        self._hex_digest()  # the hashing thread ends with the stage
+        self._hasher.result()  # the hashing thread ends with the stage
         if self._out is not None:
             with contextlib.suppress(OSError):
                 self._wait_flush()
@@ -392,6 +410,9 @@ class _LocalStaged:
         if self._tmp is not None:
             _unlink_quietly(self._tmp)
             self._tmp = None
+        if self._renamed and not self._committed:  # never confirmed: the file goes too
+            _unlink_quietly(str(self._path))
+        self._renamed = False
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import io
 import logging
-import zlib
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +31,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .core import (
     CHUNK_SIZE,
+    AsideHasher,
     IncompleteUpload,
     ObjectInfo,
     ObjectNotFound,
@@ -62,6 +63,10 @@ PARTS_IN_FLIGHT = (
     3  # parts of one upload sent at once (S3, MinIO take them in parallel)
 )
 MAX_PARTS = 10_000
+#: A staged multipart upload keeps its first and last this many bytes in memory (the
+#: last part is there anyway): validation reads mostly there, and each ranged GET
+#: would be a round trip (and, on some servers, a read of the whole object).
+KEPT_ENDS = MIB
 
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 # MinIO answers 507 "XMinioStorageFull" when its disks are full; AWS never fills.
@@ -353,23 +358,36 @@ class S3Store:
             raise
         return StoredObject(key=key, size=planned.size, sha256=planned.sha256)
 
-    def _create_multipart(self, key: str, content_type: str, sha256: str) -> str:
+    def _create_multipart(
+        self, key: str, content_type: str, sha256: str, *, checksums: bool = True
+    ) -> str:
+        # ``checksums``: each part will carry its ChecksumSHA256.
+        extra: dict[str, Any] = {"ChecksumAlgorithm": "SHA256"} if checksums else {}
         return self._client.create_multipart_upload(
             Bucket=self._bucket,
             Key=key,
             ContentType=content_type,
             Metadata={"sha256": sha256},
-            ChecksumAlgorithm="SHA256",
+            **extra,
         )["UploadId"]
 
     def _upload_part(
-        self, key: str, upload_id: str, number: int, data: bytes, checksum: str
+        self, key: str, upload_id: str, number: int, data: bytes, checksum: str | None
     ) -> CompletedPartTypeDef:
         if number > MAX_PARTS:
             raise StorageError(
                 "Không lưu được tệp vào kho lưu trữ: "
                 "tệp quá lớn so với cỡ phần tải lên."
             )
+        if checksum is None:
+            response = self._client.upload_part(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=data,
+            )
+            return {"PartNumber": number, "ETag": response["ETag"]}
         response = self._client.upload_part(
             Bucket=self._bucket,
             Key=key,
@@ -582,6 +600,18 @@ class S3Store:
         logger.info("aborted multipart upload %s of %s", upload.ref, upload.key)
 
 
+_putter: ThreadPoolExecutor | None = None
+_putter_lock = threading.Lock()
+
+
+def _put_pool() -> ThreadPoolExecutor:
+    global _putter
+    with _putter_lock:
+        if _putter is None:
+            _putter = ThreadPoolExecutor(8, thread_name_prefix="s3-put")
+        return _putter
+
+
 class _S3Staged:
     """Push-mode upload into S3; see :meth:`S3Store.stage`."""
 
@@ -592,9 +622,11 @@ class _S3Staged:
         self._record_digest = record_digest
         self._store = store
         self._content_type = content_type
-        self._pending = bytearray()
-        self._digest = hashlib.sha256()
-        self._crc32 = 0
+        # The bytes not sent yet, as written (joined once, into a part or the object).
+        self._pending: list[memoryview] = []
+        self._pending_size = 0
+        self._whole: bytes | None = None  # a small upload, joined at finish
+        self._hasher = AsideHasher()
         self._size = 0
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
@@ -602,6 +634,9 @@ class _S3Staged:
         self._inflight: deque[Future[CompletedPartTypeDef]] = deque()
         self._stored: StoredObject | None = None
         self._visible = False  # an object exists under the key
+        self._putting: Future[StoredObject] | None = None  # a small upload's put
+        self._head = b""  # the first KEPT_ENDS bytes, once a part went up
+        self._tail = b""  # the last KEPT_ENDS bytes sent so far
 
     def _fail(self, exc: Exception) -> StorageError:
         logger.warning("evidence put %s failed: %r", self.key, exc)
@@ -610,25 +645,49 @@ class _S3Staged:
         return self._store._error("Không lưu được tệp vào kho lưu trữ", exc)
 
     def write(self, data: bytes) -> int:
-        self._digest.update(data)
-        self._crc32 = zlib.crc32(data, self._crc32)
+        # ``data`` is kept as is until it is sent: the caller never changes it.
+        self._hasher.update(data)
         self._size += len(data)
-        self._pending += data
+        self._pending.append(memoryview(data).cast("B"))
+        self._pending_size += len(self._pending[-1])
         part_size = self._store._part_size
         threshold = self._store._threshold
         try:
-            if self._upload_id is None and len(self._pending) > threshold:
+            if self._upload_id is None and self._pending_size > threshold:
+                # Parts without ChecksumSHA256: botocore signs each part's payload
+                # with its SHA-256, which the server checks (a second digest of the
+                # same bytes, checked again, was a third of the cost on both ends);
+                # the file's own SHA-256 and CRC-32 go into the database row.
                 self._upload_id = self._store._create_multipart(
-                    self.key, self._content_type, "pending"
+                    self.key, self._content_type, "pending", checksums=False
                 )
-            while self._upload_id is not None and len(self._pending) > part_size:
+            while self._upload_id is not None and self._pending_size > part_size:
                 # Strictly more than one part: the last part may be short, the
                 # others may not, so keep at least one byte for the end.
-                self._send(bytes(self._pending[:part_size]))
-                del self._pending[:part_size]
+                part = self._take(part_size)
+                if not self._head:
+                    self._head = part[:KEPT_ENDS]
+                self._tail = part[-KEPT_ENDS:]
+                self._send(part)
         except Exception as exc:
             raise self._fail(exc) from exc
         return len(data)
+
+    def _take(self, size: int) -> bytes:
+        """The first ``size`` pending bytes (all of them if fewer), joined: one copy."""
+        pieces: list[memoryview] = []
+        got = 0
+        while self._pending and got < size:
+            piece = self._pending[0]
+            if got + len(piece) <= size:
+                pieces.append(self._pending.pop(0))
+                got += len(piece)
+            else:
+                pieces.append(piece[: size - got])
+                self._pending[0] = piece[size - got :]
+                got = size
+        self._pending_size -= got
+        return b"".join(pieces)
 
     def _send(self, data: bytes) -> None:
         # Up to PARTS_IN_FLIGHT parts go up on helper threads while the request body
@@ -643,16 +702,11 @@ class _S3Staged:
             self._sender = ThreadPoolExecutor(
                 PARTS_IN_FLIGHT, thread_name_prefix="s3-part"
             )
-        # The part's own SHA-256 (S3 checks it) is computed on the helper thread too.
         self._inflight.append(
-            self._sender.submit(self._hash_and_send, upload_id, number, data)
+            self._sender.submit(
+                self._store._upload_part, self.key, upload_id, number, data, None
+            )
         )
-
-    def _hash_and_send(
-        self, upload_id: str, number: int, data: bytes
-    ) -> CompletedPartTypeDef:
-        checksum = _b64(hashlib.sha256(data).digest())
-        return self._store._upload_part(self.key, upload_id, number, data, checksum)
 
     def _wait(self) -> None:
         """Every part in flight has ended; the first failure is raised, once all
@@ -677,11 +731,20 @@ class _S3Staged:
     def finish(self) -> StoredObject:
         if self._stored is not None:
             return self._stored
-        sha256 = self._digest.hexdigest()
-        if self._upload_id is not None:
+        digest, crc32 = self._hasher.result()
+        sha256 = digest.hexdigest()
+        if self._upload_id is None:
+            self._whole = self._take(self._pending_size)
+        else:
             try:
-                self._send(bytes(self._pending))
-                self._pending = bytearray()
+                last = self._take(self._pending_size)
+                self._send(last)
+                # What validation reads at the end is served from memory.
+                self._tail = (
+                    last[-KEPT_ENDS:]
+                    if len(last) >= KEPT_ENDS
+                    else self._tail[len(last) :] + last
+                )
                 self._wait()
                 self._stop_sender()
                 self._store._complete(self.key, self._upload_id, self._parts)
@@ -691,28 +754,45 @@ class _S3Staged:
                     self._store._set_metadata(self.key, self._content_type, sha256)
             except Exception as exc:
                 raise self._fail(exc) from exc
-        self._stored = StoredObject(self.key, self._size, sha256, self._crc32)
+        self._stored = StoredObject(self.key, self._size, sha256, crc32)
         return self._stored
 
     def open_staged(self) -> BinaryIO:
         if not self._visible:
-            return io.BytesIO(self._pending)
-        raw = _RangeReader(self._store, self.key, self._size)
+            return io.BytesIO(self._whole or b"")  # shares the bytes, no copy
+        raw = _RangeReader(self._store, self.key, self._size, self._head, self._tail)
         return io.BufferedReader(raw, buffer_size=256 * 1024)
 
-    def commit(self) -> None:
+    def start_commit(self) -> None:
         self.finish()
-        if not self._visible:
+        if self._visible or self._putting is not None:
+            return  # a large upload is visible since finish()
+        # A small upload goes up on a helper thread while the caller writes its rows.
+        self._putting = _put_pool().submit(
+            self._store._put_single,
+            self.key,
+            self._whole or b"",
+            self._content_type,
+            self._hasher.result()[0],
+        )
+
+    def commit(self) -> None:
+        self.start_commit()
+        putting, self._putting = self._putting, None
+        if putting is not None:
             try:
-                self._store._put_single(
-                    self.key, bytes(self._pending), self._content_type, self._digest
-                )
+                putting.result()
             except Exception as exc:
                 raise self._fail(exc) from exc
             self._visible = True
-            self._pending = bytearray()
+            self._whole = None
 
     def abort(self) -> None:
+        if self._putting is not None:  # begun, never confirmed: it must end first
+            with contextlib.suppress(Exception):
+                self._putting.result()
+                self._visible = True  # stored: deleted below
+            self._putting = None
         with contextlib.suppress(Exception):
             self._wait()  # the part in flight must end before the abort
         self._stop_sender()
@@ -722,18 +802,25 @@ class _S3Staged:
         if self._visible:
             self._store._delete_quietly(self.key)
             self._visible = False
-        self._pending = bytearray()
+        self._hasher.result()  # the hashing thread ends with the stage
+        self._pending, self._pending_size, self._whole = [], 0, None
 
 
 class _RangeReader(io.RawIOBase):
-    """Seekable reads of a stored object by ranged GETs (validation of a staged upload
-    reads a bounded number of bytes, mostly at the head and the tail)."""
+    """Seekable reads of a stored object: its first bytes ``head`` and last bytes
+    ``tail`` from memory, the rest by ranged GETs (validation of a staged upload reads
+    a bounded number of bytes, mostly at the head and the tail)."""
 
-    def __init__(self, store: S3Store, key: str, size: int) -> None:
+    def __init__(
+        self, store: S3Store, key: str, size: int, head: bytes = b"", tail: bytes = b""
+    ) -> None:
         self._store = store
         self._key = key
         self._size = size
         self._pos = 0
+        self._head = head
+        self._tail = tail
+        self._tail_at = size - len(tail)
 
     def readable(self) -> bool:
         return True
@@ -754,6 +841,17 @@ class _RangeReader(io.RawIOBase):
         end = min(self._size, self._pos + len(view))
         if end <= self._pos:
             return 0
+        if self._pos < len(self._head):
+            data = self._head[self._pos : end]
+        elif self._pos >= self._tail_at:
+            data = self._tail[self._pos - self._tail_at : end - self._tail_at]
+        else:
+            data = self._get(min(end, self._tail_at))
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def _get(self, end: int) -> bytes:
         store = self._store
         try:
             body = store._client.get_object(
@@ -761,12 +859,10 @@ class _RangeReader(io.RawIOBase):
                 Key=self._key,
                 Range=f"bytes={self._pos}-{end - 1}",
             )["Body"]
-            data = body.read()
+            data: bytes = body.read()
         except (ClientError, BotoCoreError) as exc:
             raise store._error("Không đọc được tệp từ kho lưu trữ", exc) from exc
-        view[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
+        return data
 
 
 def _b64(digest: bytes) -> str:

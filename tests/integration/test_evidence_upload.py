@@ -206,9 +206,9 @@ def test_storage_failure_mid_upload_leaves_no_row_and_no_object(
     login_as("truclam.chuyenvien")
     # A real JPEG header would be rejected as truncated: a big valid PDF passes
     # validation.
-    big_pdf = evidence_files.padded_pdf(
-        300 * 1024
-    )  # under 500 KiB: the test client keeps bigger bodies in temp files
+    # Larger than one read of the parser (1 MiB): the body reaches the stage in
+    # several writes, and the second one fails.
+    big_pdf = evidence_files.padded_pdf(3 << 20)
     response = upload_file(demo["assessments"]["TRUCLAM"].id, "Biên bản.pdf", big_pdf)
 
     assert response.status_code == 503

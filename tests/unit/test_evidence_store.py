@@ -301,6 +301,37 @@ def test_a_failing_source_leaves_nothing_behind(any_store: EvidenceStore) -> Non
     assert leftovers(any_store) == []
 
 
+@pytest.mark.parametrize("size", [MIB + 3, 12 * MIB], ids=["small", "multipart-on-s3"])
+def test_a_stage_reads_back_what_was_written_and_commits_or_aborts(
+    any_store: EvidenceStore, size: int
+) -> None:
+    data = data_of(size)
+    kept, dropped = new_key("U1"), new_key("U1")
+    for key in (kept, dropped):
+        staged = any_store.stage(key)
+        for at in range(0, size, 300_000):  # as the parser writes, piece by piece
+            staged.write(data[at : at + 300_000])
+        stored = staged.finish()
+        assert (stored.size, stored.sha256) == (size, hashlib.sha256(data).hexdigest())
+        with staged.open_staged() as back:
+            assert back.read(10) == data[:10]
+            back.seek(size // 2)  # the middle, then the end, as validation seeks
+            assert back.read(100) == data[size // 2 : size // 2 + 100]
+            back.seek(-5, io.SEEK_END)
+            assert back.read() == data[-5:]
+        staged.start_commit()  # begun: the caller writes its rows meanwhile
+        if key == kept:
+            staged.commit()
+        else:
+            staged.abort()  # refused after all: the object goes too
+
+    with any_store.open(kept) as stream:
+        assert stream.read() == data
+    assert not any_store.exists(dropped)
+    assert [o.key for o in any_store.list()] == [kept]
+    assert leftovers(any_store) == ([kept] if isinstance(any_store, LocalStore) else [])
+
+
 def test_presigned_urls_are_off_unless_enabled(any_store: EvidenceStore) -> None:
     stored = any_store.put(new_key("U1"), io.BytesIO(b"x"))
 

@@ -12,11 +12,26 @@ request ends, whatever happened (CSRF refusal, error, crash of the view).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 from flask import Request, request
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
+from werkzeug.sansio.multipart import (
+    LINE_BREAK_RE,
+    NEED_DATA,
+    Data,
+    Epilogue,
+    Event,
+    Field,
+    File,
+    MultipartDecoder,
+    NeedData,
+    State,
+)
 
 from evidence_store import (
     EvidenceStore,
@@ -68,7 +83,8 @@ class IntakeFile(io.RawIOBase):
             if self.refusal:
                 return size
         try:
-            self.staged.write(bytes(data))
+            # ``data`` is the parser's own buffer (see _Decoder), never reused: no copy.
+            self.staged.write(data)
         except StorageError as exc:
             self.failure = exc
             self.abort()
@@ -92,6 +108,10 @@ class IntakeFile(io.RawIOBase):
         if self.failure:
             raise self.failure
         return self.staged.finish()
+
+    def start_commit(self) -> None:
+        """Begin making the file visible; :meth:`commit` waits for it (see Staged)."""
+        self.staged.start_commit()
 
     def commit(self) -> None:
         self.staged.commit()
@@ -178,10 +198,174 @@ def close_intake() -> None:
         intake.close()
 
 
-#: The multipart parser's read size: each read is one write into the stage (hash,
-#: CRC, write) and one pass of the parser's Python loop, so large rather than 64 KiB;
-#: the decoder refuses to hold more than max_form_memory_size at once, so at most half.
+#: The multipart parser's read size: the read-ahead of gunicorn's body reader
+#: (``SocketUnreader.max_body_chunk``), so that each read takes what it holds instead
+#: of leaving a surplus it copies again on every smaller read; one write into the
+#: stage (hash, CRC, write) and one pass of the parser's loop per MiB.
 PARSE_BUFFER = 1 << 20
+#: File data at least this long leaves the decoder as its own buffer, not copied.
+_HAND_OVER = 64 << 10
+_ZEROS = bytes(PARSE_BUFFER)  # room for one read, filled in place
+
+
+class _Decoder(MultipartDecoder):
+    """Werkzeug's decoder, with two changes for file data.
+
+    ``max_form_memory_size`` bounds what the decoder holds unparsed (a preamble or part
+    headers still looking for their end), checked before each read is added, so reads
+    may be larger than the cap; the parser bounds each field's value itself. And a large
+    piece of part data is handed over as the buffer it sits in (the few bytes after it
+    move to a new buffer) instead of being copied out and deleted.
+    """
+
+    def receive_data(self, data: bytes | None) -> None:
+        if data is None:
+            self.complete = True
+            return
+        if (
+            self.max_form_memory_size is not None
+            and len(self.buffer) > self.max_form_memory_size
+        ):
+            raise RequestEntityTooLarge()
+        self.buffer += data
+
+    def read_from(self, stream: IO[bytes], size: int) -> int:
+        """Append up to ``size`` bytes of ``stream`` to the buffer, read straight
+        into it; the count read (0: the end)."""
+        if (
+            self.max_form_memory_size is not None
+            and len(self.buffer) > self.max_form_memory_size
+        ):
+            raise RequestEntityTooLarge()
+        readinto = getattr(stream, "readinto", None)
+        if readinto is None:  # a bare wsgi.input (chunked, no size limit)
+            data = stream.read(size)
+            self.buffer += data
+            return len(data)
+        held = len(self.buffer)
+        self.buffer += _ZEROS if size == PARSE_BUFFER else bytes(size)
+        with memoryview(self.buffer) as view, view[held:] as into:
+            got = readinto(into) or 0
+        del self.buffer[held + got :]
+        return int(got)
+
+    def next_event(self) -> Event:
+        if self.state not in (State.DATA_START, State.DATA):
+            return super().next_event()
+        start = self.state == State.DATA_START
+        data_start, data_end, del_index, more_data = self._locate(start=start)
+        data: bytes | bytearray
+        if data_end - data_start >= _HAND_OVER:
+            data = held = self.buffer
+            self.buffer = held[del_index:]
+            del held[data_end:]
+            del held[:data_start]  # at the front: an offset move, not a copy
+        else:
+            data = bytes(self.buffer[data_start:data_end])
+            del self.buffer[:del_index]
+        if start:
+            if more_data:
+                self.state = State.DATA
+            return Data(data=data, more_data=more_data)  # type: ignore[arg-type]
+        if data or not more_data:
+            return Data(data=data, more_data=more_data)  # type: ignore[arg-type]
+        if self.complete:
+            raise ValueError(f"Invalid form-data cannot parse beyond {self.state}")
+        return NEED_DATA
+
+    def _locate(self, *, start: bool) -> tuple[int, int, int, bool]:
+        """Werkzeug's ``_parse_data`` as offsets into the buffer, without slicing it."""
+        data = self.buffer
+        if start:
+            match = LINE_BREAK_RE.match(data)
+            data_start = cast(re.Match[bytes], match).end()
+        else:
+            data_start = 0
+        found = None
+        if data.find(b"--" + self.boundary) != -1:
+            found = self.boundary_re.search(data)
+        if found is None:
+            partial = self._partial_at(data_start)
+            return data_start, partial, partial, True
+        if found.group(1).startswith(b"--"):
+            self.state = State.EPILOGUE
+        else:
+            self.state = State.PART
+        return data_start, found.start(), found.end(), False
+
+    def _partial_at(self, start: int) -> int:
+        """Where a boundary cut by the end of the buffer could begin (its end if
+        nowhere): ``_last_partial_boundary_index`` of the buffer from ``start``."""
+        data = self.buffer
+        end = len(data)
+        complete = end - len(b"\r\n--" + self.boundary)
+        found = end
+        for char in (b"\n", b"\r"):
+            at = data.rfind(char, start)
+            if at != -1 and at >= complete:
+                found = min(found, at)
+        return found
+
+
+class _MultiPartParser(MultiPartParser):
+    def parse(
+        self, stream: IO[bytes], boundary: bytes, content_length: int | None
+    ) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
+        """Werkzeug's loop, over :class:`_Decoder` reading ``buffer_size`` at a time."""
+        current: Field | File | None = None
+        field_size: int | None = None
+        container: IO[bytes] | list[bytes] = []
+        fields: list[tuple[str, str]] = []
+        files: list[tuple[str, FileStorage]] = []
+        parser = _Decoder(
+            boundary,
+            max_form_memory_size=self.max_form_memory_size,
+            max_parts=self.max_form_parts,
+        )
+        while True:
+            if not parser.read_from(stream, self.buffer_size):
+                parser.receive_data(None)
+            event = parser.next_event()
+            while not isinstance(event, (Epilogue, NeedData)):
+                if isinstance(event, Field):
+                    current, field_size, container = event, 0, []
+                elif isinstance(event, File):
+                    current, field_size = event, None
+                    container = self.start_file_streaming(event, content_length)
+                elif isinstance(event, Data):
+                    if self.max_form_memory_size is not None and field_size is not None:
+                        field_size += len(event.data)
+                        if field_size > self.max_form_memory_size:
+                            raise RequestEntityTooLarge()
+                    if isinstance(container, list):
+                        container.append(event.data)
+                    else:
+                        container.write(event.data)
+                    if not event.more_data:
+                        if isinstance(current, Field):
+                            assert isinstance(container, list)
+                            value = b"".join(container).decode(
+                                self.get_part_charset(current.headers), "replace"
+                            )
+                            fields.append((current.name, value))
+                        elif isinstance(current, File):
+                            assert not isinstance(container, list)
+                            container.seek(0)
+                            files.append(
+                                (
+                                    current.name,
+                                    FileStorage(
+                                        container,
+                                        current.filename,
+                                        current.name,
+                                        headers=current.headers,
+                                    ),
+                                )
+                            )
+                event = parser.next_event()
+            if parser.complete:
+                break
+        return self.cls(fields), self.cls(files)
 
 
 class _FormParser(FormDataParser):
@@ -192,12 +376,12 @@ class _FormParser(FormDataParser):
         content_length: int | None,
         options: dict[str, str],
     ) -> Any:
-        parser = MultiPartParser(
+        parser = _MultiPartParser(
             stream_factory=self.stream_factory,
             max_form_memory_size=self.max_form_memory_size,
             max_form_parts=self.max_form_parts,
             cls=self.cls,
-            buffer_size=min(PARSE_BUFFER, (self.max_form_memory_size or 1 << 30) // 2),
+            buffer_size=PARSE_BUFFER,
         )
         boundary = options.get("boundary", "").encode("ascii")
         if not boundary:

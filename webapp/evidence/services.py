@@ -461,7 +461,7 @@ def upload_evidence(
         )
         return evidence, duplicates
 
-    evidence, duplicates = _commit_or_compensate(write, store, stored.key)
+    evidence, duplicates = _commit_or_compensate(write, store, stored.key, fileobj)
     logger.info(
         "evidence %s uploaded by %s to assessment %s (%s bytes, leaves %s)",
         evidence.id,
@@ -669,7 +669,7 @@ def replace_evidence(
         )
         return new
 
-    new = _commit_or_compensate(write, store, stored.key)
+    new = _commit_or_compensate(write, store, stored.key, fileobj)
     logger.info("evidence %s replaced by %s (user %s)", evidence.id, new.id, user.id)
     return UploadResult(
         evidence=new,
@@ -802,11 +802,12 @@ def _put(
 ) -> StoredObject:
     """Stream into the store; no row exists yet. The caller's next step must be
     `_commit_or_compensate`: nothing in between may fail. A streamed file is already
-    in its stage: made visible, not copied again."""
+    in its stage: made visible, not copied again; that begins here and ends in
+    `_commit_or_compensate`, before the rows are committed (while they are written)."""
     key = fileobj.staged.key if isinstance(fileobj, IntakeFile) else new_key(unit_code)
     try:
         if isinstance(fileobj, IntakeFile):
-            fileobj.commit()
+            fileobj.start_commit()
             return fileobj.staged.finish()
         return store.put(key, fileobj, content_type=validated.mime_type)
     except StorageError as exc:
@@ -839,11 +840,24 @@ def _new_row(
     )
 
 
-def _commit_or_compensate(write: Callable[[], T], store: EvidenceStore, key: str) -> T:
+def _commit_or_compensate(
+    write: Callable[[], T],
+    store: EvidenceStore,
+    key: str,
+    streamed: BinaryIO | None = None,
+) -> T:
     """Run the database part and commit; on any failure roll back and delete the
-    object, and say truthfully whether that delete worked."""
+    object, and say truthfully whether that delete worked. A ``streamed`` file's
+    commit, begun by `_put`, ends before the rows are committed."""
+    intake = streamed if isinstance(streamed, IntakeFile) else None
     try:
-        result = write()
+        try:
+            result = write()
+        finally:
+            if intake is not None:
+                # Ends here, even after a failed write(): the delete below must not
+                # race a store write still going on.
+                intake.commit()
         # What was just written is what the answer shows: no reload of each row and
         # relation after the commit (the next request has a session of its own).
         session = db.session()
@@ -868,6 +882,11 @@ def _commit_or_compensate(write: Callable[[], T], store: EvidenceStore, key: str
             )
         if not isinstance(exc, Exception):
             raise  # KeyboardInterrupt, worker timeout: compensated, not wrapped
+        if isinstance(exc, StorageError):  # the store's half failed: nothing stored
+            logger.error(
+                "evidence store put failed for %s: %s", key, exc, exc_info=True
+            )
+            raise _storage_failure(exc) from exc
         logger.error(
             "evidence insert failed; object %s %s",
             key,
