@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import zlib
 from collections import deque
 from collections.abc import Iterator
@@ -362,3 +363,17 @@ def iter_stream(stream: BinaryIO, chunk_size: int) -> Iterator[bytes]:
     with stream:
         while chunk := stream.read(chunk_size):
             yield chunk
+
+
+_pools: dict[str, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(name: str, workers: int) -> ThreadPoolExecutor:
+    """The process's one pool of ``name`` threads, started on first use (never at
+    import: a forked worker must not inherit threads)."""
+    with _pools_lock:
+        pool = _pools.get(name)
+        if pool is None:
+            pool = _pools[name] = ThreadPoolExecutor(workers, thread_name_prefix=name)
+        return pool

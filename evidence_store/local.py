@@ -10,9 +10,8 @@ import hmac
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from io import FileIO
 from pathlib import Path
@@ -34,6 +33,7 @@ from .core import (
     check_prefix,
     iter_stream,
     put_staged,
+    shared_pool,
 )
 
 logger = logging.getLogger(__name__)
@@ -264,28 +264,6 @@ class LocalStore:
 #: background every this many bytes: the disk works while the request is still being
 #: parsed and hashed, and the fsync at the end only waits for the tail.
 FLUSH_EVERY = 8 << 20
-_flusher: ThreadPoolExecutor | None = None
-_flusher_lock = threading.Lock()
-
-
-_committer: ThreadPoolExecutor | None = None
-
-
-def _commit_pool() -> ThreadPoolExecutor:
-    # Not the flush pool: a commit waits for its stage's flush there.
-    global _committer
-    with _flusher_lock:
-        if _committer is None:
-            _committer = ThreadPoolExecutor(8, thread_name_prefix="evidence-commit")
-        return _committer
-
-
-def _flush_pool() -> ThreadPoolExecutor:
-    global _flusher
-    with _flusher_lock:
-        if _flusher is None:
-            _flusher = ThreadPoolExecutor(4, thread_name_prefix="evidence-flush")
-        return _flusher
 
 
 class _LocalStaged:
@@ -316,7 +294,9 @@ class _LocalStaged:
         if self._out is None or (self._flushing and not self._flushing.done()):
             return
         self._unflushed = 0
-        self._flushing = _flush_pool().submit(os.fdatasync, self._out.fileno())
+        self._flushing = shared_pool("evidence-flush", 4).submit(
+            os.fdatasync, self._out.fileno()
+        )
 
     def _wait_flush(self) -> None:
         flushing, self._flushing = self._flushing, None
@@ -381,7 +361,9 @@ class _LocalStaged:
             raise StorageError("Không lưu được tệp vào kho lưu trữ: tệp đã được xử lý.")
         self.finish()
         # On a helper thread while the caller writes its rows; commit() waits for it.
-        self._committing = _commit_pool().submit(self._make_durable)
+        # Its own pool, not the flush pool: a commit waits for its stage's flush there.
+        pool = shared_pool("evidence-commit", 8)
+        self._committing = pool.submit(self._make_durable)
 
     def commit(self) -> None:
         if self._committed:

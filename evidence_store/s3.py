@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import io
 import logging
-import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,6 +45,7 @@ from .core import (
     iter_stream,
     put_staged,
     read_exact,
+    shared_pool,
 )
 from .text import content_disposition
 
@@ -600,18 +600,6 @@ class S3Store:
         logger.info("aborted multipart upload %s of %s", upload.ref, upload.key)
 
 
-_putter: ThreadPoolExecutor | None = None
-_putter_lock = threading.Lock()
-
-
-def _put_pool() -> ThreadPoolExecutor:
-    global _putter
-    with _putter_lock:
-        if _putter is None:
-            _putter = ThreadPoolExecutor(8, thread_name_prefix="s3-put")
-        return _putter
-
-
 class _S3Staged:
     """Push-mode upload into S3; see :meth:`S3Store.stage`."""
 
@@ -768,7 +756,7 @@ class _S3Staged:
         if self._visible or self._putting is not None:
             return  # a large upload is visible since finish()
         # A small upload goes up on a helper thread while the caller writes its rows.
-        self._putting = _put_pool().submit(
+        self._putting = shared_pool("s3-put", 8).submit(
             self._store._put_single,
             self.key,
             self._whole or b"",
