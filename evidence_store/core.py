@@ -287,7 +287,9 @@ class EvidenceStore(Protocol):
       unchanged after clean-up. Putting to an existing key replaces it.
     * ``open`` returns a binary stream the caller must close; ``iter_chunks``
       yields the bytes in pieces of at most ``chunk_size``. Both raise
-      :class:`ObjectNotFound` when the key holds nothing.
+      :class:`ObjectNotFound` when the key holds nothing. ``prefetch`` tells the
+      store that a key is read next (the local backend has the disk read it ahead
+      while the current one is hashed and sent; S3 does nothing).
     * ``delete`` is idempotent: deleting a missing key is not an error.
     * ``verify`` re-reads the object and compares its SHA-256 with the one
       recorded at upload: ``False`` on mismatch, :class:`ObjectNotFound` if gone.
@@ -325,6 +327,10 @@ class EvidenceStore(Protocol):
 
     def iter_chunks(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         """Yield the object's bytes in chunks of at most ``chunk_size``."""
+        ...
+
+    def prefetch(self, key: str) -> None:
+        """Hint that ``key`` is read next (advice: may do nothing, never raises)."""
         ...
 
     def exists(self, key: str) -> bool:

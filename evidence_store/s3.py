@@ -482,6 +482,9 @@ class S3Store:
             raise ValueError("chunk_size must be positive")
         return iter_stream(self.open(key), chunk_size)
 
+    def prefetch(self, key: str) -> None:
+        """Nothing to do: the next GET is started by the reader itself."""
+
     def exists(self, key: str) -> bool:
         """Tell whether an object is stored under ``key``."""
         check_key(key)

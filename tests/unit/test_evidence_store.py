@@ -184,6 +184,19 @@ def test_put_to_an_existing_key_replaces_the_object(any_store: EvidenceStore) ->
     assert any_store.verify(key, stored.sha256)
 
 
+def test_prefetch_is_advice_that_never_fails_a_read(any_store: EvidenceStore) -> None:
+    key = new_key("U1")
+    any_store.prefetch(key)  # nothing stored there yet: no error
+    any_store.prefetch("../outside")  # not even for a key the store would refuse
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    any_store.put(key, io.BytesIO(data))
+
+    any_store.prefetch(key)
+
+    assert b"".join(any_store.iter_chunks(key, 1024 * 1024)) == data
+    assert b"".join(any_store.iter_chunks(key)) == data  # again, after the first read
+
+
 def test_exists_and_delete_is_idempotent(any_store: EvidenceStore) -> None:
     key = new_key("U1")
     assert not any_store.exists(key)

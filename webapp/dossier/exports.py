@@ -314,9 +314,13 @@ class ReadAhead:
         return False
 
     def _produce(self) -> None:
-        for ev in self._files:
+        following = [*self._files[1:], None]
+        for ev, after in zip(self._files, following, strict=True):
             if not ev.storage_key:
                 continue  # refused by chunks() before anything is read
+            if after is not None and after.storage_key:
+                # The disk fetches the next file while this one is hashed and sent.
+                self._store.prefetch(after.storage_key)
             # Hashed here, as read: the writer's thread is left the CRC and the
             # socket, and no chunk goes through a third thread.
             digest = hashlib.sha256()
