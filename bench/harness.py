@@ -278,16 +278,22 @@ class Client:
         assert token
         self.csrf = token.group(1)
 
-    def upload(self, body: bytes, boundary: str) -> requests.Response:
+    def upload(
+        self, body: bytes, boundary: str, size: int | None = None
+    ) -> requests.Response:
+        """POST as the upload widget does; ``size``: its file's, which it declares."""
+        headers = {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "X-CSRFToken": self.csrf,
+            "X-Requested-With": "XMLHttpRequest",
+            "Accept": "application/json",
+        }
+        if size is not None:
+            headers["X-Upload-Size"] = str(size)
         return self.http.post(
             f"{self.base}/evidence/assessments/{self.assessment_id}/upload",
             data=body,
-            headers={
-                "Content-Type": f"multipart/form-data; boundary={boundary}",
-                "X-CSRFToken": self.csrf,
-                "X-Requested-With": "XMLHttpRequest",
-                "Accept": "application/json",
-            },
+            headers=headers,
             timeout=300,
         )
 

@@ -83,10 +83,10 @@ def raw_put(client: Any, blobs: list[bytes]) -> float:
 
 
 def upload_all(client: Client, blobs: list[bytes], stem: str) -> float:
-    bodies = [multipart(b, f"{stem} {i}.pdf") for i, b in enumerate(blobs)]
+    bodies = [(*multipart(b, f"{stem} {i}.pdf"), len(b)) for i, b in enumerate(blobs)]
     start = time.perf_counter()
-    for body, boundary in bodies:
-        response = client.upload(body, boundary)
+    for body, boundary, size in bodies:
+        response = client.upload(body, boundary, size)
         if response.status_code != 200:
             raise RuntimeError(
                 f"upload refused: {response.status_code} {response.text[:300]}"

@@ -316,9 +316,15 @@ class EvidenceStore(Protocol):
         ...
 
     def stage(
-        self, key: str, *, content_type: str = "application/octet-stream"
+        self,
+        key: str,
+        *,
+        content_type: str = "application/octet-stream",
+        size: int | None = None,
     ) -> Staged:
-        """Start an upload written as it arrives (see :class:`Staged`)."""
+        """Start an upload written as it arrives (see :class:`Staged`). ``size``, if
+        the sender declared it, lets a backend send the file in one piece while it
+        arrives; a file that turns out longer or shorter is then refused."""
         ...
 
     def open(self, key: str) -> BinaryIO:

@@ -114,9 +114,14 @@ class LocalStore:
         return put_staged(self.stage(key, content_type=content_type), fileobj)
 
     def stage(
-        self, key: str, *, content_type: str = "application/octet-stream"
+        self,
+        key: str,
+        *,
+        content_type: str = "application/octet-stream",
+        size: int | None = None,
     ) -> Staged:
-        """Write an upload into a temporary file beside its target (:class:`Staged`)."""
+        """Write an upload into a temporary file beside its target (:class:`Staged`);
+        a declared ``size`` changes nothing here."""
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,10 @@ import hashlib
 import hmac
 import io
 import logging
+import queue
+import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
@@ -232,6 +234,12 @@ class S3Store:
         self._part_size = part_size
         self._threshold = multipart_threshold
         self._presigned = presigned
+        # Once per client, however many stores share it.
+        client.meta.events.register(
+            "before-sign.s3.PutObject",
+            _sign_streams_unsigned,
+            unique_id="parindex-unsigned-streams",
+        )
         if create_bucket:
             self._ensure_bucket()
 
@@ -413,17 +421,32 @@ class S3Store:
         )
 
     def stage(
-        self, key: str, *, content_type: str = "application/octet-stream"
+        self,
+        key: str,
+        *,
+        content_type: str = "application/octet-stream",
+        size: int | None = None,
     ) -> Staged:
         """Send an upload as it arrives (see :class:`Staged`): up to the threshold it
-        stays in memory and goes up in one ``PutObject`` at ``commit``; beyond, each
-        full part goes up as soon as it is complete, the upload is completed at
-        ``finish`` (under a fresh key no row names yet) and ``abort`` deletes it."""
+        stays in memory and goes up in one ``PutObject`` at ``commit``; beyond, it
+        goes up while it arrives and is visible at ``finish`` (under a fresh key no
+        row names yet), ``abort`` deleting it: as one streamed ``PutObject`` when
+        its ``size`` is declared (the upload widget sends it), else as a multipart
+        upload, each full part sent as soon as it is complete."""
         check_key(key)
         # The web app records the digest in its database row: the server-side
         # self-copy that would put it in the metadata (a second write of every
         # byte) is left to put(), whose callers may have nothing else.
-        return _S3Staged(self, key, content_type, record_digest=False)
+        return _S3Staged(self, key, content_type, record_digest=False, size=size)
+
+    def _put_streamed(self, key: str, body: _PutPipe, content_type: str) -> None:
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=cast(Any, body),
+            ContentLength=body.size,
+            ContentType=content_type,
+        )
 
     def _abort(self, key: str, upload_id: str) -> None:
         try:
@@ -607,10 +630,23 @@ class _S3Staged:
     """Push-mode upload into S3; see :meth:`S3Store.stage`."""
 
     def __init__(
-        self, store: S3Store, key: str, content_type: str, *, record_digest: bool
+        self,
+        store: S3Store,
+        key: str,
+        content_type: str,
+        *,
+        record_digest: bool,
+        size: int | None = None,
     ) -> None:
         self.key = key
         self._record_digest = record_digest
+        self._declared = size
+        # Declared: sent in one streamed PutObject while it arrives, whatever its
+        # size (the server's work on it overlaps the parse, the checks, the rows).
+        self._streamed = size is not None and size >= STREAM_FROM
+        self._stream: _StreamedPut | None = None
+        self._recent: deque[memoryview] = deque()  # a streamed upload's last bytes
+        self._recent_size = 0
         self._store = store
         self._content_type = content_type
         # The bytes not sent yet, as written (joined once, into a part or the object).
@@ -639,6 +675,12 @@ class _S3Staged:
         # ``data`` is kept as is until it is sent: the caller never changes it.
         self._hasher.update(data)
         self._size += len(data)
+        if self._streamed:
+            try:
+                self._stream_out(memoryview(data).cast("B"))
+            except Exception as exc:
+                raise self._fail(exc) from exc
+            return len(data)
         self._pending.append(memoryview(data).cast("B"))
         self._pending_size += len(self._pending[-1])
         part_size = self._store._part_size
@@ -663,6 +705,23 @@ class _S3Staged:
         except Exception as exc:
             raise self._fail(exc) from exc
         return len(data)
+
+    def _stream_out(self, view: memoryview) -> None:
+        assert self._declared is not None
+        if self._size > self._declared:
+            raise _not_as_declared()
+        if self._stream is None:
+            self._stream = _StreamedPut(
+                self._store, self.key, self._content_type, self._declared
+            )
+        # What validation reads at either end stays in memory (see KEPT_ENDS).
+        if len(self._head) < KEPT_ENDS:
+            self._head += view[: KEPT_ENDS - len(self._head)]
+        self._recent.append(view)
+        self._recent_size += len(view)
+        while self._recent_size - len(self._recent[0]) >= KEPT_ENDS:
+            self._recent_size -= len(self._recent.popleft())
+        self._stream.write(view)
 
     def _take(self, size: int) -> bytes:
         """The first ``size`` pending bytes (all of them if fewer), joined: one copy."""
@@ -724,7 +783,19 @@ class _S3Staged:
             return self._stored
         digest, crc32 = self._hasher.result()
         sha256 = digest.hexdigest()
-        if self._upload_id is None:
+        if self._streamed:
+            # The body's end goes out; the server's answer is awaited only by what
+            # needs the object (commit, a ranged read), so the checks and the rows
+            # overlap the server's work.
+            try:
+                if self._stream is None or self._size != self._declared:
+                    raise _not_as_declared()
+                self._stream.end()
+            except Exception as exc:
+                raise self._fail(exc) from exc
+            self._tail = b"".join(self._recent)[-KEPT_ENDS:]
+            self._recent.clear()
+        elif self._upload_id is None:
             self._whole = self._take(self._pending_size)
         else:
             try:
@@ -748,16 +819,37 @@ class _S3Staged:
         self._stored = StoredObject(self.key, self._size, sha256, crc32)
         return self._stored
 
+    def _stored_stream(self) -> None:
+        """A streamed upload's PutObject has ended: the object is visible."""
+        if self._stream is not None:
+            try:
+                self._stream.answer()
+            except Exception as exc:
+                raise self._fail(exc) from exc
+            self._stream = None
+            self._visible = True
+
+    def _in_memory(self) -> bytes | None:
+        """A streamed upload's whole bytes, if its kept ends hold them all."""
+        rest = self._size - len(self._head)
+        if rest <= 0:
+            return self._head
+        return self._head + self._tail[-rest:] if rest <= len(self._tail) else None
+
     def open_staged(self) -> BinaryIO:
-        if not self._visible:
-            return io.BytesIO(self._whole or b"")  # shares the bytes, no copy
-        raw = _RangeReader(self._store, self.key, self._size, self._head, self._tail)
+        whole = self._in_memory() if self._streamed else self._whole
+        if whole is not None or not (self._visible or self._streamed):
+            return io.BytesIO(whole or b"")  # shares the bytes, no copy
+        raw = _RangeReader(
+            self._store, self.key, self._size, self._head, self._tail,
+            before_get=self._stored_stream,
+        )  # fmt: skip
         return io.BufferedReader(raw, buffer_size=256 * 1024)
 
     def start_commit(self) -> None:
         self.finish()
-        if self._visible or self._putting is not None:
-            return  # a large upload is visible since finish()
+        if self._visible or self._streamed or self._putting is not None:
+            return  # a large or streamed upload is on its way since it arrived
         # A small upload goes up on a helper thread while the caller writes its rows.
         self._putting = shared_pool("s3-put", 8).submit(
             self._store._put_single,
@@ -769,6 +861,7 @@ class _S3Staged:
 
     def commit(self) -> None:
         self.start_commit()
+        self._stored_stream()
         putting, self._putting = self._putting, None
         if putting is not None:
             try:
@@ -787,6 +880,10 @@ class _S3Staged:
         with contextlib.suppress(Exception):
             self._wait()  # the part in flight must end before the abort
         self._stop_sender()
+        if self._stream is not None:  # cut off: the server stores nothing
+            self._visible = self._stream.abort() or self._visible
+            self._stream = None
+        self._recent.clear()
         if self._upload_id is not None:
             self._store._abort(self.key, self._upload_id)
             self._upload_id = None
@@ -797,14 +894,137 @@ class _S3Staged:
         self._pending, self._pending_size, self._whole = [], 0, None
 
 
+#: Declared uploads this long or longer are streamed (below, one buffered PutObject
+#: costs less than a sender thread).
+STREAM_FROM = 64 << 10
+#: Chunks of a streamed PutObject written but not sent yet (each up to the parser's
+#: MiB): the request's thread waits for the sender beyond that, memory stays flat.
+STREAM_QUEUE = 4
+
+
+class _StreamAborted(Exception):
+    """Raised in botocore's sending thread to cut a streamed PutObject off."""
+
+
+class _PutPipe(io.RawIOBase):
+    """The body of a streamed PutObject: botocore's sender reads what the upload's
+    thread queued, in the pieces it asks for (views, not copies)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.chunks: queue.Queue[memoryview | None] = queue.Queue(STREAM_QUEUE)
+        self.aborted = threading.Event()
+        self._current = memoryview(b"")
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        while not self._current and not self._ended:
+            try:
+                item = self.chunks.get(timeout=0.1)
+            except queue.Empty:
+                item = memoryview(b"")
+            if self.aborted.is_set():
+                raise _StreamAborted()
+            if item is None:
+                self._ended = True
+            else:
+                self._current = item
+        end = len(self._current) if size is None or size < 0 else size
+        piece, self._current = self._current[:end], self._current[end:]
+        # A view: http.client hands it to sendall, which takes any buffer.
+        return cast(bytes, piece)
+
+    def readinto(self, buffer: Any) -> int:
+        piece = self.read(len(buffer))
+        memoryview(buffer).cast("B")[: len(piece)] = piece
+        return len(piece)
+
+
+class _StreamedPut:
+    """An object sent as one PutObject while it is written, its size declared first:
+    the upload's thread queues the bytes, a sender thread of its own sends them."""
+
+    def __init__(self, store: S3Store, key: str, content_type: str, size: int) -> None:
+        self._pipe = _PutPipe(size)
+        # A thread of its own, not a shared pool: the upload's thread waits for it.
+        self._sender = ThreadPoolExecutor(1, thread_name_prefix="s3-stream")
+        self._sent = self._sender.submit(
+            store._put_streamed, key, self._pipe, content_type
+        )
+
+    def _queue(self, item: memoryview | None) -> None:
+        while True:
+            if self._sent.done():  # the server answered (an error) before the end
+                self._sent.result()
+                raise _not_as_declared()
+            try:
+                self._pipe.chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def write(self, view: memoryview) -> None:
+        self._queue(view)
+
+    def end(self) -> None:
+        """Send the end of the body (raises the server's error if it answered)."""
+        self._queue(None)
+
+    def answer(self) -> None:
+        """Wait for the server's answer to the whole body (raises its error)."""
+        try:
+            self._sent.result()
+        finally:
+            self._sender.shutdown(wait=False)
+
+    def abort(self) -> bool:
+        """Cut the PutObject off; whether it was stored all the same (it ended)."""
+        self._pipe.aborted.set()
+        try:
+            self._sent.result()
+            stored = True
+        except Exception:  # noqa: BLE001 - cut off, as asked
+            stored = False
+        self._sender.shutdown(wait=True)
+        return stored
+
+
+def _not_as_declared() -> StorageError:
+    return StorageError(
+        "Không lưu được tệp vào kho lưu trữ: số byte nhận được không khớp kích "
+        "thước tệp trình duyệt đã báo. Hãy tải tệp lên lại."
+    )
+
+
+def _sign_streams_unsigned(request: Any, **_: Any) -> None:
+    """A streamed PutObject cannot be hashed before it is sent, as SigV4 over plain
+    HTTP would: it goes as UNSIGNED-PAYLOAD, botocore's own choice over HTTPS. The
+    file's SHA-256, taken as it arrives, is in the database row and checked on read."""
+    if isinstance(request.body, _PutPipe):
+        config = request.context.get("client_config") or Config()
+        s3 = {**(getattr(config, "s3", None) or {}), "payload_signing_enabled": False}
+        request.context["client_config"] = config.merge(Config(s3=cast(Any, s3)))
+
+
 class _RangeReader(io.RawIOBase):
     """Seekable reads of a stored object: its first bytes ``head`` and last bytes
     ``tail`` from memory, the rest by ranged GETs (validation of a staged upload reads
     a bounded number of bytes, mostly at the head and the tail)."""
 
     def __init__(
-        self, store: S3Store, key: str, size: int, head: bytes = b"", tail: bytes = b""
+        self,
+        store: S3Store,
+        key: str,
+        size: int,
+        head: bytes = b"",
+        tail: bytes = b"",
+        before_get: Callable[[], None] | None = None,
     ) -> None:
+        self._before_get = before_get  # the object may still be on its way
         self._store = store
         self._key = key
         self._size = size
@@ -843,6 +1063,8 @@ class _RangeReader(io.RawIOBase):
         return len(data)
 
     def _get(self, end: int) -> bytes:
+        if self._before_get is not None:
+            self._before_get()
         store = self._store
         try:
             body = store._client.get_object(

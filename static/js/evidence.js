@@ -106,6 +106,8 @@
     // The token in a header lets the server refuse a stale page before storing a byte.
     var token = form.querySelector('input[name="csrf_token"]');
     if (token) { xhr.setRequestHeader("X-CSRFToken", token.value); }
+    // Its size lets the server send the file on to the store while it arrives.
+    xhr.setRequestHeader("X-Upload-Size", String(file.size));
     xhr.upload.addEventListener("progress", function (event) {
       if (event.lengthComputable) { bar.value = Math.round(100 * event.loaded / event.total); }
     });

@@ -489,6 +489,7 @@ def upload_file(client: Any) -> Callable[..., Any]:
         codes: tuple[str, ...] = ("1.1.1",),
         *,
         xhr: bool = True,
+        declared: int | None = -1,
         **citation: str,
     ) -> Any:
         form: dict[str, Any] = {
@@ -501,6 +502,9 @@ def upload_file(client: Any) -> Callable[..., Any]:
             if xhr
             else {}
         )
+        # The widget declares its file's size (-1: the true one, None: no header).
+        if xhr and declared is not None:
+            headers["X-Upload-Size"] = str(len(data) if declared == -1 else declared)
         # Encoded in memory: for a big body the test client would spool to a temporary
         # file it never closes (a ResourceWarning in a later test).
         boundary, body = encode_multipart(

@@ -463,3 +463,29 @@ def test_a_full_windows_path_from_an_old_browser_keeps_the_base_name(
     assert response.get_json()["evidence"]["original_filename"] == "Kế hoạch CCHC.pdf"
     (row,) = _rows()
     assert row.original_filename == "Kế hoạch CCHC.pdf"
+
+
+def test_a_file_shorter_than_the_widget_declared_is_refused_on_s3(
+    app: Any,
+    demo: dict[str, Any],
+    login_as: Any,
+    upload_file: Any,
+    evidence_files: Any,
+    s3_settings: dict[str, Any],
+) -> None:
+    from webapp.storage import get_store
+
+    app.config.update(s3_settings)
+    app.extensions["evidence_store"] = None
+    login_as("truclam.chuyenvien")
+    data = evidence_files.padded_pdf(2 << 20)
+    # The size header says more than arrives: S3 streams a declared upload and must
+    # not store a truncated file.
+    response = upload_file(
+        demo["assessments"]["TRUCLAM"].id, "Biên bản.pdf", data, declared=len(data) + 1
+    )
+
+    assert response.status_code == 503
+    assert "Không lưu được tệp vào kho lưu trữ" in response.get_json()["error"]
+    assert _rows() == []
+    assert _objects(get_store()) == []

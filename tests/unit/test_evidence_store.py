@@ -314,14 +314,21 @@ def test_a_failing_source_leaves_nothing_behind(any_store: EvidenceStore) -> Non
     assert leftovers(any_store) == []
 
 
-@pytest.mark.parametrize("size", [MIB + 3, 12 * MIB], ids=["small", "multipart-on-s3"])
+@pytest.mark.parametrize(
+    ("size", "declared"),
+    [(MIB + 3, False), (12 * MIB, False), (MIB + 3, True), (3 * MIB, True),
+     (12 * MIB, True)],
+    ids=["small", "multipart-on-s3", "streamed-in-memory", "streamed-ranged",
+         "streamed-large"],
+)  # fmt: skip
 def test_a_stage_reads_back_what_was_written_and_commits_or_aborts(
-    any_store: EvidenceStore, size: int
+    any_store: EvidenceStore, size: int, declared: bool
 ) -> None:
     data = data_of(size)
     kept, dropped = new_key("U1"), new_key("U1")
     for key in (kept, dropped):
-        staged = any_store.stage(key)
+        # Declared as the upload widget does: S3 sends it in one streamed PutObject.
+        staged = any_store.stage(key, size=size if declared else None)
         for at in range(0, size, 300_000):  # as the parser writes, piece by piece
             staged.write(data[at : at + 300_000])
         stored = staged.finish()
@@ -343,6 +350,52 @@ def test_a_stage_reads_back_what_was_written_and_commits_or_aborts(
     assert not any_store.exists(dropped)
     assert [o.key for o in any_store.list()] == [kept]
     assert leftovers(any_store) == ([kept] if isinstance(any_store, LocalStore) else [])
+
+
+def test_a_declared_upload_goes_to_s3_in_one_put_while_it_arrives(
+    s3_store: S3Store,
+) -> None:
+    data = data_of(12 * MIB)
+    key = new_key("U1")
+    staged = s3_store.stage(key, size=len(data))
+    for at in range(0, len(data), MIB):
+        staged.write(data[at : at + MIB])
+    staged.finish()
+    staged.commit()
+
+    head = s3_store.client.head_object(Bucket=s3_store.bucket, Key=key)
+    assert "-" not in head["ETag"]  # one PutObject: a multipart ETag ends in "-<parts>"
+    assert head["ContentLength"] == len(data)
+    assert s3_store.verify(key, hashlib.sha256(data).hexdigest())
+    assert leftovers(s3_store) == []
+
+
+@pytest.mark.parametrize("sent", [5 * MIB, 7 * MIB], ids=["shorter", "longer"])
+def test_an_upload_not_as_long_as_declared_is_refused_and_leaves_nothing(
+    s3_store: S3Store, sent: int
+) -> None:
+    data = data_of(sent)
+    key = new_key("U1")
+    staged = s3_store.stage(key, size=6 * MIB)
+    with pytest.raises(StorageError, match="không khớp kích thước"):
+        for at in range(0, len(data), MIB):
+            staged.write(data[at : at + MIB])
+        staged.finish()
+    staged.abort()
+
+    assert not s3_store.exists(key)
+    assert list(s3_store.list()) == []
+    assert leftovers(s3_store) == []
+
+
+def test_a_streamed_upload_cut_off_halfway_stores_nothing(s3_store: S3Store) -> None:
+    key = new_key("U1")
+    staged = s3_store.stage(key, size=12 * MIB)
+    staged.write(data_of(6 * MIB))
+    staged.abort()  # the client went away
+
+    assert not s3_store.exists(key)
+    assert list(s3_store.list()) == []
 
 
 def test_presigned_urls_are_off_unless_enabled(any_store: EvidenceStore) -> None:

@@ -161,16 +161,24 @@ class Intake:
     """The files of one upload request; each goes into a stage of ``store``."""
 
     def __init__(
-        self, store: EvidenceStore, new_key: Callable[[], str], limits: UploadLimits
+        self,
+        store: EvidenceStore,
+        new_key: Callable[[], str],
+        limits: UploadLimits,
+        declared_size: int | None = None,
     ) -> None:
         self._store = store
         self._new_key = new_key
         self._limits = limits
+        self._declared_size = declared_size
         self.files: list[IntakeFile] = []
 
     def open(self, filename: str, content_type: str | None) -> IntakeFile:
         staged = self._store.stage(
-            self._new_key(), content_type=content_type or "application/octet-stream"
+            self._new_key(),
+            content_type=content_type or "application/octet-stream",
+            # The widget's header says how long its one file is.
+            size=self._declared_size if not self.files else None,
         )
         intake = IntakeFile(staged, filename, self._limits)
         self.files.append(intake)
@@ -184,12 +192,26 @@ class Intake:
             intake.close()
 
 
+#: The upload widget's header: the byte size of the one file its request carries.
+SIZE_HEADER = "X-Upload-Size"
+
+
+def declared_size(limits: UploadLimits) -> int | None:
+    """The file size the request declares, if it is a plausible one."""
+    value = request.headers.get(SIZE_HEADER, "")
+    if not value.isascii() or not value.isdigit() or len(value) > 15:
+        return None
+    size = int(value)
+    # Over the limit: the intake refuses the file as it arrives, as for anyone.
+    return size if size <= limits.max_bytes else None
+
+
 def stream_uploads_into(
     store: EvidenceStore, new_key: Callable[[], str], limits: UploadLimits
 ) -> None:
     """Make this request's multipart files go straight into ``store``: call before
     anything reads ``request.form`` or ``request.files``."""
-    request.environ[ENVIRON_KEY] = Intake(store, new_key, limits)
+    request.environ[ENVIRON_KEY] = Intake(store, new_key, limits, declared_size(limits))
 
 
 def close_intake() -> None:
