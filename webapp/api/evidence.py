@@ -79,6 +79,8 @@ def upload(assessment_id: int) -> Any:
 
     Tệp được ghi thẳng vào kho khi đang nhận, với cùng các kiểm tra (tên, nội dung,
     dung lượng) và lời từ chối như trên trang; bị từ chối thì không để lại gì.
+    Tiêu đề `X-Upload-Size` (không bắt buộc) báo trước số byte của tệp: kho S3 khi đó
+    nhận tệp trong một lượt khi đang tải; tệp dài hay ngắn hơn số đã báo bị từ chối.
     """
     assessment = get_assessment_or_404(assessment_id, api_user())
     unit_code = assessment.unit.code
