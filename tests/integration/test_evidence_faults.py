@@ -311,6 +311,7 @@ def test_a_worker_killed_mid_write_leaves_bytes_the_sweep_removes(
     _assert_clean_after_the_sweep(app, evidence_store, clock)
 
 
+@pytest.mark.parametrize("big", [False, True], ids=["small", "streamed-on-s3"])
 def test_a_full_store_says_so_and_leaves_nothing(
     faulty_backend: Any,
     demo: dict[str, Any],
@@ -319,6 +320,7 @@ def test_a_full_store_says_so_and_leaves_nothing(
     evidence_files: Any,
     evidence_store: Any,
     monkeypatch: pytest.MonkeyPatch,
+    big: bool,
 ) -> None:
     from webapp.evidence.services import STORE_FULL
 
@@ -331,9 +333,10 @@ def test_a_full_store_says_so_and_leaves_nothing(
     else:  # MinIO's answer when its drives are full
         faulty_backend.fail("PUT", "TRUCLAM", status=507, code="XMinioStorageFull")
     login_as("truclam.chuyenvien")
-    response = upload_file(
-        demo["assessments"]["TRUCLAM"].id, "Kế hoạch.pdf", evidence_files.pdf(PDF_LINES)
-    )
+    # A declared 6 MiB file goes to S3 as one PutObject streamed while it arrives,
+    # which the full server refuses midway.
+    data = evidence_files.padded_pdf(6 << 20) if big else evidence_files.pdf(PDF_LINES)
+    response = upload_file(demo["assessments"]["TRUCLAM"].id, "Kế hoạch.pdf", data)
     monkeypatch.undo()
 
     assert response.status_code == 507
