@@ -13,7 +13,8 @@ import io
 import logging
 import queue
 import threading
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from .core import (
     CHUNK_SIZE,
     AsideHasher,
     IncompleteUpload,
+    InvalidKey,
     ObjectInfo,
     ObjectNotFound,
     Staged,
@@ -234,6 +236,8 @@ class S3Store:
         self._part_size = part_size
         self._threshold = multipart_threshold
         self._presigned = presigned
+        self._prefetch_lock = threading.Lock()
+        self._prefetches: OrderedDict[str, tuple[float, Future[Any]]] = OrderedDict()
         # Once per client, however many stores share it.
         client.meta.events.register(
             "before-sign.s3.PutObject",
@@ -488,7 +492,9 @@ class S3Store:
         """Open the object for streaming reads; see :class:`EvidenceStore`."""
         check_key(key)
         try:
-            response = self._client.get_object(Bucket=self._bucket, Key=key)
+            response = self._prefetched(key) or self._client.get_object(
+                Bucket=self._bucket, Key=key
+            )
         except ClientError as exc:
             if _error_code(exc) in _NOT_FOUND_CODES:
                 raise ObjectNotFound(key) from exc
@@ -506,7 +512,40 @@ class S3Store:
         return iter_stream(self.open(key), chunk_size)
 
     def prefetch(self, key: str) -> None:
-        """Nothing to do: the next GET is started by the reader itself."""
+        """Send the GET of ``key`` now, on a helper thread: its round trip overlaps
+        the reading of the current object (a dossier's hundred small scans paid one
+        each). The next :meth:`open` of the key takes the answer, if it comes within
+        PREFETCH_FOR seconds; any failure is left for that open to meet itself."""
+        try:
+            check_key(key)
+        except InvalidKey:
+            return
+        with self._prefetch_lock:
+            earlier = self._prefetches.pop(key, None)
+            if earlier is not None:  # it may have failed, or be old: a fresh one
+                earlier[1].add_done_callback(_close_answer)
+            future = shared_pool("s3-prefetch", PREFETCHES).submit(
+                self._client.get_object, Bucket=self._bucket, Key=key
+            )
+            self._prefetches[key] = (time.monotonic(), future)
+            while len(self._prefetches) > PREFETCHES:
+                _, (_, dropped) = self._prefetches.popitem(last=False)
+                dropped.add_done_callback(_close_answer)
+
+    def _prefetched(self, key: str) -> Any | None:
+        """The prefetched answer for ``key``, if any, recent and successful."""
+        with self._prefetch_lock:
+            found = self._prefetches.pop(key, None)
+        if found is None:
+            return None
+        started, future = found
+        if time.monotonic() - started > PREFETCH_FOR:
+            future.add_done_callback(_close_answer)  # too old: the object may be gone
+            return None
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001 - the open sends its own GET and reports
+            return None
 
     def exists(self, key: str) -> bool:
         """Tell whether an object is stored under ``key``."""
@@ -892,6 +931,18 @@ class _S3Staged:
             self._visible = False
         self._hasher.result()  # the hashing thread ends with the stage
         self._pending, self._pending_size, self._whole = [], 0, None
+
+
+#: GETs sent ahead at once (one dossier reads one file ahead), and how long an
+#: unclaimed answer is kept before it is closed.
+PREFETCHES = 4
+PREFETCH_FOR = 5.0
+
+
+def _close_answer(future: Future[Any]) -> None:
+    """Close a prefetched GET nobody will read (its connection goes back)."""
+    with contextlib.suppress(Exception):
+        future.result()["Body"].close()
 
 
 #: Declared uploads this long or longer are streamed (below, one buffered PutObject

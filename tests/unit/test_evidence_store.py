@@ -10,6 +10,7 @@ import re
 import resource
 import signal
 import threading
+import time
 import tracemalloc
 import urllib.parse
 import urllib.request
@@ -195,6 +196,38 @@ def test_prefetch_is_advice_that_never_fails_a_read(any_store: EvidenceStore) ->
 
     assert b"".join(any_store.iter_chunks(key, 1024 * 1024)) == data
     assert b"".join(any_store.iter_chunks(key)) == data  # again, after the first read
+
+
+def test_s3_reads_a_prefetched_object_with_one_get_and_never_a_stale_one(
+    s3_store: S3Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evidence_store.s3 as s3_module
+
+    gets: list[str] = []
+    s3_store.client.meta.events.register(
+        "before-parameter-build.s3.GetObject",
+        lambda params, **_: gets.append(params["Key"]),
+    )
+    key = new_key("U1")
+    data = os.urandom(MIB + 7)
+    s3_store.put(key, io.BytesIO(data))
+
+    s3_store.prefetch(key)  # sent now, on a helper thread, before any read
+    deadline = time.monotonic() + 10
+    while not gets and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert gets == [key]
+    assert b"".join(s3_store.iter_chunks(key)) == data
+    assert gets == [key]  # the read took the prefetched answer
+    assert b"".join(s3_store.iter_chunks(key)) == data
+    assert gets == [key, key]  # used once: the next read asks again
+
+    # An answer kept too long is not used: the object may have gone meanwhile.
+    monkeypatch.setattr(s3_module, "PREFETCH_FOR", 0.0)
+    s3_store.prefetch(key)
+    s3_store.delete(key)
+    with pytest.raises(ObjectNotFound):
+        s3_store.open(key)
 
 
 def test_exists_and_delete_is_idempotent(any_store: EvidenceStore) -> None:
