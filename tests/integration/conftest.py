@@ -489,7 +489,7 @@ def upload_file(client: Any) -> Callable[..., Any]:
         codes: tuple[str, ...] = ("1.1.1",),
         *,
         xhr: bool = True,
-        declared: int | None = -1,
+        declared: int | str | None = -1,
         **citation: str,
     ) -> Any:
         form: dict[str, Any] = {

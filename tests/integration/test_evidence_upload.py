@@ -489,3 +489,27 @@ def test_a_file_shorter_than_the_widget_declared_is_refused_on_s3(
     assert "Không lưu được tệp vào kho lưu trữ" in response.get_json()["error"]
     assert _rows() == []
     assert _objects(get_store()) == []
+
+
+@pytest.mark.parametrize("header", ["abc", "-5", "١٢٣", "9" * 30])
+def test_a_size_header_that_is_no_size_is_ignored(
+    app: Any,
+    demo: dict[str, Any],
+    login_as: Any,
+    upload_file: Any,
+    evidence_files: Any,
+    s3_settings: dict[str, Any],
+    header: str,
+) -> None:
+    app.config.update(s3_settings)
+    app.extensions["evidence_store"] = None
+    login_as("truclam.chuyenvien")
+    data = evidence_files.padded_pdf(2 << 20)
+
+    response = upload_file(
+        demo["assessments"]["TRUCLAM"].id, "Biên bản.pdf", data, declared=header
+    )
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (row,) = _rows()
+    assert row.size == len(data)

@@ -420,7 +420,7 @@ class _FormParser(FormDataParser):
 class _SocketBody(io.RawIOBase):
     """A request body of known length read from gunicorn's socket into the parser's
     buffer: one copy per byte, where gunicorn's own reader and Werkzeug's stream on
-    top of it copy each byte five times more (30 of a 40 MiB upload's ~150 ms here).
+    top of it copy each byte five times more (40 MiB read in 10 ms here, not 16-22).
 
     What gunicorn read ahead with the headers comes first; the body's remaining
     length is kept in gunicorn's reader, so after the request it drains nothing and
