@@ -991,11 +991,6 @@ class _PutPipe(io.RawIOBase):
         # A view: http.client hands it to sendall, which takes any buffer.
         return cast(bytes, piece)
 
-    def readinto(self, buffer: Any) -> int:
-        piece = self.read(len(buffer))
-        memoryview(buffer).cast("B")[: len(piece)] = piece
-        return len(piece)
-
 
 class _StreamedPut:
     """An object sent as one PutObject while it is written, its size declared first:

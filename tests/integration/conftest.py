@@ -437,15 +437,28 @@ def evidence_files() -> EvidenceFiles:
     return EvidenceFiles()
 
 
+def _store_on(app: Any, settings: dict[str, Any]) -> None:
+    """Point the app's store at other settings: it is built lazily from app.config."""
+    app.config.update(settings)
+    app.extensions["evidence_store"] = None
+
+
 @pytest.fixture(params=["local", "s3"])
 def evidence_backend(request: Any, app: Any) -> str:
     """Run a test on the local directory store, then on S3 (the moto server of
-    `s3_settings`). The app builds its store lazily from app.config, so switching the
-    config here is enough."""
+    `s3_settings`)."""
     if request.param == "s3":
-        app.config.update(request.getfixturevalue("s3_settings"))
-        app.extensions["evidence_store"] = None
+        _store_on(app, request.getfixturevalue("s3_settings"))
     return str(request.param)
+
+
+@pytest.fixture
+def s3_store_of_app(app: Any, s3_settings: dict[str, Any]) -> Any:
+    """The app's store on S3 (the moto server of `s3_settings`)."""
+    from webapp.storage import get_store
+
+    _store_on(app, s3_settings)
+    return get_store()
 
 
 @pytest.fixture
@@ -459,8 +472,7 @@ def evidence_store(app: Any) -> Any:
 @pytest.fixture
 def s3_behind_proxy(app: Any, fault_proxy: Any, s3_settings: Any) -> Any:
     """The app's store on S3, every request through a `FaultProxy` (returned)."""
-    app.config.update({**s3_settings, "S3_ENDPOINT_URL": fault_proxy.url})
-    app.extensions["evidence_store"] = None
+    _store_on(app, {**s3_settings, "S3_ENDPOINT_URL": fault_proxy.url})
     return fault_proxy
 
 

@@ -466,17 +466,12 @@ def test_a_full_windows_path_from_an_old_browser_keeps_the_base_name(
 
 
 def test_a_file_shorter_than_the_widget_declared_is_refused_on_s3(
-    app: Any,
     demo: dict[str, Any],
     login_as: Any,
     upload_file: Any,
     evidence_files: Any,
-    s3_settings: dict[str, Any],
+    s3_store_of_app: Any,
 ) -> None:
-    from webapp.storage import get_store
-
-    app.config.update(s3_settings)
-    app.extensions["evidence_store"] = None
     login_as("truclam.chuyenvien")
     data = evidence_files.padded_pdf(2 << 20)
     # The size header says more than arrives: S3 streams a declared upload and must
@@ -488,21 +483,18 @@ def test_a_file_shorter_than_the_widget_declared_is_refused_on_s3(
     assert response.status_code == 503
     assert "Không lưu được tệp vào kho lưu trữ" in response.get_json()["error"]
     assert _rows() == []
-    assert _objects(get_store()) == []
+    assert _objects(s3_store_of_app) == []
 
 
 @pytest.mark.parametrize("header", ["abc", "-5", "١٢٣", "9" * 30])
 def test_a_size_header_that_is_no_size_is_ignored(
-    app: Any,
     demo: dict[str, Any],
     login_as: Any,
     upload_file: Any,
     evidence_files: Any,
-    s3_settings: dict[str, Any],
+    s3_store_of_app: Any,
     header: str,
 ) -> None:
-    app.config.update(s3_settings)
-    app.extensions["evidence_store"] = None
     login_as("truclam.chuyenvien")
     data = evidence_files.padded_pdf(2 << 20)
 

@@ -20,8 +20,7 @@ FILENAME = "Bản quét quyết định 6 MiB.pdf"
 
 
 def test_the_widget_streams_a_large_scan_to_s3_in_one_put(
-    app: Any,
-    s3_settings: dict[str, Any],
+    s3_store_of_app: Any,  # 5 MiB threshold: 6 MiB would be two parts
     live_server: str,
     browser_page: Any,
     demo: dict[str, Any],
@@ -32,10 +31,7 @@ def test_the_widget_streams_a_large_scan_to_s3_in_one_put(
 ) -> None:
     from webapp.extensions import db
     from webapp.models import Evidence
-    from webapp.storage import get_store
 
-    app.config.update(s3_settings)  # 5 MiB threshold: 6 MiB would be two parts
-    app.extensions["evidence_store"] = None
     clock.value = datetime(2026, 12, 10, 9, 0, tzinfo=VN_TZ)
     truclam = demo["assessments"]["TRUCLAM"]
     data = evidence_files.padded_pdf(6 << 20)
@@ -56,7 +52,7 @@ def test_the_widget_streams_a_large_scan_to_s3_in_one_put(
     row = db.session.scalar(sa.select(Evidence).filter_by(original_filename=FILENAME))
     assert row is not None
     assert row.sha256 == hashlib.sha256(data).hexdigest()
-    store: Any = get_store()
+    store = s3_store_of_app
     head = store.client.head_object(Bucket=store.bucket, Key=row.storage_key)
     assert head["ContentLength"] == len(data)
     assert "-" not in head["ETag"]  # one PutObject; a multipart ETag ends in "-2"
