@@ -66,8 +66,10 @@ def trust_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from webapp import criteria_sets, security, storage
+    from webapp.page_revision import keep_page_revisions
 
     db.init_app(app)
+    keep_page_revisions(db.session)
     migrate.init_app(
         app,
         db,

@@ -22,6 +22,13 @@ class DefaultConfig:
     )
     MAX_CONTENT_LENGTH = 110 * 1024 * 1024  # upload limit (100 MB) plus form overhead
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # The cookie goes out when the session changes (last_seen: once a minute of
+    # activity), not with every response: it then still lives 8 hours past the last.
+    SESSION_REFRESH_EACH_REQUEST = False
+    # Rendered criteria-page bodies and leaf fragments kept per process (0: none);
+    # webapp/assessment/page_cache.py and leaf_cache.py.
+    PAGE_CACHE_SIZE = 128
+    LEAF_CACHE_SIZE = 2048
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # PARINDEX_SESSION_COOKIE_SECURE=true behind HTTPS

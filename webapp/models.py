@@ -123,6 +123,9 @@ class Unit(db.Model):  # type: ignore[name-defined]
     signer_authority: Mapped[str] = mapped_column(sa.String(120), default="")
     report_recipients: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Counts every committed change to what the unit's criteria pages show (its
+    # assessments and their rows, its plan); webapp/page_revision.py keeps it.
+    page_revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     users: Mapped[list[User]] = relationship(back_populates="unit")
 

@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user, logout_user
 
 from webapp.account.sessions import (
+    TOUCH_EVERY,
     current_session_id,
     expire_idle,
     load_user_and_session,
@@ -105,8 +106,12 @@ def init_app(app: Flask) -> None:
                 "warning",
             )
             return redirect(url_for("auth.login"))  # type: ignore[return-value]
-        session["last_seen"] = now_ts
-        session.permanent = True
+        # Noted at most once a minute, as the login's record is (touch): an unchanged
+        # session is not signed and sent again with every response.
+        if last is None or now_ts - float(last) >= TOUCH_EVERY.total_seconds():
+            session["last_seen"] = now_ts
+        if not session.permanent:  # setting it marks the session changed
+            session.permanent = True
         record = g.get("parindex_session")
         if record is not None:
             touch(record)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from webapp.assessment import leaf_cache
+from webapp.assessment import leaf_cache, page_cache
 from webapp.clock import VN_TZ
 from webapp.extensions import db
 from webapp.workflow import score_row
@@ -26,32 +26,41 @@ pytestmark = pytest.mark.db
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{20,}")
 
 
-@pytest.fixture
-def page(app: Any, client: Any) -> Callable[[str], str]:
-    """GET a page twice (the second from the warm cache); check that it is the page
-    a render without the cache gives; return it."""
+@pytest.fixture(params=["page", "leaf"])
+def page(request: Any, app: Any, client: Any) -> Callable[[str], str]:
+    """GET a page twice (the second from the warm cache: the whole body, or with the
+    page cache off each leaf); check that it is the page a render without any cache
+    gives; return it."""
+    level = request.param
+    if level == "leaf":
+        app.config["PAGE_CACHE_SIZE"] = 0
+    extension = page_cache._EXTENSION if level == "page" else leaf_cache._EXTENSION
 
     def get(url: str) -> str:
         assert client.get(url).status_code == 200
-        hits = _cache(app).hits
+        hits = _cache(app, extension).hits
         cached = client.get(url).get_data(as_text=True)
-        assert _cache(app).hits > hits, "the leaves did not come from the cache"
+        assert _cache(app, extension).hits > hits, f"nothing came from the {level}s"
         assert "<parindex-leaf-csrf>" not in cached
-        kept = app.extensions.pop(leaf_cache._EXTENSION)
-        app.config["LEAF_CACHE_SIZE"] = 0
+        kept = {
+            name: app.extensions.pop(name, None)
+            for name in (leaf_cache._EXTENSION, page_cache._EXTENSION)
+        }
+        sizes = {k: app.config.get(k) for k in ("LEAF_CACHE_SIZE", "PAGE_CACHE_SIZE")}
+        app.config.update(LEAF_CACHE_SIZE=0, PAGE_CACHE_SIZE=0)
         try:
             fresh = client.get(url).get_data(as_text=True)
         finally:
-            app.config["LEAF_CACHE_SIZE"] = leaf_cache.DEFAULT_SIZE
-            app.extensions[leaf_cache._EXTENSION] = kept
+            app.config.update(sizes)
+            app.extensions.update({k: v for k, v in kept.items() if v is not None})
         assert _TOKEN.sub("T", cached) == _TOKEN.sub("T", fresh)
         return cached
 
     return get
 
 
-def _cache(app: Any) -> leaf_cache.LeafCache:
-    cache = app.extensions.get(leaf_cache._EXTENSION)
+def _cache(app: Any, extension: str = leaf_cache._EXTENSION) -> leaf_cache.LeafCache:
+    cache = app.extensions.get(extension)
     assert cache is not None
     return cache
 
@@ -178,13 +187,15 @@ def test_each_viewer_gets_their_own_token_and_only_their_own_forms(
     assert f'action="/assessments/{truclam.id}/criteria/1.1.1"' in unit
     assert f'action="/assessments/{truclam.id}/criteria/1.1.1"' not in coordinator
     assert 0 < len(_cache(app)) <= leaf_cache.DEFAULT_SIZE
+    if app.config.get("PAGE_CACHE_SIZE") != 0:  # the page level: both bodies kept
+        assert len(_cache(app, page_cache._EXTENSION)) == 2
 
 
 def test_the_cache_keeps_at_most_its_size() -> None:
     cache = leaf_cache.LeafCache(2)
     leaf = object()
     for n in range(3):
-        cache.put(bytes([n]), leaf, f"<section>{n}</section>", False)
+        cache.put(bytes([n]), leaf, (f"<section>{n}</section>", False))
 
     assert len(cache) == 2
     assert cache.get(bytes([0]), leaf) is None
@@ -216,3 +227,19 @@ def test_the_tree_shows_a_leaf_answered_since_the_last_render(
 
     after = tree_leaf.search(page(url))
     assert after and after[1] != "unanswered"
+
+
+def test_a_renamed_user_shows_under_the_answers_they_saved(
+    truclam: Any, demo: dict[str, Any], login_as: Any, save_leaf: Any, page: Any
+) -> None:
+    login_as("truclam.chuyenvien")
+    version = score_row(truclam, "1.1.3").version
+    save_leaf(truclam.id, "1.1.3", version, value="80", note="Theo KH số 5")
+    url = f"/assessments/{truclam.id}"
+    user = demo["users"]["truclam.chuyenvien"]
+    assert user.full_name in page(url)
+
+    user.full_name = "Lê Văn Đổi Tên"
+    db.session.commit()
+
+    assert "Lê Văn Đổi Tên" in page(url)

@@ -45,30 +45,33 @@ DEFAULT_SIZE = 2048  # fragments of ~2-8 KB: a few MB per process
 
 
 class LeafCache:
-    """A thread-safe LRU of rendered leaves (gthread workers share one per process)."""
+    """A thread-safe LRU of rendered markup (gthread workers share one per process).
+
+    Each entry belongs to an owner (a leaf, a criteria set): it is found only for the
+    very same object, so a reloaded criteria set (new objects) renders anew."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[bytes, tuple[object, str, bool]] = OrderedDict()
+        self._items: OrderedDict[bytes, tuple[object, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: bytes, leaf: object) -> tuple[str, bool] | None:
+    def get(self, key: bytes, owner: object) -> Any:
+        """The value put under ``key`` for ``owner``, or None."""
         with self._lock:
             item = self._items.get(key)
-            # The entry keeps its leaf alive, so the identity check is sound: a
-            # reloaded criteria set has new Node objects and renders anew.
-            if item is None or item[0] is not leaf:
+            # The entry keeps its owner alive, so the identity check is sound.
+            if item is None or item[0] is not owner:
                 self.misses += 1
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return item[1], item[2]
+            return item[1]
 
-    def put(self, key: bytes, leaf: object, html: str, script_after: bool) -> None:
+    def put(self, key: bytes, owner: object, value: Any) -> None:
         with self._lock:
-            self._items[key] = (leaf, html, script_after)
+            self._items[key] = (owner, value)
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
@@ -79,19 +82,24 @@ class LeafCache:
 
 def leaf_cache() -> LeafCache | None:
     """This app's cache (None when LEAF_CACHE_SIZE is 0)."""
-    cache: LeafCache | None = current_app.extensions.get(_EXTENSION)
+    return app_cache(_EXTENSION, "LEAF_CACHE_SIZE", DEFAULT_SIZE)
+
+
+def app_cache(extension: str, setting: str, default: int) -> LeafCache | None:
+    """The app's cache under ``extension``, sized by ``setting`` (0: none)."""
+    cache: LeafCache | None = current_app.extensions.get(extension)
     if cache is None:
-        size = int(current_app.config.get("LEAF_CACHE_SIZE", DEFAULT_SIZE))
+        size = int(current_app.config.get(setting, default))
         if size <= 0:
             return None
-        cache = current_app.extensions.setdefault(_EXTENSION, LeafCache(size))
+        cache = current_app.extensions.setdefault(extension, LeafCache(size))
     return cache
 
 
 _COLUMNS: dict[type, tuple[str, ...]] = {}
 
 
-def _columns(obj: object) -> tuple[Any, ...]:
+def columns(obj: object) -> tuple[Any, ...]:
     """Every column value of a row (deferred ones too: the template could read them)."""
     cls = type(obj)
     names = _COLUMNS.get(cls)
@@ -117,19 +125,18 @@ def _key(context: Context, lv: LeafView, form: Any, script_before: bool) -> byte
         lv.evidence_count,
         lv.state,
         lv.result,
-        _columns(row) if row is not None else None,
+        columns(row) if row is not None else None,
         # Who saved it shows under the form only.
         row.updated_by.full_name
         if form is not None and row is not None and row.updated_by
         else None,
         counts.get(lv.leaf.code, 0),
         tuple(
-            (_columns(e), lv.editable and can_delete(e, assessment))
-            for e in lv.evidence
+            (columns(e), lv.editable and can_delete(e, assessment)) for e in lv.evidence
         ),
         tuple(
             (
-                _columns(c.evidence),
+                columns(c.evidence),
                 c.new_code,
                 c.old_code,
                 c.period_name,
@@ -182,9 +189,9 @@ def tree_html(context: Context) -> Markup:
     found = cache.get(key, view.criteria)
     if found is None:
         html = _render(context, None, name)
-        cache.put(key, view.criteria, html, False)
+        cache.put(key, view.criteria, html)
     else:
-        html = found[0]
+        html = found
     return Markup(html)
 
 
@@ -201,7 +208,9 @@ def leaf_html(context: Context, lv: LeafView) -> Markup:
         or getattr(form, "posted", False)  # what the user typed, not the row
     ):
         return Markup(_render(context, lv))
-    token = str(generate_csrf())
+    # The token as it is: inside a cached page body it is the placeholder (Markup),
+    # which must stay Markup for the forms rendered after this leaf.
+    token = generate_csrf()
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     script_before = bool(request.environ.get(_SCRIPT_FLAG))
     key = _key(context, lv, form, script_before)
@@ -213,9 +222,9 @@ def leaf_html(context: Context, lv: LeafView) -> Markup:
         finally:
             setattr(g, field, token)
         script_after = bool(request.environ.get(_SCRIPT_FLAG))
-        cache.put(key, lv.leaf, html, script_after)
+        cache.put(key, lv.leaf, (html, script_after))
     else:
         html, script_after = found
         if script_after:
             request.environ[_SCRIPT_FLAG] = True
-    return Markup(html.replace(str(_CSRF), token))
+    return Markup(html.replace(str(_CSRF), str(token)))

@@ -48,6 +48,7 @@ from webapp.assessment.overview import (
     submit_problems,
     unit_assessments,
 )
+from webapp.assessment.page_cache import criteria_body
 from webapp.assessment.submission import (
     SubmitRefused,
     reopen_assessment,
@@ -65,13 +66,12 @@ from webapp.workflow import self_score
 Page = str | Response | tuple[str, int]
 UNIT_ROLES = ("unit_editor", "unit_head")
 READERS = ("unit_editor", "unit_head", "admin", "appraiser")
-# The criteria page reads the period (its deadline and extensions), the unit and the
-# return requests at once: with the assessment, in the same round trip. The
-# collections are a handful of rows each, so joining them costs less than a query.
-# (The period's family sets stay a lazy load: a warm page reads nothing whose name
-# says criteria_sets, test_criteria_registry.py.)
+# The criteria page reads the period (its deadline, extensions and family sets), the
+# unit and the return requests at once: with the assessment, in the same round trip.
+# The collections are a handful of rows each, so joining them costs less than a query.
 WITH_PERIOD_AND_UNIT = (
     joinedload(Assessment.period).joinedload(Period.extensions),
+    joinedload(Assessment.period).joinedload(Period.family_sets),
     joinedload(Assessment.unit),
     joinedload(Assessment.return_requests),
 )
@@ -288,20 +288,32 @@ def _render_detail(
     # A refused save comes back to its leaf's area.
     wanted = area_of(next(iter(bound))) if bound else area
     page = criteria_page(criteria_for(assessment), wanted)
-    view = assessment_view(assessment, _user(), listed=page.leaf_codes)
+    user = _user()
+
+    def render_body(view: AssessmentView) -> str:
+        return render_template(
+            "assessment/_criteria_body.html",
+            assessment=assessment,
+            view=view,
+            page=page,
+            forms=leaf_forms(view, bound, codes=page.leaf_codes),
+            notices=notices or {},
+            filters=LEAF_FILTERS,
+            message_counts=_message_counts(view),
+        )
+
+    # What the user typed (a refused save, its notice) is shown once: never cached.
+    body = criteria_body(
+        assessment, user, page, render_body, cacheable=not bound and not notices
+    )
     html = render_template(
         "assessment/detail.html",
         assessment=assessment,
-        view=view,
-        page=page,
-        forms=leaf_forms(view, bound, codes=page.leaf_codes),
-        notices=notices or {},
+        body=body,
         deadline=deadline_info(assessment),
         # Only the coordinator may reopen: nobody else pays for (or sees) the form.
         reopen_form=reopen_form
-        or (ReopenForm(formdata=None) if _user().role == "admin" else None),
-        filters=LEAF_FILTERS,
-        message_counts=_message_counts(view),
+        or (ReopenForm(formdata=None) if user.role == "admin" else None),
     )
     return html if status == 200 else (html, status)
 
