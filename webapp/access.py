@@ -50,19 +50,60 @@ def assigned_unit_ids(user: User, period_id: int | None = None) -> sa.Select[int
 
 def visible_assessments(user: User) -> sa.Select[Assessment]:
     """Assessments the user may read: all (admin), own unit, or assigned + submitted."""
-    q = sa.select(Assessment)
+    return _visible(_reader_kind(user), user.id, user.unit_id)
+
+
+def _reader_kind(user: User) -> str:
     if user.role == "admin":
-        return q
+        return "admin"
     if user.is_unit_user:
-        return q.where(Assessment.unit_id == user.unit_id)
-    if user.role == "appraiser":
+        return "unit"
+    return "appraiser" if user.role == "appraiser" else "none"
+
+
+def _visible(kind: str, user_id: Any, unit_id: Any) -> sa.Select[Assessment]:
+    # user_id, unit_id: values, or bind parameters for a statement built once.
+    q = sa.select(Assessment)
+    if kind == "admin":
+        return q
+    if kind == "unit":
+        return q.where(Assessment.unit_id == unit_id)
+    if kind == "appraiser":
         assigned = sa.select(AppraiserAssignment.id).where(
-            AppraiserAssignment.user_id == user.id,
+            AppraiserAssignment.user_id == user_id,
             AppraiserAssignment.unit_id == Assessment.unit_id,
             AppraiserAssignment.period_id == Assessment.period_id,
         )
         return q.where(sa.exists(assigned), Assessment.status != AssessmentStatus.DRAFT)
     return q.where(sa.false())
+
+
+# get_assessment_or_404's statement per reader kind and loader options, built once:
+# nearly every request runs one, and building it (and its cache key) costs more than
+# running it. Keyed by the options' identity (routes pass module constants); the
+# entry keeps them, so the identity stays theirs; bounded, should a caller build them.
+_ONE_VISIBLE: dict[tuple[str, int], tuple[Sequence[Any], sa.Select[Assessment]]] = {}
+_ONE_VISIBLE_MAX = 64
+
+
+def _one_visible(kind: str, options: Sequence[Any]) -> sa.Select[Assessment]:
+    key = (kind, id(options))
+    found = _ONE_VISIBLE.get(key)
+    if found is not None and found[0] is options:
+        return found[1]
+    statement = (
+        _visible(
+            kind,
+            sa.bindparam("user_id", type_=sa.Integer),
+            sa.bindparam("unit_id", type_=sa.Integer),
+        )
+        .where(Assessment.id == sa.bindparam("assessment_id", type_=sa.Integer))
+        .options(*options)
+    )
+    if len(_ONE_VISIBLE) >= _ONE_VISIBLE_MAX:
+        _ONE_VISIBLE.clear()
+    _ONE_VISIBLE[key] = (options, statement)
+    return statement
 
 
 def get_assessment_or_404(
@@ -71,13 +112,14 @@ def get_assessment_or_404(
     """Load an assessment the user may read, or 404 whatever the id (``options``:
     loader options, so a route gets what it reads in one round trip)."""
     user = user or current_user._get_current_object()
+    params = {
+        "assessment_id": assessment_id,
+        "user_id": user.id,
+        "unit_id": user.unit_id,
+    }
     # unique(): options may join collections (several rows for one assessment).
     found: Assessment | None = (
-        db.session.execute(
-            visible_assessments(user)
-            .where(Assessment.id == assessment_id)
-            .options(*options)
-        )
+        db.session.execute(_one_visible(_reader_kind(user), options), params)
         .unique()
         .scalar_one_or_none()
     )

@@ -28,7 +28,6 @@ from webapp.clock import now
 from webapp.errors import wants_json
 from webapp.extensions import login_manager
 from webapp.models import User
-from webapp.notify.inbox import unread_count_query
 
 MUST_CHANGE_MESSAGE = (
     "Bạn đang dùng mật khẩu tạm thời: hãy đổi mật khẩu trước khi tiếp tục."
@@ -72,11 +71,7 @@ def init_app(app: Flask) -> None:
         # "everywhere else" end records, not versions. User, record and (for a page
         # view) the bell's count come in one round trip: every request pays it.
         reading = request.method in ("GET", "HEAD")  # a GET changes no notification
-        found = load_user_and_session(
-            uid,
-            current_session_id(),
-            unread_count_query(uid).scalar_subquery() if reading else None,
-        )
+        found = load_user_and_session(uid, current_session_id(), with_unread=reading)
         if found is None:
             return None
         user, record, unread = found

@@ -56,11 +56,11 @@ def open_session(user_id: int, session_id: int | None) -> UserSession | None:
 
 
 def load_user_and_session(
-    user_id: int, session_id: int | None, extra: sa.ScalarSelect[Any] | None = None
-) -> tuple[User, UserSession, Any] | None:
+    user_id: int, session_id: int | None, *, with_unread: bool = False
+) -> tuple[User, UserSession, int | None] | None:
     """The user and this login's open row of theirs, in one query; None if either is
-    missing, the row is someone else's or has ended (see `open_session`). `extra`: a
-    scalar subquery read in the same round trip (the bell's count), else None."""
+    missing, the row is someone else's or has ended (see `open_session`).
+    ``with_unread``: the bell's count comes in the same round trip, else None."""
     if session_id is None:
         return None
     # Both already in this session (a test's, or a second lookup): as Session.get
@@ -72,13 +72,36 @@ def load_user_and_session(
             return None
         return user, row, None
     found = db.session.execute(
-        sa.select(User, UserSession, extra if extra is not None else sa.null())
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, UserSession.id == session_id)
+        _user_and_session(with_unread), {"user_id": user_id, "session_id": session_id}
     ).first()
     if found is None or found[1].ended_at is not None:
         return None
     return found[0], found[1], found[2]
+
+
+_STATEMENTS: dict[bool, sa.Select[Any]] = {}
+
+
+def _user_and_session(with_unread: bool) -> sa.Select[Any]:
+    # Built once: every request runs it, and building a statement (and its cache
+    # key) costs more than running it.
+    statement = _STATEMENTS.get(with_unread)
+    if statement is None:
+        from webapp.notify.inbox import unread_count_query
+
+        user_id = sa.bindparam("user_id", type_=sa.Integer)
+        extra = (
+            unread_count_query(user_id).scalar_subquery() if with_unread else sa.null()
+        )
+        statement = _STATEMENTS[with_unread] = (
+            sa.select(User, UserSession, extra)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                User.id == user_id,
+                UserSession.id == sa.bindparam("session_id", type_=sa.Integer),
+            )
+        )
+    return statement
 
 
 def touch(row: UserSession) -> None:

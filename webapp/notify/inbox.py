@@ -14,7 +14,7 @@ from webapp.redirects import safe_path
 PAGE = 100
 
 
-def unread_count_query(user_id: int) -> sa.Select[int]:
+def unread_count_query(user_id: int | sa.BindParameter[int]) -> sa.Select[int]:
     """The bell's number: one COUNT over the (user_id, read_at) index."""
     return (
         sa.select(sa.func.count())
