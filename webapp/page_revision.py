@@ -25,11 +25,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
+from sqlalchemy.orm.util import identity_key
 
 from webapp.api.models import ApiToken
 from webapp.models import (
     Assessment,
     AuditEvent,
+    Evidence,
     EvidenceLink,
     Unit,
     User,
@@ -73,7 +75,9 @@ class Marks:
             self.units or self.assessments or self.evidence or self.tasks
         )
 
-    def note(self, obj: object, *, is_new: bool, is_deleted: bool) -> None:
+    def note(
+        self, obj: object, session: Session, *, is_new: bool, is_deleted: bool
+    ) -> None:
         if isinstance(obj, UNSHOWN):
             return
         if isinstance(obj, User):
@@ -86,20 +90,38 @@ class Marks:
         elif isinstance(obj, Assessment):
             ids.append((self.units, obj.unit_id))
         elif isinstance(obj, EvidenceLink | PlanEvidenceLink):
-            ids.append((self.evidence, obj.evidence_id))
+            ids.append(self._owner(session, Evidence, obj.evidence_id, "assessment_id"))
             if isinstance(obj, PlanEvidenceLink):
-                ids.append((self.tasks, obj.task_id))
+                ids.append(self._owner(session, PlanTask, obj.task_id, "unit_id"))
         elif isinstance(obj, PlanNote):
-            ids.append((self.tasks, obj.task_id))
+            ids.append(self._owner(session, PlanTask, obj.task_id, "unit_id"))
         elif isinstance(obj, PlanTask):
             ids.append((self.units, obj.unit_id))
         elif hasattr(obj, "assessment_id"):
-            ids.append((self.assessments, obj.assessment_id))
+            ids.append(self._assessment(session, obj.assessment_id))
         if not ids or any(value is None for _, value in ids):
             self.every_unit = True  # not known to belong to one unit: all of them
             return
         for bucket, value in ids:
             bucket.add(int(value))
+
+    def _owner(
+        self, session: Session, cls: type, key: Any, owner: str
+    ) -> tuple[set[int], Any]:
+        """Where a document's or task's row leads: to its unit when the session holds
+        the rows on the way (no SQL), else its key, for the commit's statement."""
+        value = _held(session, cls, key, owner)
+        if value is None:
+            return (self.evidence if cls is Evidence else self.tasks), key
+        if owner == "assessment_id":
+            return self._assessment(session, value)
+        return self.units, value
+
+    def _assessment(self, session: Session, key: Any) -> tuple[set[int], Any]:
+        unit_id = _held(session, Assessment, key, "unit_id")
+        if unit_id is None:
+            return self.assessments, key
+        return self.units, unit_id
 
     def statement(self) -> sa.Update:
         bump: sa.Update = units.update().values(page_revision=units.c.page_revision + 1)
@@ -134,6 +156,15 @@ class Marks:
         return bumped
 
 
+def _held(session: Session, cls: type, key: Any, column: str) -> Any:
+    """A column of a row this session holds, as loaded (None: not held or not loaded;
+    reading an expired one would cost a query in the middle of a flush)."""
+    if key is None:
+        return None
+    row = session.identity_map.get(identity_key(cls, key))
+    return None if row is None else row.__dict__.get(column)
+
+
 def _changed(obj: object, columns: tuple[str, ...]) -> bool:
     state = sa.inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in columns)
@@ -151,12 +182,12 @@ def _after_flush(session: Session, _context: Any) -> None:
     # its foreign key only now); the lists and the history still show what changed.
     marks = _marks(session)
     for obj in session.new:
-        marks.note(obj, is_new=True, is_deleted=False)
+        marks.note(obj, session, is_new=True, is_deleted=False)
     for obj in session.deleted:
-        marks.note(obj, is_new=False, is_deleted=True)
+        marks.note(obj, session, is_new=False, is_deleted=True)
     for obj in session.dirty:
         if session.is_modified(obj, include_collections=False):
-            marks.note(obj, is_new=False, is_deleted=False)
+            marks.note(obj, session, is_new=False, is_deleted=False)
 
 
 def _on_execute(state: ORMExecuteState) -> None:

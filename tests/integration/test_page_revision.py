@@ -16,7 +16,7 @@ from webapp.clock import VN_TZ, utcnow
 from webapp.extensions import db
 from webapp.models import EvidenceLink, Period, Unit
 from webapp.notify.models import Notification
-from webapp.plan.models import PlanTask
+from webapp.plan.models import PlanNote, PlanTask
 from webapp.workflow import score_row
 
 pytestmark = pytest.mark.db
@@ -112,3 +112,27 @@ def test_a_rolled_back_change_moves_nothing(truclam: Any, fill_assessment: Any) 
     db.session.rollback()
     db.session.commit()
     assert moved(before) == set()
+
+
+def test_rows_whose_owner_the_session_does_not_hold_are_traced_by_the_commit(
+    truclam: Any, add_evidence: Any
+) -> None:
+    evidence = add_evidence(truclam, ["1.1.1", "1.1.2"])
+    task = PlanTask(
+        unit_id=truclam.unit_id, year=2026, appendix=1, appendix_title="Phụ lục I",
+        number="2", content="Tuyên truyền CCHC",
+    )  # fmt: skip
+    db.session.add(task)
+    db.session.commit()
+    evidence_id, task_id = evidence.id, task.id
+    db.session.expunge_all()  # only the link and the note below are in the session
+
+    before = revisions()
+    db.session.delete(db.session.get(EvidenceLink, (evidence_id, "1.1.2")))
+    db.session.commit()
+    assert moved(before) == {"TRUCLAM"}
+
+    before = revisions()
+    db.session.add(PlanNote(task_id=task_id, text="Đã đăng tin trên cổng"))
+    db.session.commit()
+    assert moved(before) == {"TRUCLAM"}
