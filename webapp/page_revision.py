@@ -123,37 +123,59 @@ class Marks:
             return self.assessments, key
         return self.units, unit_id
 
-    def statement(self) -> sa.Update:
-        bump: sa.Update = units.update().values(page_revision=units.c.page_revision + 1)
+    def statement(self) -> tuple[sa.Update, dict[str, list[int]]]:
+        """The UPDATE that moves the counters, and its parameters."""
         if self.every_unit:
-            return bump
-        owners = [units.c.id.in_(sorted(self.units))] if self.units else []
-        if self.assessments:
-            owners.append(
-                units.c.id.in_(
-                    sa.select(assessments.c.unit_id).where(
-                        assessments.c.id.in_(sorted(self.assessments))
-                    )
-                )
+            return _bump(()), {}
+        params = {
+            name: sorted(ids)
+            for name, ids in (
+                ("units", self.units),
+                ("assessments", self.assessments),
+                ("evidence", self.evidence),
+                ("tasks", self.tasks),
             )
-        if self.evidence:
-            owners.append(
-                units.c.id.in_(
-                    sa.select(assessments.c.unit_id)
-                    .join(evidence, evidence.c.assessment_id == assessments.c.id)
-                    .where(evidence.c.id.in_(sorted(self.evidence)))
-                )
+            if ids
+        }
+        return _bump(tuple(params)), params
+
+
+_BUMPS: dict[tuple[str, ...], sa.Update] = {}
+
+
+def _bump(owners: tuple[str, ...]) -> sa.Update:
+    """The counter UPDATE for these kinds of owner (none: every unit), built once per
+    kind: a statement built anew each commit costs more than running it."""
+    known = _BUMPS.get(owners)
+    if known is not None:
+        return known
+
+    def ids(name: str) -> sa.BindParameter[Any]:
+        return sa.bindparam(name, expanding=True)
+
+    where = {
+        "units": units.c.id.in_(ids("units")),
+        "assessments": units.c.id.in_(
+            sa.select(assessments.c.unit_id).where(
+                assessments.c.id.in_(ids("assessments"))
             )
-        if self.tasks:
-            owners.append(
-                units.c.id.in_(
-                    sa.select(plan_tasks.c.unit_id).where(
-                        plan_tasks.c.id.in_(sorted(self.tasks))
-                    )
-                )
-            )
-        bumped: sa.Update = bump.where(sa.or_(*owners))
-        return bumped
+        ),
+        "evidence": units.c.id.in_(
+            sa.select(assessments.c.unit_id)
+            .join(evidence, evidence.c.assessment_id == assessments.c.id)
+            .where(evidence.c.id.in_(ids("evidence")))
+        ),
+        "tasks": units.c.id.in_(
+            sa.select(plan_tasks.c.unit_id).where(plan_tasks.c.id.in_(ids("tasks")))
+        ),
+    }
+    statement: sa.Update = units.update().values(
+        page_revision=units.c.page_revision + 1
+    )
+    if owners:
+        statement = statement.where(sa.or_(*(where[name] for name in owners)))
+    _BUMPS[owners] = statement
+    return statement
 
 
 def _held(session: Session, cls: type, key: Any, column: str) -> Any:
@@ -204,7 +226,8 @@ def _before_commit(session: Session) -> None:
     session.flush()
     marks = session.info.pop(_KEY, None)
     if marks:
-        session.connection().execute(marks.statement())
+        statement, params = marks.statement()
+        session.connection().execute(statement, params)
 
 
 def _forget(session: Session, *_: Any) -> None:

@@ -15,6 +15,7 @@ its row, a `.tmp-*.part` file, an S3 multipart upload) is found and cleaned by
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import tempfile
@@ -898,14 +899,17 @@ def _commit_or_compensate(
 
 
 def _same_content(assessment: Assessment, sha256: str) -> list[Evidence]:
-    return list(
-        db.session.scalars(
-            sa.select(Evidence).where(
-                Evidence.assessment_id == assessment.id,
-                Evidence.sha256 == sha256,
-                Evidence.is_current,
-            )
-        )
+    params = {"assessment_id": assessment.id, "sha256": sha256}
+    return list(db.session.scalars(_same_content_statement(), params))
+
+
+@functools.cache
+def _same_content_statement() -> sa.Select[tuple[Evidence]]:
+    # Built once (every upload runs it), on first use: the mappers are set up by then.
+    return sa.select(Evidence).where(
+        Evidence.assessment_id == sa.bindparam("assessment_id", type_=sa.Integer),
+        Evidence.sha256 == sa.bindparam("sha256", type_=sa.String),
+        Evidence.is_current,
     )
 
 
