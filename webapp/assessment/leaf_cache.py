@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,9 +39,9 @@ _EXTENSION = "parindex.leaf_cache"
 # Stands for the request's CSRF token in a cached fragment. Markup, so it is written
 # as it is; its "<" is escaped in any text a user typed, so only the token's own
 # places hold it.
-_CSRF = Markup("<parindex-leaf-csrf>")
+CSRF_PLACEHOLDER = Markup("<parindex-leaf-csrf>")
 # The evidence partial writes its <script> tag on the first leaf of a request only.
-_SCRIPT_FLAG = "parindex.evidence_js"
+SCRIPT_FLAG = "parindex.evidence_js"
 DEFAULT_SIZE = 2048  # fragments of ~2-8 KB: a few MB per process
 
 
@@ -96,17 +97,38 @@ def app_cache(extension: str, setting: str, default: int) -> LeafCache | None:
     return cache
 
 
-_COLUMNS: dict[type, tuple[str, ...]] = {}
+_COLUMNS: dict[tuple[type, bool], tuple[str, ...]] = {}
 
 
-def columns(obj: object) -> tuple[Any, ...]:
-    """Every column value of a row (deferred ones too: the template could read them)."""
+def columns(obj: object, *, deferred: bool = True) -> tuple[Any, ...]:
+    """Every column value of a row: deferred ones too (the template could read them),
+    unless ``deferred`` is False (reading one would cost a query)."""
     cls = type(obj)
-    names = _COLUMNS.get(cls)
+    names = _COLUMNS.get((cls, deferred))
     if names is None:
-        names = tuple(a.key for a in sa.inspect(cls).column_attrs)
-        _COLUMNS[cls] = names
+        props = sa.inspect(cls).column_attrs
+        names = tuple(p.key for p in props if deferred or not p.deferred)
+        _COLUMNS[cls, deferred] = names
     return tuple(getattr(obj, n) for n in names)
+
+
+def render_cacheable(render: Callable[[], str], token: object) -> tuple[str, bool]:
+    """``render()`` with the CSRF placeholder for the request's ``token``: the markup
+    to keep, and whether it wrote the evidence script tag (see `from_cache`)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    setattr(g, field, CSRF_PLACEHOLDER)
+    try:
+        html = render()
+    finally:
+        setattr(g, field, token)
+    return html, bool(request.environ.get(SCRIPT_FLAG))
+
+
+def from_cache(html: str, script_after: bool, token: object) -> Markup:
+    """Kept markup for this request: its token in, the script tag noted as written."""
+    if script_after:
+        request.environ[SCRIPT_FLAG] = True
+    return Markup(html.replace(str(CSRF_PLACEHOLDER), str(token)))
 
 
 def _key(context: Context, lv: LeafView, form: Any, script_before: bool) -> bytes:
@@ -211,20 +233,10 @@ def leaf_html(context: Context, lv: LeafView) -> Markup:
     # The token as it is: inside a cached page body it is the placeholder (Markup),
     # which must stay Markup for the forms rendered after this leaf.
     token = generate_csrf()
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    script_before = bool(request.environ.get(_SCRIPT_FLAG))
-    key = _key(context, lv, form, script_before)
+    key = _key(context, lv, form, bool(request.environ.get(SCRIPT_FLAG)))
     found = cache.get(key, lv.leaf)
     if found is None:
-        setattr(g, field, _CSRF)
-        try:
-            html = _render(context, lv)
-        finally:
-            setattr(g, field, token)
-        script_after = bool(request.environ.get(_SCRIPT_FLAG))
-        cache.put(key, lv.leaf, (html, script_after))
-    else:
-        html, script_after = found
-        if script_after:
-            request.environ[_SCRIPT_FLAG] = True
-    return Markup(html.replace(str(_CSRF), str(token)))
+        found = render_cacheable(lambda: _render(context, lv), token)
+        cache.put(key, lv.leaf, found)
+    html, script_after = found
+    return from_cache(html, script_after, token)

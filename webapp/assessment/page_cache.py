@@ -18,15 +18,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from scoring import AssessmentScore
-from webapp.assessment.leaf_cache import _CSRF, _SCRIPT_FLAG, LeafCache, app_cache
+from webapp.assessment.leaf_cache import (
+    LeafCache,
+    app_cache,
+    columns,
+    from_cache,
+    render_cacheable,
+)
 from webapp.assessment.overview import AssessmentView, CriteriaPage, assessment_view
 from webapp.clock import now
 from webapp.criteria_sets import criteria_for
@@ -52,19 +56,6 @@ def page_cache() -> LeafCache | None:
     return app_cache(_EXTENSION, "PAGE_CACHE_SIZE", DEFAULT_SIZE)
 
 
-def _loaded(obj: object) -> tuple[Any, ...]:
-    """The row's columns that its query loads (a deferred one would cost a query)."""
-    cls = type(obj)
-    names = _NAMES.get(cls)
-    if names is None:
-        props = sa.inspect(cls).column_attrs
-        names = _NAMES[cls] = tuple(p.key for p in props if not p.deferred)
-    return tuple(getattr(obj, n) for n in names)
-
-
-_NAMES: dict[type, tuple[str, ...]] = {}
-
-
 def _key(
     assessment: Assessment, user: User, page: CriteriaPage, allowed: set[str] | None
 ) -> bytes:
@@ -74,11 +65,11 @@ def _key(
         request.script_root,
         page.current,
         assessment.unit.page_revision,
-        _loaded(assessment),
-        _loaded(assessment.unit),
-        _loaded(period),
-        sorted(repr(_loaded(e)) for e in period.extensions),
-        sorted(repr(_loaded(r)) for r in assessment.return_requests),
+        columns(assessment, deferred=False),
+        columns(assessment.unit, deferred=False),
+        columns(period, deferred=False),
+        sorted(repr(columns(e, deferred=False)) for e in period.extensions),
+        sorted(repr(columns(r, deferred=False)) for r in assessment.return_requests),
         (user.id, user.role, user.unit_id),
         None if allowed is None else sorted(allowed),
     )
@@ -104,28 +95,18 @@ def criteria_body(
     allowed = editable_codes(assessment, now())
     criteria = criteria_for(assessment)
     key = _key(assessment, user, page, allowed)
-    token = str(generate_csrf())
+    token = generate_csrf()
     found = cache.get(key, criteria)
     if found is None:
         view = assessment_view(assessment, user, listed=page.leaf_codes)
-        field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        setattr(g, field, _CSRF)
-        try:
-            html = render(view)
-        finally:
-            setattr(g, field, token)
-        found = (html, view.score, bool(request.environ.get(_SCRIPT_FLAG)))
+        html, script = render_cacheable(lambda: render(view), token)
+        found = (html, script, view.score)
         # The clock may have passed a deadline between the key and the view: keep
         # only a body rendered for the editability its key says.
         if view.editable == allowed:
             cache.put(key, criteria, found)
         allowed = view.editable
-    html, score, script = found
-    if script:
-        request.environ[_SCRIPT_FLAG] = True
+    html, script, score = found
     return CriteriaBody(
-        Markup(html.replace(str(_CSRF), token)),
-        score,
-        allowed,
-        pending_returns(assessment),
+        from_cache(html, script, token), score, allowed, pending_returns(assessment)
     )
