@@ -5,13 +5,20 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
+
+try:
+    # ISA-L's CRC-32 (carry-less multiply): the same checksum as zlib's, 23 GB/s on
+    # this machine kind against 2 GB/s, so an upload's CRC costs ~2 ms per 40 MiB
+    # instead of 20 (on the hashing thread that already carries the SHA-256).
+    from isal.isal_zlib import crc32
+except ImportError:  # no wheel for this platform: zlib's, slower, same result
+    from zlib import crc32
 
 #: Size of each read from a caller's file object. Large enough that per-call
 #: overhead vanishes, small enough that memory stays flat whatever the file.
@@ -222,7 +229,7 @@ class AsideHasher:
 
     def _add(self, data: bytes | bytearray | memoryview) -> None:
         self._digest.update(data)
-        self._crc32 = zlib.crc32(data, self._crc32)
+        self._crc32 = crc32(data, self._crc32)
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
         self._seen += len(memoryview(data))

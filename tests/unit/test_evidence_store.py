@@ -14,6 +14,7 @@ import time
 import tracemalloc
 import urllib.parse
 import urllib.request
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -366,6 +367,8 @@ def test_a_stage_reads_back_what_was_written_and_commits_or_aborts(
             staged.write(data[at : at + 300_000])
         stored = staged.finish()
         assert (stored.size, stored.sha256) == (size, hashlib.sha256(data).hexdigest())
+        # The CRC-32 a ZIP stores the file with: zlib's, past the inline start too.
+        assert stored.crc32 == zlib.crc32(data)
         with staged.open_staged() as back:
             assert back.read(10) == data[:10]
             back.seek(size // 2)  # the middle, then the end, as validation seeks

@@ -226,9 +226,15 @@ def close_intake() -> None:
 #: of leaving a surplus it copies again on every smaller read; one write into the
 #: stage (hash, CRC, write) and one pass of the parser's loop per MiB.
 PARSE_BUFFER = 1 << 20
+#: The first MiB of a body is read in pieces this long: a streamed PutObject then
+#: starts while the rest still arrives, so the S3 server reads (and, as moto does,
+#: digests) the body alongside the parse instead of after it (bench/http.py, 1 MiB
+#: uploads to moto: 33-36 → 39-41 MiB/s; local and 40 MiB uploads unchanged).
+FIRST_READS = 256 << 10
 #: File data at least this long leaves the decoder as its own buffer, not copied.
 _HAND_OVER = 64 << 10
 _ZEROS = bytes(PARSE_BUFFER)  # room for one read, filled in place
+_ZEROS_VIEW = memoryview(_ZEROS)
 
 
 class _Decoder(MultipartDecoder):
@@ -266,7 +272,7 @@ class _Decoder(MultipartDecoder):
             self.buffer += data
             return len(data)
         held = len(self.buffer)
-        self.buffer += _ZEROS if size == PARSE_BUFFER else bytes(size)
+        self.buffer += _ZEROS if size == PARSE_BUFFER else _ZEROS_VIEW[:size]
         with memoryview(self.buffer) as view, view[held:] as into:
             got = readinto(into) or 0
         del self.buffer[held + got :]
@@ -349,9 +355,13 @@ class _MultiPartParser(MultiPartParser):
             max_form_memory_size=self.max_form_memory_size,
             max_parts=self.max_form_parts,
         )
+        read = 0
         while True:
-            if not parser.read_from(stream, self.buffer_size):
+            size = self.buffer_size if read >= PARSE_BUFFER else FIRST_READS
+            got = parser.read_from(stream, size)
+            if not got:
                 parser.receive_data(None)
+            read += got
             event = parser.next_event()
             while not isinstance(event, (Epilogue, NeedData)):
                 if isinstance(event, Field):
